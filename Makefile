@@ -1,0 +1,127 @@
+# smarthost — top-level build.  No autotools: GNU make, pkg-config, cc.
+#
+#   make                 build the three programs into $(B)/
+#   make check           install missing dependencies (as root), build, run
+#                        every test; SANITIZE=1 builds with ASan + UBSan
+#   make fuzz            run each libFuzzer target for FUZZ_SECONDS (longer)
+#   make install         PREFIX, DESTDIR, SYSCONFDIR as usual
+#
+# Sources are picked up by wildcard: lib/*.c form libsmarthost.a, milter/*.c
+# relay/*.c ctl/*.c one program each, tests/unit/test_*.c one cmocka binary
+# each, tests/fuzz/fuzz_*.c one libFuzzer binary each.
+
+PREFIX     ?= /usr/local
+SBINDIR    ?= $(PREFIX)/sbin
+MANDIR     ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+DESTDIR    ?=
+
+CC      ?= cc
+FUZZCC  ?= clang
+PKGS     = milter opendkim openssl libpsl inih libidn2
+OPT     ?= -O2 -g
+
+ifeq ($(SANITIZE),1)
+B        = build-san
+SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+B        = build
+SANFLAGS =
+endif
+
+WARN     = -Wall -Wextra -Wformat=2 -Wshadow -Wpointer-arith -Wstrict-prototypes \
+           -Wmissing-prototypes -Wno-unused-parameter
+ifeq ($(WERROR),1)
+WARN    += -Werror
+endif
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CPPFLAGS += -D_GNU_SOURCE -Ilib -DSYSCONFDIR='"$(SYSCONFDIR)"'
+CFLAGS   += -std=c11 $(OPT) $(WARN) $(SANFLAGS) $(PKG_CFLAGS)
+LDFLAGS  += $(SANFLAGS)
+LDLIBS   += $(PKG_LIBS) -lspf2 -lopendmarc -lpthread
+
+LIB_SRC    := $(wildcard lib/*.c)
+LIB_OBJ    := $(LIB_SRC:%.c=$(B)/%.o)
+MILTER_OBJ := $(patsubst %.c,$(B)/%.o,$(wildcard milter/*.c))
+RELAY_OBJ  := $(patsubst %.c,$(B)/%.o,$(wildcard relay/*.c))
+CTL_OBJ    := $(patsubst %.c,$(B)/%.o,$(wildcard ctl/*.c))
+UNIT_BIN   := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
+FUZZ_BIN   := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+PROGS      := $(if $(MILTER_OBJ),$(B)/smarthost-milter) \
+              $(if $(RELAY_OBJ),$(B)/smarthost-relay) \
+              $(if $(CTL_OBJ),$(B)/smarthostctl)
+MANPAGES   := $(wildcard man/*.[58])
+
+FUZZ_SECONDS ?= 600
+CHECK_FUZZ_SECONDS ?= 20
+
+.PHONY: all check deps unit-tests fuzz fuzz-build install clean demo bench
+.DELETE_ON_ERROR:
+
+all: $(PROGS)
+
+$(B)/%.o: %.c $(wildcard lib/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(B)/libsmarthost.a: $(LIB_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/smarthost-milter: $(MILTER_OBJ) $(B)/libsmarthost.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(B)/smarthost-relay: $(RELAY_OBJ) $(B)/libsmarthost.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(B)/smarthostctl: $(CTL_OBJ) $(B)/libsmarthost.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/tests/%: tests/unit/%.c $(B)/libsmarthost.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libsmarthost.a \
+	    $(shell pkg-config --cflags --libs cmocka) $(LDLIBS)
+
+# libFuzzer targets: clang, ASan + UBSan, always their own build tree.
+FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ilib \
+             -DSYSCONFDIR='"$(SYSCONFDIR)"' $(PKG_CFLAGS)
+build-fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h)
+	@mkdir -p $(@D)
+	$(FUZZCC) $(FUZZ_FLAGS) -o $@ $< $(LIB_SRC) $(PKG_LIBS) -lspf2 -lopendmarc -lpthread
+
+fuzz-build: $(FUZZ_BIN)
+
+fuzz: fuzz-build
+	tests/harness/run-fuzz $(FUZZ_SECONDS) $(FUZZ_BIN)
+
+deps:
+	contrib/install-deps
+
+# The whole suite.  Every test is one command run by tests/harness/run-tests,
+# which prints one line per test and a closing "N passed, N failed" line.
+check: deps
+	$(MAKE) all-tests
+	B=$(B) tests/harness/run-tests $(B) $(CHECK_FUZZ_SECONDS)
+
+all-tests: $(PROGS) $(UNIT_BIN) $(if $(SANITIZE),,$(FUZZ_BIN))
+
+demo: deps all
+	B=$(B) contrib/demo
+
+bench: deps all
+	B=$(B) tests/bench/run
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 755 $(PROGS) $(DESTDIR)$(SBINDIR)/
+	for m in $(MANPAGES); do \
+	    s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
+	install -d -m 755 $(DESTDIR)$(SYSCONFDIR)/smarthost
+	for f in smarthost.conf relay.map; do \
+	    [ -e $(DESTDIR)$(SYSCONFDIR)/smarthost/$$f ] || \
+	    install -m 644 conf/$$f $(DESTDIR)$(SYSCONFDIR)/smarthost/$$f; done
+	[ -e $(DESTDIR)$(SYSCONFDIR)/smarthost/secrets ] || \
+	    install -m 600 conf/secrets $(DESTDIR)$(SYSCONFDIR)/smarthost/secrets
+
+clean:
+	rm -rf build build-san build-fuzz

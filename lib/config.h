@@ -1,0 +1,46 @@
+/*
+ * config — the whole configuration as one immutable, reference-counted
+ * snapshot: smarthost.conf, relay.map, the accounts they name and
+ * (optionally) the secrets.
+ *
+ * config_load() reads all files and resolves every map line to an account:
+ * an [account NAME] block, or an address whose domain has a preset
+ * ("boss@163.com" -> preset 163.com, login boss@163.com).  It then adds the
+ * implicit routes: the login address of every account the map uses routes
+ * to that account unless the map has its own exact line for it.  Any error
+ * (unknown account, two accounts with one login, an account without host,
+ * a bad line in any file) is reported with file:line; the caller discards
+ * a snapshot with errors and keeps the old one.
+ *
+ * Daemons hold a snapshot per connection with config_ref()/config_unref();
+ * a reload builds a new snapshot and swaps a pointer.
+ */
+#ifndef SMARTHOST_CONFIG_H
+#define SMARTHOST_CONFIG_H
+
+#include "conf.h"
+#include "diag.h"
+#include "relaymap.h"
+#include "secrets.h"
+
+#define CONFIG_SECRETS		0x01	/* also read the secrets (relay, ctl) */
+#define CONFIG_MISSING_OK	0x02	/* a missing smarthost.conf is defaults */
+
+struct config {
+	struct conf	*conf;
+	struct relaymap	*map;
+	struct secrets	*secrets;	/* NULL unless CONFIG_SECRETS */
+	/* every account the map uses, plus every [account] block */
+	struct account	**accounts;
+	size_t		 naccounts;
+	int		 refs;		/* atomic */
+};
+
+/* Always returns a snapshot (refs = 1); check diag_errors(d). */
+struct config *config_load(const char *conf_path, int flags, struct diag *d);
+struct config *config_ref(struct config *);
+void	config_unref(struct config *);
+/* The account named name (map spelling), or NULL. */
+struct account *config_account(const struct config *, const char *name);
+
+#endif

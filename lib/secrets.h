@@ -1,0 +1,37 @@
+/*
+ * secrets — account -> authorization code (secrets(5) in relay.map(5)).
+ *
+ * File format: "ACCOUNT CODE" per line, '#' comments, blank lines; the code
+ * is the rest of the line with surrounding white space removed (Gmail's
+ * app passwords may be pasted with their spaces).  The file must be a
+ * regular file owned by the reading user or root and not readable or
+ * writable by group or other; otherwise it is refused whole with a message
+ * naming the file and its mode, as ssh does.
+ *
+ * With systemd's LoadCredential, $CREDENTIALS_DIRECTORY/<account> holds one
+ * code and takes precedence over the file.
+ *
+ * Codes are kept in memory locked against swapping and excluded from core
+ * dumps where the kernel allows (madvise MADV_DONTDUMP), and wiped on free.
+ * No function here ever prints a code; diagnostics name the account.
+ */
+#ifndef SMARTHOST_SECRETS_H
+#define SMARTHOST_SECRETS_H
+
+#include "diag.h"
+
+struct secrets;
+
+/* Load path (NULL: credentials directory only).  Returns NULL only when
+ * the file exists and is refused; a missing file is an error too unless
+ * missing_ok.  Diagnostics go to d. */
+struct secrets *secrets_load(const char *path, int missing_ok, struct diag *d);
+/* The code for account, or NULL.  Valid until secrets_free(). */
+const char *secrets_get(const struct secrets *, const char *account);
+void	secrets_free(struct secrets *);
+
+/* Check that path is safe to hold secrets: 0, or -1 with a message in err
+ * ("secrets: bad mode 0644 (must not be readable by group or other)"). */
+int	secrets_check_file(const char *path, char *err, size_t errsize);
+
+#endif
