@@ -1,0 +1,104 @@
+/*
+ * upstream — authenticated SMTP sessions to a provider, and the pool that
+ * shares them between the relay's client threads.
+ *
+ * This is the only interface between the relay's server side (server.c:
+ * the SMTP dialogue with Postfix) and its client side (upstream.c, tls.c,
+ * pool.c, auth.c).  The server side never sees a socket, an SSL object or
+ * a secret.
+ *
+ * A struct upstream is one connected, TLS-verified, authenticated session
+ * (or a failure that says why).  Sessions are taken from the pool per
+ * transaction and given back afterwards; the pool bounds the number of
+ * sessions per account (account_max_connections()), reuses idle ones
+ * (RSET between transactions, NOOP-free: a dead pooled session is detected
+ * on the first command and replaced transparently before MAIL is
+ * committed), closes them after the idle timeout and after
+ * messages-per-session, and resumes TLS sessions on reconnect.
+ *
+ * Every reply is a struct smtp_reply: the upstream's code, enhanced status
+ * code and text (multi-line replies joined with "; "), or a synthetic
+ * reply made by the client side for a local failure (connect, TLS, AUTH
+ * refused, timeout), always with a 4xx/5xx code, an enhanced code and a
+ * text naming the host ("smtp.163.com[1.2.3.4]:465: certificate verify
+ * failed: hostname mismatch").  `local` tells which.
+ */
+#ifndef SMARTHOST_RELAY_UPSTREAM_H
+#define SMARTHOST_RELAY_UPSTREAM_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "route.h"
+
+#define SMTP_REPLY_TEXT_MAX 1024
+
+struct smtp_reply {
+	int	code;			/* 250, 451, 553, ... */
+	char	enhanced[16];		/* "5.7.1" or "" if the peer gave none */
+	char	text[SMTP_REPLY_TEXT_MAX];	/* printable, without code */
+	int	local;			/* made by smarthost, not the provider */
+	char	host[256];		/* who said it: "smtp.163.com" */
+};
+
+/* Why a session could not be had; lets the server side choose the
+ * enhanced code and whether to cool the account off. */
+enum upstream_fail {
+	UPF_NONE,
+	UPF_CONNECT,		/* DNS, refused, timeout: 4.4.x */
+	UPF_TLS,		/* handshake, verification, no STARTTLS: 4.7.x */
+	UPF_AUTH,		/* code refused: 4.7.x (or 5.7.x per policy) */
+	UPF_LIMIT,		/* pool bound reached and wait timed out */
+	UPF_PROTOCOL,		/* garbage from the provider */
+};
+
+struct upstream;
+struct pool;
+
+/* capabilities learned from EHLO after TLS and AUTH */
+#define UPCAP_PIPELINING	0x01
+#define UPCAP_8BITMIME		0x02
+#define UPCAP_SMTPUTF8		0x04
+#define UPCAP_SIZE		0x08
+#define UPCAP_DSN		0x10
+
+struct pool *pool_new(void);
+/* Close idle sessions of accounts that are gone or changed after a
+ * reload; sessions in use are closed when given back. */
+void	pool_reconfigure(struct pool *, const struct config *);
+void	pool_free(struct pool *);
+
+/* Take a ready session for the route's account (blocks up to
+ * wait_seconds for a free slot).  On failure returns NULL, fills *why and
+ * a synthetic reply in *r. secret is the authorization code (may be NULL
+ * for a route whose account has none: a local AUTH failure). */
+struct upstream *pool_get(struct pool *, const struct route *,
+	    const char *secret, unsigned wait_seconds,
+	    struct smtp_reply *r, enum upstream_fail *why);
+/* Give a session back; reusable = 0 closes it (after an error or a
+ * transaction whose outcome is unknown). */
+void	pool_put(struct pool *, struct upstream *, int reusable);
+
+/* Statistics for logs and `smarthostctl status`. */
+int	upstream_reused(const struct upstream *);	/* not new for this transaction */
+unsigned upstream_caps(const struct upstream *);
+unsigned long upstream_max_size(const struct upstream *);
+
+/* One transaction.  Each returns the reply's code (0 on a local failure
+ * where r is synthetic).  Pipelining, where the provider offers it, is
+ * the client side's business. */
+int	upstream_mail(struct upstream *, const char *sender_path,
+	    const char *params, struct smtp_reply *r);
+int	upstream_rcpt(struct upstream *, const char *rcpt_path,
+	    const char *params, struct smtp_reply *r);
+int	upstream_data_start(struct upstream *, struct smtp_reply *r);
+/* Message lines as received from Postfix, CRLF-terminated, already
+ * dot-stuffed as on the wire; the client side passes them through. */
+int	upstream_data_write(struct upstream *, const char *buf, size_t len);
+/* Sends "." and reads the final reply.  No reply: code 0, r->local set,
+ * and the outcome is unknown (the caller answers 4xx and closes). */
+int	upstream_data_end(struct upstream *, struct smtp_reply *r);
+int	upstream_rset(struct upstream *, struct smtp_reply *r);
+
+#endif
