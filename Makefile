@@ -57,12 +57,12 @@ MANPAGES   := $(wildcard man/*.[58])
 FUZZ_SECONDS ?= 600
 CHECK_FUZZ_SECONDS ?= 20
 
-.PHONY: all check deps unit-tests fuzz fuzz-build install clean demo bench
+.PHONY: all all-tests check deps fuzz fuzz-build install clean demo bench
 .DELETE_ON_ERROR:
 
 all: $(PROGS)
 
-$(B)/%.o: %.c $(wildcard lib/*.h)
+$(B)/%.o: %.c $(wildcard lib/*.h milter/*.h relay/*.h ctl/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
