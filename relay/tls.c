@@ -1,0 +1,344 @@
+/*
+ * tls — see tls.h.  OpenSSL 3 over a non-blocking socket, each operation
+ * retried on WANT_READ/WANT_WRITE under poll() until its deadline.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "tls.h"
+#include "util.h"
+
+struct tls_ctx {
+	SSL_CTX		*ctx;
+};
+
+struct tls_session {
+	SSL_SESSION	*s;
+};
+
+struct tls_conn {
+	SSL		*ssl;
+	SSL_SESSION	*newest;	/* from the new-session callback */
+};
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Called for every session the server hands out (TLS 1.3: each ticket). */
+static int
+new_session(SSL *ssl, SSL_SESSION *sess)
+{
+	struct tls_conn *c = SSL_get_app_data(ssl);
+
+	if (c == NULL || !SSL_SESSION_is_resumable(sess))
+		return 0;
+	if (c->newest)
+		SSL_SESSION_free(c->newest);
+	c->newest = sess;
+	return 1;		/* we keep the reference */
+}
+
+struct tls_ctx *
+tls_ctx_new(const char *ca_file, char *err, size_t errsize)
+{
+	struct tls_ctx *t;
+	SSL_CTX *ctx;
+	int ok;
+
+	ERR_clear_error();
+	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL) {
+		snprintf(err, errsize, "cannot create TLS context: %s",
+		    ERR_reason_error_string(ERR_get_error()));
+		return NULL;
+	}
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	if (ca_file && *ca_file)
+		ok = SSL_CTX_load_verify_locations(ctx, ca_file, NULL);
+	else
+		ok = SSL_CTX_set_default_verify_paths(ctx);
+	if (ok != 1) {
+		snprintf(err, errsize, "cannot load trusted certificates "
+		    "from %s: %s", ca_file && *ca_file ? ca_file :
+		    "the system store",
+		    ERR_reason_error_string(ERR_get_error()));
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	/* a peer that closes without close_notify ends the stream; SMTP
+	 * replies are line-delimited, so a cut reply is still detected */
+	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+	SSL_CTX_set_session_cache_mode(ctx,
+	    SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+	SSL_CTX_sess_set_new_cb(ctx, new_session);
+	t = xcalloc(1, sizeof(*t));
+	t->ctx = ctx;
+	return t;
+}
+
+void
+tls_ctx_free(struct tls_ctx *t)
+{
+	if (t == NULL)
+		return;
+	SSL_CTX_free(t->ctx);
+	free(t);
+}
+
+static int
+is_address(const char *host)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+
+	return inet_pton(AF_INET, host, buf) == 1 ||
+	    inet_pton(AF_INET6, host, buf) == 1;
+}
+
+/* Words for a failed operation: the verification result first, then
+ * the OpenSSL error queue, then errno. */
+static void
+tls_error(SSL *ssl, int rc, const char *what, char *err, size_t errsize)
+{
+	long v = SSL_get_verify_result(ssl);
+	int e = SSL_get_error(ssl, rc);
+	unsigned long q = ERR_peek_last_error();
+	const char *reason;
+
+	if (v != X509_V_OK) {
+		snprintf(err, errsize, "certificate verify failed: %s",
+		    X509_verify_cert_error_string(v));
+	} else if (q != 0) {
+		reason = ERR_reason_error_string(q);
+		snprintf(err, errsize, "%s failed: %s", what,
+		    reason ? reason : "unknown TLS error");
+	} else if (e == SSL_ERROR_SYSCALL && errno != 0) {
+		snprintf(err, errsize, "%s failed: %s", what, strerror(errno));
+	} else {
+		snprintf(err, errsize, "%s failed: connection closed by peer",
+		    what);
+	}
+	ERR_clear_error();
+}
+
+/* After rc <= 0 from an SSL call: wait for what it wants.  0 to retry,
+ * -1 with err set. */
+static int
+tls_wait(SSL *ssl, int rc, long long deadline, const char *what,
+    char *err, size_t errsize)
+{
+	struct pollfd pfd;
+	long long left;
+	int e = SSL_get_error(ssl, rc);
+
+	if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
+		tls_error(ssl, rc, what, err, errsize);
+		return -1;
+	}
+	pfd.fd = SSL_get_fd(ssl);
+	pfd.events = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
+	for (;;) {
+		left = deadline - now_ms();
+		if (left <= 0) {
+			snprintf(err, errsize, "%s timed out", what);
+			return -1;
+		}
+		rc = poll(&pfd, 1, (int)left);
+		if (rc > 0)
+			return 0;
+		if (rc < 0 && errno != EINTR) {
+			snprintf(err, errsize, "%s failed: %s", what,
+			    strerror(errno));
+			return -1;
+		}
+	}
+}
+
+static int
+tls_setup(SSL *ssl, const char *host, const struct tls_session *resume,
+    char *err, size_t errsize)
+{
+	int ok;
+
+	if (is_address(host)) {
+		ok = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host);
+	} else {
+		ok = SSL_set_tlsext_host_name(ssl, host) == 1 &&
+		    SSL_set1_host(ssl, host) == 1;
+	}
+	if (!ok) {
+		snprintf(err, errsize, "cannot set the name to verify");
+		return -1;
+	}
+	if (resume && resume->s)
+		SSL_set_session(ssl, resume->s);
+	return 0;
+}
+
+struct tls_conn *
+tls_connect(struct tls_ctx *t, int fd, const char *host,
+    const struct tls_session *resume, int timeout_ms,
+    char *err, size_t errsize)
+{
+	long long deadline = now_ms() + timeout_ms;
+	struct tls_conn *c = xcalloc(1, sizeof(*c));
+	int rc;
+
+	ERR_clear_error();
+	errno = 0;
+	if ((c->ssl = SSL_new(t->ctx)) == NULL || !SSL_set_fd(c->ssl, fd)) {
+		snprintf(err, errsize, "cannot create TLS connection");
+		goto fail;
+	}
+	SSL_set_app_data(c->ssl, c);
+	if (tls_setup(c->ssl, host, resume, err, errsize) == -1)
+		goto fail;
+	while ((rc = SSL_connect(c->ssl)) != 1)
+		if (tls_wait(c->ssl, rc, deadline, "TLS handshake", err,
+		    errsize) == -1)
+			goto fail;
+	if (SSL_get_verify_result(c->ssl) != X509_V_OK ||
+	    SSL_get0_peer_certificate(c->ssl) == NULL) {
+		snprintf(err, errsize, "certificate verify failed: %s",
+		    X509_verify_cert_error_string(
+		    SSL_get_verify_result(c->ssl)));
+		goto fail;
+	}
+	return c;
+fail:
+	if (c->ssl)
+		SSL_free(c->ssl);
+	if (c->newest)
+		SSL_SESSION_free(c->newest);
+	free(c);
+	return NULL;
+}
+
+ssize_t
+tls_read(struct tls_conn *c, void *buf, size_t len, int timeout_ms,
+    char *err, size_t errsize)
+{
+	long long deadline = now_ms() + timeout_ms;
+	size_t got = 0;
+	int rc;
+
+	ERR_clear_error();
+	errno = 0;
+	for (;;) {
+		rc = SSL_read_ex(c->ssl, buf, len, &got);
+		if (rc == 1)
+			return (ssize_t)got;
+		if (SSL_get_error(c->ssl, rc) == SSL_ERROR_ZERO_RETURN)
+			return 0;
+		if (tls_wait(c->ssl, rc, deadline, "read", err, errsize) == -1)
+			return -1;
+	}
+}
+
+int
+tls_write(struct tls_conn *c, const void *buf, size_t len, int timeout_ms,
+    char *err, size_t errsize)
+{
+	long long deadline = now_ms() + timeout_ms;
+	size_t done;
+	int rc;
+
+	if (len == 0)
+		return 0;
+	ERR_clear_error();
+	errno = 0;
+	while ((rc = SSL_write_ex(c->ssl, buf, len, &done)) != 1)
+		if (tls_wait(c->ssl, rc, deadline, "write", err, errsize) == -1)
+			return -1;
+	return 0;
+}
+
+int
+tls_pending(const struct tls_conn *c)
+{
+	return SSL_pending(c->ssl);
+}
+
+int
+tls_resumed(const struct tls_conn *c)
+{
+	return SSL_session_reused(c->ssl);
+}
+
+const char *
+tls_describe(const struct tls_conn *c, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s %s", SSL_get_version(c->ssl),
+	    SSL_get_cipher_name(c->ssl));
+	return buf;
+}
+
+void
+tls_close(struct tls_conn *c)
+{
+	if (c == NULL)
+		return;
+	ERR_clear_error();
+	SSL_shutdown(c->ssl);
+	ERR_clear_error();
+	SSL_free(c->ssl);
+	if (c->newest)
+		SSL_SESSION_free(c->newest);
+	free(c);
+}
+
+struct tls_session *
+tls_session_get(struct tls_conn *c)
+{
+	struct tls_session *s;
+	SSL_SESSION *sess = c->newest;
+
+	if (sess)
+		SSL_SESSION_up_ref(sess);
+	else if ((sess = SSL_get1_session(c->ssl)) != NULL &&
+	    !SSL_SESSION_is_resumable(sess)) {
+		SSL_SESSION_free(sess);
+		sess = NULL;
+	}
+	if (sess == NULL)
+		return NULL;
+	s = xmalloc(sizeof(*s));
+	s->s = sess;
+	return s;
+}
+
+struct tls_session *
+tls_session_ref(const struct tls_session *from)
+{
+	struct tls_session *s;
+
+	if (from == NULL)
+		return NULL;
+	s = xmalloc(sizeof(*s));
+	s->s = from->s;
+	SSL_SESSION_up_ref(s->s);
+	return s;
+}
+
+void
+tls_session_free(struct tls_session *s)
+{
+	if (s == NULL)
+		return;
+	SSL_SESSION_free(s->s);
+	free(s);
+}
