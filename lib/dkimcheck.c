@@ -1,0 +1,144 @@
+/*
+ * dkimcheck — see dkimcheck.h.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <opendkim/dkim.h>
+
+#include "dkimcheck.h"
+#include "util.h"
+
+struct dkimcheck {
+	DKIM		*dkim;
+	size_t		 body;		/* bytes fed */
+	int		 capped;
+	int		 failed;	/* libopendkim refused input */
+};
+
+struct dkimcheck *
+dkimcheck_new(struct align *a, const char *id, char *err, size_t errsize)
+{
+	struct dkimcheck *c = xcalloc(1, sizeof(*c));
+	DKIM_STAT st;
+
+	c->dkim = dkim_verify(align_dkimlib(a), (const unsigned char *)id,
+	    NULL, &st);
+	if (c->dkim == NULL) {
+		snprintf(err, errsize, "libopendkim: %s", dkim_getresultstr(st));
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+int
+dkimcheck_header(struct dkimcheck *c, const char *name, const char *value)
+{
+	char *h;
+	int r;
+
+	if (c->failed)
+		return -1;
+	h = xasprintf("%s:%s", name, value);
+	r = dkim_header(c->dkim, (unsigned char *)h, strlen(h));
+	free(h);
+	if (r != DKIM_STAT_OK)
+		c->failed = 1;
+	return c->failed ? -1 : 0;
+}
+
+int
+dkimcheck_eoh(struct dkimcheck *c)
+{
+	DKIM_STAT st;
+
+	if (c->failed)
+		return -1;
+	st = dkim_eoh(c->dkim);
+	/* NOSIG / CANTVRFY are findings, not errors: eom reports them. */
+	if (st != DKIM_STAT_OK && st != DKIM_STAT_NOSIG &&
+	    st != DKIM_STAT_CANTVRFY && st != DKIM_STAT_SYNTAX)
+		c->failed = 1;
+	return c->failed ? -1 : 0;
+}
+
+int
+dkimcheck_body(struct dkimcheck *c, const unsigned char *buf, size_t len)
+{
+	if (c->failed || c->capped)
+		return 0;
+	if (len > DKIMCHECK_BODY_MAX - c->body) {
+		c->capped = 1;
+		return 0;
+	}
+	c->body += len;
+	if (dkim_body(c->dkim, (unsigned char *)(uintptr_t)buf, len) !=
+	    DKIM_STAT_OK)
+		c->failed = 1;
+	return 0;
+}
+
+static void
+collect(struct dkimcheck *c, struct dkimcheck_result *res)
+{
+	DKIM_SIGINFO **sigs = NULL;
+	int nsigs = 0;
+
+	if (dkim_getsiglist(c->dkim, &sigs, &nsigs) != DKIM_STAT_OK)
+		return;
+	res->nsigs = (size_t)nsigs;
+	for (int i = 0; i < nsigs; i++) {
+		const char *d = (const char *)dkim_sig_getdomain(sigs[i]);
+		int err = dkim_sig_geterror(sigs[i]);
+
+		if (err == DKIM_SIGERROR_KEYFAIL)
+			res->temperror = 1;
+		if (!DKIM_SIG_CHECK(sigs[i]) || d == NULL)
+			continue;
+		if (res->n < ALIGN_MAX_SIGS) {
+			xstrlcpy(res->domains[res->n], d, sizeof(res->domains[0]));
+			str_lower(res->domains[res->n++]);
+		}
+	}
+	if (res->n == 0 && nsigs > 0)
+		snprintf(res->note, sizeof(res->note), "%s",
+		    dkim_sig_geterrorstr(dkim_sig_geterror(sigs[0])));
+}
+
+int
+dkimcheck_finish(struct dkimcheck *c, struct dkimcheck_result *res)
+{
+	DKIM_STAT st;
+
+	memset(res, 0, sizeof(*res));
+	if (c->capped) {
+		snprintf(res->note, sizeof(res->note),
+		    "body too large to verify (over %lu bytes)",
+		    DKIMCHECK_BODY_MAX);
+		return 0;
+	}
+	if (c->failed) {
+		snprintf(res->note, sizeof(res->note), "message not verifiable");
+		return 0;
+	}
+	st = dkim_eom(c->dkim, NULL);
+	if (st == DKIM_STAT_NOSIG) {
+		snprintf(res->note, sizeof(res->note), "no signature");
+		return 0;
+	}
+	collect(c, res);
+	return 0;
+}
+
+void
+dkimcheck_free(struct dkimcheck *c)
+{
+	if (c == NULL)
+		return;
+	if (c->dkim)
+		dkim_free(c->dkim);
+	free(c);
+}
