@@ -1,0 +1,134 @@
+/*
+ * clientio — see clientio.h.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "clientio.h"
+
+void
+cio_init(struct cio *c, int fd, unsigned timeout)
+{
+	memset(c, 0, sizeof(*c));
+	c->fd = fd;
+	c->timeout = timeout ? timeout : 300;
+}
+
+static int
+wait_fd(struct cio *c, short events)
+{
+	struct pollfd p = { .fd = c->fd, .events = events };
+	int n;
+
+	do
+		n = poll(&p, 1, (int)c->timeout * 1000);
+	while (n == -1 && errno == EINTR);
+	if (n <= 0) {
+		c->dead = 1;
+		return -1;
+	}
+	return 0;
+}
+
+int
+cio_flush(struct cio *c)
+{
+	size_t off = 0;
+	ssize_t n;
+
+	while (!c->dead && off < c->olen) {
+		n = send(c->fd, c->out + off, c->olen - off, MSG_NOSIGNAL);
+		if (n > 0) {
+			off += (size_t)n;
+			continue;
+		}
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK) &&
+		    wait_fd(c, POLLOUT) == 0)
+			continue;
+		c->dead = 1;
+	}
+	c->olen = 0;
+	return c->dead ? -1 : 0;
+}
+
+int
+cio_reply(struct cio *c, const char *fmt, ...)
+{
+	char line[CIO_OUT_SIZE / 2];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 2, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	if ((size_t)n > sizeof(line) - 3)
+		n = (int)sizeof(line) - 3;
+	memcpy(line + n, "\r\n", 2);
+	n += 2;
+	if (c->olen + (size_t)n > sizeof(c->out))
+		cio_flush(c);
+	memcpy(c->out + c->olen, line, (size_t)n);
+	c->olen += (size_t)n;
+	return c->dead ? -1 : 0;
+}
+
+static int
+fill(struct cio *c)
+{
+	ssize_t n;
+
+	if (c->ipos > 0) {
+		memmove(c->in, c->in + c->ipos, c->iend - c->ipos);
+		c->iend -= c->ipos;
+		c->ipos = 0;
+	}
+	if (cio_flush(c) != 0 || wait_fd(c, POLLIN) != 0)
+		return -1;
+	do
+		n = read(c->fd, c->in + c->iend, sizeof(c->in) - c->iend);
+	while (n == -1 && errno == EINTR);
+	if (n <= 0) {
+		c->dead = 1;
+		return n == 0 ? 0 : -1;
+	}
+	c->iend += (size_t)n;
+	return 1;
+}
+
+int
+cio_read(struct cio *c, char *buf, size_t size, size_t *len, int *complete)
+{
+	size_t avail, take;
+	char *lf;
+	int rc;
+
+	for (;;) {
+		avail = c->iend - c->ipos;
+		lf = memchr(c->in + c->ipos, '\n', avail);
+		if (lf != NULL || avail >= size - 1 ||
+		    (avail > 0 && c->iend == sizeof(c->in)))
+			break;
+		if (c->dead)
+			return avail ? -1 : 0;
+		if ((rc = fill(c)) <= 0)
+			return rc;
+	}
+	take = lf ? (size_t)(lf - (c->in + c->ipos)) + 1 : avail;
+	if (take > size - 1)
+		take = size - 1;
+	memcpy(buf, c->in + c->ipos, take);
+	buf[take] = '\0';
+	c->ipos += take;
+	*len = take;
+	*complete = take > 0 && buf[take - 1] == '\n';
+	return 1;
+}

@@ -1,0 +1,42 @@
+/*
+ * clientio — buffered, time-limited I/O on the relay's connection with
+ * its SMTP client (Postfix).
+ *
+ * Input is read through a fixed buffer so pipelined commands are taken
+ * one line at a time; output replies are collected and written when the
+ * relay is about to wait for input (or the buffer fills), so a pipelined
+ * batch gets its replies in one write.  cio_read() hands out at most one
+ * line (through LF) or, for a line longer than the caller's buffer, the
+ * next piece of it: message lines are streamed, never held whole.
+ */
+#ifndef SMARTHOST_RELAY_CLIENTIO_H
+#define SMARTHOST_RELAY_CLIENTIO_H
+
+#include <stddef.h>
+
+#include "util.h"
+
+#define CIO_IN_SIZE	16384
+#define CIO_OUT_SIZE	8192
+
+struct cio {
+	int	 fd;
+	unsigned timeout;		/* seconds per read or write */
+	char	 in[CIO_IN_SIZE];
+	size_t	 ipos, iend;
+	char	 out[CIO_OUT_SIZE];
+	size_t	 olen;
+	int	 dead;			/* EOF, timeout or write error */
+};
+
+void	cio_init(struct cio *, int fd, unsigned timeout);
+/* Queue one reply line; CRLF is added.  -1 once the peer is gone. */
+int	cio_reply(struct cio *, const char *fmt, ...) SH_PRINTF(2, 3);
+int	cio_flush(struct cio *);
+/* Next line or piece: 1 with *len bytes in buf (NUL-terminated, size >
+ * 1) and *complete set when they end with LF; 0 on EOF; -1 on timeout or
+ * error.  Flushes pending replies before waiting. */
+int	cio_read(struct cio *, char *buf, size_t size, size_t *len,
+	    int *complete);
+
+#endif
