@@ -34,6 +34,11 @@ struct config {
 	struct account	**accounts;
 	size_t		 naccounts;
 	int		 refs;		/* atomic */
+	/* private to config.c */
+	struct account	**implicit;	/* preset accounts owned here */
+	size_t		 nimplicit;
+	struct config_name *names;	/* sorted, for config_account() */
+	size_t		 nnames;
 };
 
 /* Always returns a snapshot (refs = 1); check diag_errors(d). */
