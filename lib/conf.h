@@ -11,11 +11,23 @@
  * conf_load() fills a struct conf with defaults first, then the file; an
  * unknown section or option, a bad value or a duplicate option is an error
  * with file:line.  A missing file is an error unless CONF_MISSING_OK.
+ * conf_load() and conf_parse() always return a struct conf (the good lines
+ * of a bad file applied); callers check diag_errors().
+ *
+ * Syntax (inih): "name = value" or "name: value"; '#' or ';' starts a
+ * comment line, " ;" an inline comment.  A list option may continue on
+ * following indented lines; an indented line after a single-valued option
+ * is an error.  Lines are at most CONF_LINE_MAX characters.
+ *
+ * Unset values: an OPT_STRING without default is NULL, an OPT_UINT without
+ * default 0, an OPT_ENUM or OPT_BOOL without default -1 (for accounts:
+ * "use the preset's value").
  */
 #ifndef SMARTHOST_CONF_H
 #define SMARTHOST_CONF_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "diag.h"
 #include "preset.h"
@@ -24,6 +36,8 @@
 #define SYSCONFDIR "/etc"
 #endif
 #define CONF_DEFAULT_PATH SYSCONFDIR "/smarthost/smarthost.conf"
+#define CONF_LINE_MAX	199	/* inih's line buffer (INI_MAX_LINE) less NUL */
+#define CONF_FILE_MAX	(1024 * 1024)
 
 enum opt_type {
 	OPT_STRING,	/* char * */
@@ -58,7 +72,9 @@ struct account {
 	char		*host;
 	unsigned	 port;		/* 0 = preset default */
 	int		 tls;		/* enum tls_mode, -1 = preset default */
-	struct strlist	 auth;		/* mechanisms smarthost may use */
+	char		*provider;	/* "provider =" as written, or NULL */
+	struct strlist	 auth;		/* mechanisms smarthost may use,
+					 * upper-case; empty = preset's */
 	char		*ca_file;
 	unsigned	 max_connections;
 	unsigned	 msgs_per_session;
@@ -70,7 +86,8 @@ struct account {
 	char		*dkim_domain;
 	int		 sender_must_match;	/* enum tri */
 	char		*sender_refusal;
-	int		 auth_kind;	/* enum auth_kind */
+	int		 auth_kind;	/* enum auth_kind: XOAUTH2 if auth
+					 * names it */
 	char		*oauth_provider, *oauth_client_id, *oauth_tenant;
 	char		*oauth_token_url, *oauth_device_url, *oauth_auth_url;
 	char		*oauth_scope;
@@ -126,6 +143,10 @@ struct conf_option {
 	size_t		 offset;	/* into struct conf or struct account */
 	const char *const *choices;	/* OPT_ENUM: NULL-terminated */
 	const char	*help;		/* one line */
+	unsigned long	 min, max;	/* OPT_UINT/SECONDS/SIZE; max 0 = none */
+	/* Optional check and normalisation of a value (each element of a
+	 * list): a new string, or NULL with a message in err. */
+	char		*(*norm)(const char *value, char *err, size_t errsize);
 };
 
 extern const struct conf_option conf_options[];
@@ -135,15 +156,46 @@ extern const size_t conf_noptions;
 #define CONF_MISSING_OK	0x01
 
 struct conf *conf_load(const char *path, int flags, struct diag *);
+/* Parse smarthost.conf from memory; file names it in diagnostics. */
+struct conf *conf_parse(const char *buf, size_t len, const char *file,
+	    struct diag *);
 /* Defaults only (no file). */
 struct conf *conf_defaults(void);
 void	conf_free(struct conf *);
 /* A fresh account with every option at its default (owned by caller). */
 struct account *account_new(const char *name);
 void	account_free(struct account *);
+/* Derive what follows from an account's options: preset (from provider,
+ * else the domain of login, else of the name) and auth_kind (XOAUTH2 if
+ * auth names it or, auth unset, the preset's default is XOAUTH2).  0, or
+ * -1 with a message in err.  conf_parse() calls it for every [account]
+ * block; call it for an account made with account_new(). */
+int	account_resolve(struct account *, char *err, size_t errsize);
 struct account *conf_account(const struct conf *, const char *name);
 
+/* The option named name in section ("global", "milter", "relay",
+ * "account"), or NULL. */
+const struct conf_option *conf_option_find(const char *section,
+	    const char *name);
+/* Parse value for o into the field at base + o->offset (replacing what is
+ * there; a list is appended to).  0, or -1 with a message in err such as
+ * "port: \"abc\" is not a number". */
+int	conf_set(const struct conf_option *o, void *base, const char *value,
+	    char *err, size_t errsize);
+/* Write the value of o at base as it would be written in the file into
+ * buf ("" when unset).  Returns buf. */
+char	*conf_format(const struct conf_option *o, const void *base,
+	    char *buf, size_t size);
+/* The option table as mdoc, one ".Ss" per section, for smarthost.conf(5):
+ * the man page holds exactly this between its OPTIONS markers. */
+void	conf_write_mdoc(FILE *fp);
+/* Every effective value as smarthost.conf text (`smarthostctl config`);
+ * only_changed: only values that differ from the default. */
+void	conf_write(FILE *fp, const struct conf *, int only_changed);
+
 void	strlist_free(struct strlist *);
+/* Append a copy of s. */
+void	strlist_add(struct strlist *, const char *s);
 int	strlist_contains(const struct strlist *, const char *s);	/* case-insensitive */
 const char *action_name(int);
 

@@ -1,0 +1,130 @@
+/*
+ * conf_doc — the option table written out: as mdoc for smarthost.conf(5)
+ * (conf_write_mdoc) and as smarthost.conf text for `smarthostctl config`
+ * (conf_write).  See conf.h.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "conf.h"
+#include "conf_norm.h"
+#include "util.h"
+
+static const char *const sections[] = { "global", "milter", "relay",
+	"account" };
+
+static const char *
+type_word(const struct conf_option *o)
+{
+	switch (o->type) {
+	case OPT_STRING:
+		return o->norm == conf_norm_path ? "path" : "string";
+	case OPT_LIST:
+		return "list";
+	case OPT_UINT:
+		return "number";
+	case OPT_SECONDS:
+		return "duration";
+	case OPT_BOOL:
+		return "yes | no";
+	case OPT_ENUM:
+		return "choice";
+	case OPT_SIZE:
+		return "size";
+	}
+	return "?";
+}
+
+/* Text as an mdoc text line: backslashes escaped, no leading '.' or '\''. */
+static void
+mdoc_text(FILE *fp, const char *s)
+{
+	if (*s == '.' || *s == '\'')
+		fputs("\\&", fp);
+	for (; *s; s++) {
+		if (*s == '\\')
+			fputs("\\e", fp);
+		else
+			fputc(*s, fp);
+	}
+	fputc('\n', fp);
+}
+
+static void
+mdoc_option(FILE *fp, const struct conf_option *o)
+{
+	fprintf(fp, ".It Cm %s Ar %s\n", o->name, type_word(o));
+	mdoc_text(fp, o->help);
+	if (o->choices) {
+		fputs("One of", fp);
+		for (size_t i = 0; o->choices[i]; i++)
+			fprintf(fp, "\n.Cm %s%s", o->choices[i],
+			    o->choices[i + 1] ? " ," : " .");
+		fputc('\n', fp);
+	}
+	if (o->max)
+		fprintf(fp, "From %lu to %lu.\n", o->min, o->max);
+	else if (o->min)
+		fprintf(fp, "At least %lu.\n", o->min);
+	if (o->def)
+		fprintf(fp, "Default:\n.Ql \"%s\" .\n", o->def);
+	else
+		fputs("Default: unset.\n", fp);
+}
+
+void
+conf_write_mdoc(FILE *fp)
+{
+	for (size_t s = 0; s < sizeof(sections) / sizeof(sections[0]); s++) {
+		int account = strcmp(sections[s], "account") == 0;
+
+		fprintf(fp, ".Ss [%s%s]\n.Bl -tag -width Ds\n", sections[s],
+		    account ? " NAME" : "");
+		for (size_t i = 0; i < conf_noptions; i++)
+			if (strcmp(conf_options[i].section, sections[s]) == 0)
+				mdoc_option(fp, &conf_options[i]);
+		fputs(".El\n", fp);
+	}
+}
+
+/* The options of one section whose value at base differs from the value
+ * at def (NULL: write them all). */
+static void
+write_section(FILE *fp, const char *section, const void *base,
+    const void *def)
+{
+	char v[4096], dv[4096];
+
+	for (size_t i = 0; i < conf_noptions; i++) {
+		const struct conf_option *o = &conf_options[i];
+
+		if (strcmp(o->section, section) != 0)
+			continue;
+		conf_format(o, base, v, sizeof(v));
+		if (def && strcmp(v, conf_format(o, def, dv, sizeof(dv))) == 0)
+			continue;
+		if (*v || o->type == OPT_LIST)
+			fprintf(fp, "%s = %s\n", o->name, v);
+		else
+			fprintf(fp, "# %s is unset\n", o->name);
+	}
+}
+
+void
+conf_write(FILE *fp, const struct conf *c, int only_changed)
+{
+	struct conf *defs = conf_defaults();
+
+	for (size_t s = 0; s < 3; s++) {
+		fprintf(fp, "%s[%s]\n", s ? "\n" : "", sections[s]);
+		write_section(fp, sections[s], c, only_changed ? defs : NULL);
+	}
+	for (size_t i = 0; i < c->naccounts; i++) {
+		struct account *a = account_new(c->accounts[i]->name);
+
+		fprintf(fp, "\n[account %s]\n", a->name);
+		write_section(fp, "account", c->accounts[i], a);
+		account_free(a);
+	}
+	conf_free(defs);
+}

@@ -1,0 +1,243 @@
+/*
+ * conf_norm — value checks for the option table (see conf_norm.h).
+ * Domains go through domain_normalize() (libidn2), addresses through
+ * inet_pton(), provider names through the preset table: nothing here
+ * re-implements what those do.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "conf_norm.h"
+#include "domain.h"
+#include "preset.h"
+#include "util.h"
+
+char *
+conf_norm_path(const char *v, char *err, size_t errsize)
+{
+	if (v[0] != '/') {
+		snprintf(err, errsize, "\"%s\" is not an absolute path", v);
+		return NULL;
+	}
+	return xstrdup(v);
+}
+
+char *
+conf_norm_domain(const char *v, char *err, size_t errsize)
+{
+	char out[DOMAIN_MAX + 1];
+
+	if (domain_normalize(v, out, sizeof(out), err, errsize) == -1)
+		return NULL;
+	return xstrdup(out);
+}
+
+char *
+conf_norm_dkim_domain(const char *v, char *err, size_t errsize)
+{
+	if (strcmp(v, "*") == 0)
+		return xstrdup(v);
+	return conf_norm_domain(v, err, errsize);
+}
+
+static int
+is_ip(const char *s)
+{
+	unsigned char buf[16];
+
+	return inet_pton(AF_INET, s, buf) == 1 ||
+	    inet_pton(AF_INET6, s, buf) == 1;
+}
+
+char *
+conf_norm_host(const char *v, char *err, size_t errsize)
+{
+	if (strchr(v, ':') && is_ip(v))
+		return str_lower(xstrdup(v));
+	return conf_norm_domain(v, err, errsize);
+}
+
+/* Parse a decimal number in [lo, hi] spanning all of s; -1 if not. */
+static long
+number_in(const char *s, long lo, long hi)
+{
+	char *end;
+	long n;
+
+	if (*s < '0' || *s > '9' || strlen(s) > 9)
+		return -1;
+	n = strtol(s, &end, 10);
+	return (*end || n < lo || n > hi) ? -1 : n;
+}
+
+char *
+conf_norm_network(const char *v, char *err, size_t errsize)
+{
+	char addr[INET6_ADDRSTRLEN + 8];
+	unsigned char buf[16];
+	const char *slash = strchr(v, '/');
+	size_t len = slash ? (size_t)(slash - v) : strlen(v);
+	int af = AF_INET;
+
+	if (len >= sizeof(addr))
+		goto bad;
+	memcpy(addr, v, len);
+	addr[len] = '\0';
+	if (inet_pton(AF_INET, addr, buf) != 1) {
+		af = AF_INET6;
+		if (inet_pton(AF_INET6, addr, buf) != 1)
+			goto bad;
+	}
+	if (slash && number_in(slash + 1, 0, af == AF_INET ? 32 : 128) == -1)
+		goto bad;
+	return str_lower(xstrdup(v));
+bad:
+	snprintf(err, errsize, "\"%s\" is not an IP address or network "
+	    "(192.0.2.0/24, 2001:db8::/32)", v);
+	return NULL;
+}
+
+/* libmilter's socket syntax: unix:PATH, local:PATH, inet:PORT[@HOST],
+ * inet6:PORT[@HOST]. */
+char *
+conf_norm_milter_socket(const char *v, char *err, size_t errsize)
+{
+	char port[8];
+	const char *p, *at;
+
+	if (strncmp(v, "unix:/", 6) == 0 || strncmp(v, "local:/", 7) == 0)
+		return xstrdup(v);
+	if (strncmp(v, "inet:", 5) == 0)
+		p = v + 5;
+	else if (strncmp(v, "inet6:", 6) == 0)
+		p = v + 6;
+	else
+		goto bad;
+	at = strchr(p, '@');
+	if ((at ? (size_t)(at - p) : strlen(p)) >= sizeof(port))
+		goto bad;
+	xstrlcpy(port, p, at ? (size_t)(at - p) + 1 : sizeof(port));
+	if (number_in(port, 1, 65535) == -1 || (at && at[1] == '\0'))
+		goto bad;
+	return xstrdup(v);
+bad:
+	snprintf(err, errsize, "\"%s\" is not a milter socket (unix:PATH, "
+	    "inet:PORT@HOST or inet6:PORT@HOST)", v);
+	return NULL;
+}
+
+/* ADDRESS:PORT, [IPV6]:PORT or unix:PATH. */
+char *
+conf_norm_listen(const char *v, char *err, size_t errsize)
+{
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *colon, *h = v;
+	size_t hlen;
+
+	if (strncmp(v, "unix:/", 6) == 0)
+		return xstrdup(v);
+	colon = strrchr(v, ':');
+	if (colon == NULL || number_in(colon + 1, 1, 65535) == -1)
+		goto bad;
+	hlen = (size_t)(colon - v);
+	if (hlen >= 2 && v[0] == '[' && v[hlen - 1] == ']') {
+		h++;
+		hlen -= 2;
+	} else if (memchr(v, ':', hlen))
+		goto bad;		/* IPv6 without brackets */
+	if (hlen == 0 || hlen >= sizeof(host))
+		goto bad;
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
+	if (!is_ip(host))
+		goto bad;
+	return xstrdup(v);
+bad:
+	snprintf(err, errsize, "\"%s\" is not ADDRESS:PORT, [IPV6]:PORT or "
+	    "unix:PATH", v);
+	return NULL;
+}
+
+/* RFC 5322 field name: printable ASCII except ':'. */
+char *
+conf_norm_header_name(const char *v, char *err, size_t errsize)
+{
+	for (const char *p = v; *p; p++)
+		if (*p < 33 || *p > 126 || *p == ':') {
+			snprintf(err, errsize, "\"%s\" is not a header field "
+			    "name", v);
+			return NULL;
+		}
+	return xstrdup(v);
+}
+
+char *
+conf_norm_provider(const char *v, char *err, size_t errsize)
+{
+	const struct preset *p = preset_by_name(v);
+
+	if (p == NULL) {
+		snprintf(err, errsize, "unknown provider \"%s\" (smarthostctl "
+		    "providers lists them)", v);
+		return NULL;
+	}
+	return xstrdup(p->name);
+}
+
+/* A login: no white space or control characters; the domain of an
+ * address is normalised, the local part kept as written. */
+char *
+conf_norm_login(const char *v, char *err, size_t errsize)
+{
+	char dom[DOMAIN_MAX + 1];
+	const char *at = strrchr(v, '@');
+
+	for (const char *p = v; *p; p++)
+		if ((unsigned char)*p <= ' ' || *p == 0x7f) {
+			snprintf(err, errsize, "\"%s\" contains white space or "
+			    "control characters", v);
+			return NULL;
+		}
+	if (at == NULL)
+		return xstrdup(v);
+	if (at == v) {
+		snprintf(err, errsize, "\"%s\" has an empty local part", v);
+		return NULL;
+	}
+	if (domain_normalize(at + 1, dom, sizeof(dom), err, errsize) == -1)
+		return NULL;
+	return xasprintf("%.*s@%s", (int)(at - v), v, dom);
+}
+
+char *
+conf_norm_mechanism(const char *v, char *err, size_t errsize)
+{
+	static const char *const mechs[] = { "PLAIN", "LOGIN", "XOAUTH2" };
+
+	for (size_t i = 0; i < sizeof(mechs) / sizeof(mechs[0]); i++)
+		if (strcasecmp(v, mechs[i]) == 0)
+			return xstrdup(mechs[i]);
+	snprintf(err, errsize, "\"%s\" is not one of plain, login, xoauth2", v);
+	return NULL;
+}
+
+/* https://HOST[/...]; plain http only to a loopback host (tests). */
+char *
+conf_norm_url(const char *v, char *err, size_t errsize)
+{
+	static const char *const loopback[] = {
+		"http://127.", "http://localhost:", "http://localhost/",
+		"http://[::1]"
+	};
+
+	if (strncmp(v, "https://", 8) == 0 && v[8] && v[8] != '/')
+		return xstrdup(v);
+	for (size_t i = 0; i < sizeof(loopback) / sizeof(loopback[0]); i++)
+		if (strncmp(v, loopback[i], strlen(loopback[i])) == 0)
+			return xstrdup(v);
+	snprintf(err, errsize, "\"%s\" is not an https:// URL", v);
+	return NULL;
+}

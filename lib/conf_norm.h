@@ -1,0 +1,26 @@
+/*
+ * conf_norm — checks and normalisations of option values, used through the
+ * `norm` column of conf_options[] (conf.c).  Each takes the value as
+ * written and returns a new string in its canonical form, or NULL with a
+ * message in err that quotes the value (conf_set() prefixes the option's
+ * name: "listen: \"10025\" is not ADDRESS:PORT, ...").
+ */
+#ifndef SMARTHOST_CONF_NORM_H
+#define SMARTHOST_CONF_NORM_H
+
+#include <stddef.h>
+
+char	*conf_norm_path(const char *, char *err, size_t errsize);
+char	*conf_norm_domain(const char *, char *err, size_t errsize);
+char	*conf_norm_dkim_domain(const char *, char *err, size_t errsize);
+char	*conf_norm_host(const char *, char *err, size_t errsize);
+char	*conf_norm_network(const char *, char *err, size_t errsize);
+char	*conf_norm_milter_socket(const char *, char *err, size_t errsize);
+char	*conf_norm_listen(const char *, char *err, size_t errsize);
+char	*conf_norm_header_name(const char *, char *err, size_t errsize);
+char	*conf_norm_provider(const char *, char *err, size_t errsize);
+char	*conf_norm_login(const char *, char *err, size_t errsize);
+char	*conf_norm_mechanism(const char *, char *err, size_t errsize);
+char	*conf_norm_url(const char *, char *err, size_t errsize);
+
+#endif
