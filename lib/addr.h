@@ -42,12 +42,19 @@ struct mailbox {
 /* 0 on success; -1 with a one-line message in err (no trailing period,
  * suitable after "5.1.7 "). */
 int	addr_parse_path(const char *s, struct addr *a, char *err, size_t errsize);
+/* The same for len bytes that may hold a NUL (refused as such): for
+ * text read off the wire. */
+int	addr_parse_path_len(const char *s, size_t len, struct addr *a,
+	    char *err, size_t errsize);
 
 /* Parse a header value into at most max mailboxes; *n is how many the
  * value holds (it may exceed max: the caller refuses that).  0 on
  * success; -1 with a message in err. */
 int	addr_parse_mailboxes(const char *value, struct mailbox *mb, size_t max,
 	    size_t *n, char *err, size_t errsize);
+int	addr_parse_mailboxes_len(const char *value, size_t len,
+	    struct mailbox *mb, size_t max, size_t *n, char *err,
+	    size_t errsize);
 
 /* The lookup key "local@domain" (local part lower-cased), or "" for the
  * null address.  Returns buf. */
