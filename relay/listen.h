@@ -1,0 +1,18 @@
+/*
+ * listen — the relay's listening socket from conf relay listen:
+ * "127.0.0.1:10025", "[::1]:10025", "localhost:10025" (every address the
+ * name has is not supported: the first one is used) or "unix:/path"
+ * (an existing socket file is replaced; mode 0666: put it in a directory
+ * whose permissions decide who may connect).
+ */
+#ifndef SMARTHOST_RELAY_LISTEN_H
+#define SMARTHOST_RELAY_LISTEN_H
+
+#include <stddef.h>
+
+/* A listening, non-blocking socket, or -1 with err. */
+int	listen_open(const char *spec, char *err, size_t errsize);
+/* Remove a unix socket's file (nothing for TCP). */
+void	listen_close(int fd, const char *spec);
+
+#endif

@@ -1,0 +1,369 @@
+/*
+ * smarthost-relay — where Postfix hands outbound mail (relayhost =
+ * [127.0.0.1]:10025).  See smarthost-relay(8).
+ *
+ *   smarthost-relay [-fnv] [-c FILE]
+ *
+ * Reads the configuration and the secrets as root, opens the listener
+ * and the limits state, then drops to the configured user and becomes
+ * non-dumpable.  The main thread accepts connections (one thread each,
+ * at most max-clients) and handles signals through a signalfd: SIGHUP
+ * reloads every file (an erroneous set is logged and ignored), SIGTERM
+ * and SIGINT stop accepting, let transactions finish (bounded), save the
+ * limits and exit 0.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "allow.h"
+#include "config.h"
+#include "limits.h"
+#include "listen.h"
+#include "log.h"
+#include "server.h"
+#include "upstream.h"
+
+#define DRAIN_SECONDS	30	/* how long SIGTERM waits for clients */
+#define THREAD_STACK	(512 * 1024)
+
+struct client {
+	struct relay	*relay;
+	int		 fd;
+	char		 name[80];
+};
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: smarthost-relay [-fnv] [-c FILE]\n");
+	exit(EX_USAGE);
+}
+
+/* Log every diagnostic; non-zero if there were errors. */
+static size_t
+log_diag(const struct diag *d)
+{
+	char buf[1024];
+
+	for (size_t i = 0; i < d->n; i++) {
+		diag_format(&d->v[i], buf, sizeof(buf));
+		if (d->v[i].level == DIAG_ERROR)
+			log_errx("%s", buf);
+		else
+			log_warnx("%s", buf);
+	}
+	return diag_errors(d);
+}
+
+static struct config *
+load(const char *path)
+{
+	struct diag d;
+	struct config *cfg;
+	char err[256];
+
+	diag_init(&d);
+	cfg = config_load(path, CONFIG_SECRETS, &d);
+	if (cfg != NULL && allow_check(&cfg->conf->relay_allow, err,
+	    sizeof(err)) != 0)
+		diag_error(&d, cfg->conf->path, 0, "%s", err);
+	if (log_diag(&d) != 0 || cfg == NULL) {
+		if (cfg != NULL)
+			config_unref(cfg);
+		cfg = NULL;
+	}
+	diag_free(&d);
+	return cfg;
+}
+
+static void
+reload(struct relay *rl, const char *path)
+{
+	struct config *cfg = load(path), *old;
+
+	if (cfg == NULL) {
+		log_errx("reload failed: keeping the previous configuration");
+		return;
+	}
+	old = relay_config(rl);
+	if (strcmp(old->conf->relay_listen, cfg->conf->relay_listen) != 0)
+		log_warnx("listen changed to %s: takes effect at restart",
+		    cfg->conf->relay_listen);
+	config_unref(old);
+	relay_swap_config(rl, cfg);
+	pool_reconfigure(rl->pool, cfg);
+	log_info("configuration reloaded");
+}
+
+/* state-dir exists and belongs to the user the relay runs as. */
+static void
+prepare_state_dir(const char *dir, const struct passwd *pw)
+{
+	if (dir == NULL || *dir == '\0')
+		return;
+	if (mkdir(dir, 0750) == -1 && errno != EEXIST)
+		log_warn("state-dir %s", dir);
+	if (pw != NULL && geteuid() == 0 &&
+	    chown(dir, pw->pw_uid, pw->pw_gid) == -1)
+		log_warn("chown %s", dir);
+}
+
+static const struct passwd *
+relay_user(const struct conf *c)
+{
+	const struct passwd *pw;
+
+	if (c->user == NULL || *c->user == '\0' || geteuid() != 0)
+		return NULL;
+	if ((pw = getpwnam(c->user)) == NULL)
+		log_warnx("user %s does not exist: staying root", c->user);
+	return pw;
+}
+
+static int
+drop_privileges(const struct passwd *pw)
+{
+	if (pw != NULL) {
+		if (setgroups(1, &pw->pw_gid) == -1 ||
+		    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
+		    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1) {
+			log_warn("cannot switch to user %s", pw->pw_name);
+			return -1;
+		}
+		log_info("running as user %s", pw->pw_name);
+	}
+	/* no core dump may hold an authorization code */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+		log_warn("prctl(PR_SET_DUMPABLE)");
+	return 0;
+}
+
+static void *
+client_thread(void *arg)
+{
+	struct client *c = arg;
+	struct relay *rl = c->relay;
+
+	server_run(rl, c->fd, c->name);
+	free(c);
+	pthread_mutex_lock(&rl->mu);
+	rl->nclients--;
+	pthread_cond_broadcast(&rl->idle);
+	pthread_mutex_unlock(&rl->mu);
+	return NULL;
+}
+
+/* Accept one connection: refuse outsiders and the one too many. */
+static void
+accept_one(struct relay *rl, int lfd, pthread_attr_t *attr)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	struct config *cfg;
+	struct client *c;
+	pthread_t t;
+	unsigned max;
+	int fd, allowed;
+
+	if ((fd = accept4(lfd, (struct sockaddr *)&ss, &len,
+	    SOCK_CLOEXEC)) == -1) {
+		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+			log_warn("accept");
+		return;
+	}
+	c = xcalloc(1, sizeof(*c));
+	c->relay = rl;
+	c->fd = fd;
+	allow_name((struct sockaddr *)&ss, c->name, sizeof(c->name));
+	cfg = relay_config(rl);
+	allowed = allow_client(&cfg->conf->relay_allow,
+	    (struct sockaddr *)&ss);
+	max = cfg->conf->max_clients ? cfg->conf->max_clients : 100;
+	config_unref(cfg);
+	if (!allowed) {
+		log_warnx("client=%s refused: not in allow-clients", c->name);
+		server_refuse(fd, "554 5.7.1 smarthost-relay: client not "
+		    "allowed (not in allow-clients)");
+		free(c);
+		return;
+	}
+	pthread_mutex_lock(&rl->mu);
+	if (rl->nclients >= max) {
+		pthread_mutex_unlock(&rl->mu);
+		log_warnx("client=%s refused: %u clients already", c->name, max);
+		server_refuse(fd, "421 4.3.2 smarthost-relay: too many "
+		    "connections, try again later");
+		free(c);
+		return;
+	}
+	rl->nclients++;
+	pthread_mutex_unlock(&rl->mu);
+	if (pthread_create(&t, attr, client_thread, c) != 0) {
+		log_warn("pthread_create");
+		server_refuse(fd, "421 4.3.0 smarthost-relay: out of resources");
+		free(c);
+		pthread_mutex_lock(&rl->mu);
+		rl->nclients--;
+		pthread_mutex_unlock(&rl->mu);
+	}
+}
+
+static void
+save_limits(struct relay *rl, int force)
+{
+	char err[512];
+
+	if (limits_save(rl->limits, time(NULL), force, err, sizeof(err)) != 0)
+		log_warnx("limits: %s", err);
+}
+
+/* Serve until SIGTERM/SIGINT. */
+static void
+serve(struct relay *rl, int lfd, int sfd, const char *path)
+{
+	struct pollfd p[2] = { { .fd = lfd, .events = POLLIN },
+	    { .fd = sfd, .events = POLLIN } };
+	struct signalfd_siginfo si;
+	pthread_attr_t attr;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, THREAD_STACK);
+	for (;;) {
+		if (poll(p, 2, 1000) == -1 && errno != EINTR)
+			log_warn("poll");
+		save_limits(rl, 0);
+		if (p[1].revents & POLLIN) {
+			if (read(sfd, &si, sizeof(si)) != sizeof(si))
+				continue;
+			if (si.ssi_signo == SIGHUP) {
+				log_info("SIGHUP: reloading");
+				reload(rl, path);
+				continue;
+			}
+			log_info("signal %u: stopping", si.ssi_signo);
+			break;
+		}
+		if (p[0].revents & POLLIN)
+			accept_one(rl, lfd, &attr);
+	}
+	pthread_attr_destroy(&attr);
+}
+
+/* Let running transactions finish, at most DRAIN_SECONDS. */
+static void
+drain(struct relay *rl)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += DRAIN_SECONDS;
+	pthread_mutex_lock(&rl->mu);
+	while (rl->nclients > 0 &&
+	    pthread_cond_timedwait(&rl->idle, &rl->mu, &until) == 0)
+		;
+	if (rl->nclients > 0)
+		log_warnx("exiting with %u client connections still open",
+		    rl->nclients);
+	pthread_mutex_unlock(&rl->mu);
+}
+
+static int
+signals(void)
+{
+	sigset_t set;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	return signalfd(-1, &set, SFD_CLOEXEC);
+}
+
+static void
+relay_init(struct relay *rl, struct config *cfg)
+{
+	char err[512];
+
+	memset(rl, 0, sizeof(*rl));
+	pthread_mutex_init(&rl->mu, NULL);
+	pthread_cond_init(&rl->idle, NULL);
+	rl->config = cfg;
+	if (gethostname(rl->hostname, sizeof(rl->hostname)) != 0 ||
+	    rl->hostname[0] == '\0')
+		xstrlcpy(rl->hostname, "localhost", sizeof(rl->hostname));
+	rl->limits = limits_open(cfg->conf->state_dir, time(NULL), err,
+	    sizeof(err));
+	if (err[0])
+		log_warnx("limits: %s", err);
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char *path = CONF_DEFAULT_PATH;
+	int ch, fg = 0, check = 0, debug = 0, lfd, sfd;
+	const struct passwd *pw;
+	struct config *cfg;
+	struct relay rl;
+	char err[512], *listen_spec;
+
+	while ((ch = getopt(argc, argv, "c:fnv")) != -1) {
+		switch (ch) {
+		case 'c': path = optarg; break;
+		case 'f': fg = 1; break;
+		case 'n': check = 1; break;
+		case 'v': debug = 1; break;
+		default: usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	log_init("smarthost-relay", fg || check, debug);
+	if ((cfg = load(path)) == NULL)
+		return EX_CONFIG;
+	if (check) {
+		config_unref(cfg);
+		fprintf(stderr, "smarthost-relay: %s: configuration OK\n", path);
+		return 0;
+	}
+	if ((lfd = listen_open(cfg->conf->relay_listen, err, sizeof(err))) == -1) {
+		log_errx("%s", err);
+		return EX_OSERR;
+	}
+	listen_spec = xstrdup(cfg->conf->relay_listen);
+	pw = relay_user(cfg->conf);
+	prepare_state_dir(cfg->conf->state_dir, pw);
+	if (!fg && daemon(0, 0) == -1) {
+		log_warn("daemon");
+		return EX_OSERR;
+	}
+	if (drop_privileges(pw) != 0 || (sfd = signals()) == -1)
+		return EX_OSERR;
+	relay_init(&rl, cfg);
+	rl.pool = pool_new();
+	log_info("listening on %s", listen_spec);
+	serve(&rl, lfd, sfd, path);
+	listen_close(lfd, listen_spec);
+	drain(&rl);
+	save_limits(&rl, 1);
+	log_info("stopped");
+	free(listen_spec);
+	return 0;
+}
