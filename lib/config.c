@@ -38,6 +38,7 @@ struct used {
 	const char	*file;		/* first map line naming it */
 	unsigned	 line;
 	size_t		 order;
+	char		*login;		/* key of an address login, or NULL */
 };
 
 struct build {
@@ -139,6 +140,7 @@ use(struct build *b, struct account *a, const char *file, unsigned line)
 	u->file = file;
 	u->line = line;
 	u->order = b->nused++;
+	u->login = NULL;
 	a->used = 1;
 }
 
@@ -165,6 +167,9 @@ implicit_account(struct build *b, const char *name, const char *file,
 	a = account_new(name);
 	a->login = xstrdup(name);
 	a->preset = p;
+	if (p->default_auth != NULL && strcasecmp(p->default_auth,
+	    "XOAUTH2") == 0)
+		a->auth_kind = AUTHK_XOAUTH2;
 	b->c->implicit = xreallocarray(b->c->implicit, b->c->nimplicit + 1,
 	    sizeof(*b->c->implicit));
 	b->c->implicit[b->c->nimplicit++] = a;
@@ -280,31 +285,40 @@ static int
 login_cmp(const void *a, const void *b)
 {
 	const struct used *x = a, *y = b;
-	int r = strcmp(x->acct->login, y->acct->login);
+	int r = strcmp(x->login, y->login);
 
 	return r ? r : (x->order > y->order) - (x->order < y->order);
 }
 
+/* Logins are compared as lookup keys: "Boss@163.COM" is boss@163.com. */
 static void
 check_logins(struct build *b)
 {
 	struct used *v = xcalloc(b->nused, sizeof(*v));
+	char key[ADDR_KEY_MAX], err[256];
 	const char *file, *f0;
 	unsigned line, l0;
 	size_t n = 0;
 
-	for (size_t i = 0; i < b->nused; i++)
-		if (b->used[i].acct->login != NULL)
+	for (size_t i = 0; i < b->nused; i++) {
+		const char *login = b->used[i].acct->login;
+
+		if (login != NULL && strchr(login, '@') != NULL &&
+		    addr_key_from_string(login, key, sizeof(key), err,
+		    sizeof(err)) == 0)
+			b->used[i].login = xstrdup(key);
+		if (b->used[i].login != NULL)
 			v[n++] = b->used[i];
+	}
 	qsort(v, n, sizeof(*v), login_cmp);
 	for (size_t i = 1; i < n; i++) {
-		if (strcmp(v[i].acct->login, v[i - 1].acct->login) != 0)
+		if (strcmp(v[i].login, v[i - 1].login) != 0)
 			continue;
 		where(&v[i], &file, &line);
 		where(&v[i - 1], &f0, &l0);
 		diag_error(b->d, file, line, "account \"%s\" has the same "
 		    "login \"%s\" as account \"%s\" (%s:%u)", v[i].acct->name,
-		    v[i].acct->login, v[i - 1].acct->name, f0, l0);
+		    v[i].login, v[i - 1].acct->name, f0, l0);
 	}
 	free(v);
 }
@@ -343,18 +357,19 @@ add_login_routes(struct build *b)
 
 	for (size_t i = 0; i < b->nused; i++) {
 		struct account *a = b->used[i].acct;
+		const char *login = b->used[i].login;
 
-		if (a->login == NULL || (k = name_key(a->name, key,
+		if (login == NULL || (k = name_key(a->name, key,
 		    sizeof(key), err, sizeof(err))) == NULL)
 			continue;
 		dup = NULL;
-		if (relaymap_add(b->c->map, a->login, MAP_EXACT, k, 0, 0,
+		if (relaymap_add(b->c->map, login, MAP_EXACT, k, 0, 0,
 		    &dup) != NULL || dup->line == 0 ||
 		    config_account(b->c, dup->account) == a)
 			continue;
 		diag_warning(b->d, dup->file, dup->line, "\"%s\" is the login "
 		    "of account \"%s\", but this line routes it to account "
-		    "\"%s\"", a->login, a->name, dup->account);
+		    "\"%s\"", login, a->name, dup->account);
 	}
 }
 
@@ -414,6 +429,8 @@ config_load(const char *conf_path, int flags, struct diag *d)
 	add_login_routes(&b);
 	if (flags & CONFIG_SECRETS)
 		load_secrets(&b);
+	for (size_t i = 0; i < b.nused; i++)
+		free(b.used[i].login);
 	free(b.used);
 	return c;
 }

@@ -64,6 +64,20 @@ account_max_connections(const struct account *a)
 	return DEFAULT_MAX_CONNECTIONS;
 }
 
+/* Whether the sender is not the login (compared as keys).  A login that
+ * is not an address cannot be compared: the provider's rule decides. */
+static int
+login_differs(const char *sender_key, const char *login)
+{
+	char key[ADDR_KEY_MAX], err[256];
+
+	if (login == NULL || strchr(login, '@') == NULL ||
+	    addr_key_from_string(login, key, sizeof(key), err,
+	    sizeof(err)) < 0)
+		return 0;
+	return strcmp(sender_key, key) != 0;
+}
+
 static void
 fill(struct route *r, const struct map_entry *e, const struct account *a)
 {
@@ -80,8 +94,7 @@ fill(struct route *r, const struct map_entry *e, const struct account *a)
 	    a->sender_must_match : p ? (int)p->sender_must_match : TRI_UNKNOWN;
 	r->sender_refusal = a->sender_refusal ? a->sender_refusal :
 	    p ? p->sender_refusal : NULL;
-	r->envelope_differs = a->login != NULL &&
-	    strcmp(r->sender_key, a->login) != 0;
+	r->envelope_differs = login_differs(r->sender_key, a->login);
 }
 
 enum route_status
