@@ -80,6 +80,22 @@ struct upstream *pool_get(struct pool *, const struct route *,
  * transaction whose outcome is unknown). */
 void	pool_put(struct pool *, struct upstream *, int reusable);
 
+/* Counters per account for logs and `smarthostctl status`.  Sessions
+ * being opened count as busy. */
+struct pool_stat {
+	char		 account[256];
+	unsigned	 open;		/* connected or connecting now */
+	unsigned	 busy;		/* of which in a transaction */
+	unsigned	 peak;		/* most open at once */
+	unsigned long	 opened;	/* sessions opened since start */
+	unsigned long	 full_handshakes;
+	unsigned long	 resumed_handshakes;
+	unsigned long	 reuses;	/* transactions on a pooled session */
+};
+/* Fills up to max entries; returns the number of accounts (may be more
+ * than max). */
+size_t	pool_stats(struct pool *, struct pool_stat *, size_t max);
+
 /* Statistics for logs and `smarthostctl status`. */
 int	upstream_reused(const struct upstream *);	/* not new for this transaction */
 unsigned upstream_caps(const struct upstream *);
