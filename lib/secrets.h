@@ -9,7 +9,18 @@
  * naming the file and its mode, as ssh does.
  *
  * With systemd's LoadCredential, $CREDENTIALS_DIRECTORY/<account> holds one
- * code and takes precedence over the file.
+ * code and takes precedence over the file.  Every regular file there is
+ * read at load (secrets_get() is a pure lookup) and checked like the file;
+ * the secrets file itself, when passed as a credential, is not taken for
+ * an account.  Account names compare case-insensitively.
+ *
+ * Errors: the file refused whole ("PATH: bad permissions 0644: must not be
+ * readable or writable by group or other (chmod 600)", "PATH: bad owner
+ * uid 65534: ...", "PATH: is a symbolic link: ...", "PATH: not a regular
+ * file"); per line "PATH:N: no code after the account name ...",
+ * "duplicate account \"x\" (first on line M)", "line longer than
+ * SECRETS_LINE_MAX characters".  '#' starts a comment only at the start of
+ * a line: a code may contain '#'.
  *
  * Codes are kept in memory locked against swapping and excluded from core
  * dumps where the kernel allows (madvise MADV_DONTDUMP), and wiped on free.
@@ -18,7 +29,11 @@
 #ifndef SMARTHOST_SECRETS_H
 #define SMARTHOST_SECRETS_H
 
+#include <sys/types.h>
+
 #include "diag.h"
+
+#define SECRETS_LINE_MAX 1024
 
 struct secrets;
 
@@ -31,7 +46,14 @@ const char *secrets_get(const struct secrets *, const char *account);
 void	secrets_free(struct secrets *);
 
 /* Check that path is safe to hold secrets: 0, or -1 with a message in err
- * ("secrets: bad mode 0644 (must not be readable by group or other)"). */
+ * ("/etc/smarthost/secrets: bad permissions 0644: must not be readable or
+ * writable by group or other (chmod 600)"). */
 int	secrets_check_file(const char *path, char *err, size_t errsize);
+/* The same for a reader with effective uid uid (the file must be owned by
+ * uid or root). */
+int	secrets_check_file_as(const char *path, uid_t uid, char *err,
+	    size_t errsize);
+/* explicit_bzero(): what secrets_free() does to the codes. */
+void	secrets_wipe(void *, size_t);
 
 #endif
