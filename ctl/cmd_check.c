@@ -1,0 +1,161 @@
+/*
+ * check — "smarthostctl check": validate smarthost.conf, the relay map
+ * and the secrets in one go.
+ *
+ * Every diagnostic config_load() collects is printed on stdout as
+ * "file:line: message", sorted into file order (files in the order they
+ * were first named, lines ascending), so an administrator reads them top
+ * to bottom next to the file.  Any error: exit EX_CONFIG.  Otherwise one
+ * summary line: "CONF, MAP (N routes, N accounts), SECRETS: OK".
+ *
+ * The secrets file is meant to be readable by root only.  A non-root
+ * administrator who cannot read it still gets everything else checked:
+ * the secrets are skipped with a warning that says so, and check does not
+ * fail for that alone.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "ctl.h"
+
+struct sorted {
+	const struct diag_entry *e;
+	size_t	 file_rank;
+	size_t	 idx;
+};
+
+static int
+sorted_cmp(const void *a, const void *b)
+{
+	const struct sorted *x = a, *y = b;
+
+	if (x->file_rank != y->file_rank)
+		return x->file_rank < y->file_rank ? -1 : 1;
+	if (x->e->line != y->e->line)
+		return x->e->line < y->e->line ? -1 : 1;
+	return (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+/* Rank of entry i's file among the distinct files of d in the order
+ * they are first named (no file: 0).  files/nfiles is the running list. */
+static size_t
+file_rank(const struct diag *d, size_t i, const char ***files,
+    size_t *nfiles)
+{
+	const char *f = d->v[i].file;
+
+	if (f == NULL)
+		return 0;
+	for (size_t j = 0; j < *nfiles; j++)
+		if (strcmp((*files)[j], f) == 0)
+			return j + 1;
+	*files = xreallocarray(*files, *nfiles + 1, sizeof(**files));
+	(*files)[(*nfiles)++] = f;
+	return *nfiles;
+}
+
+static void
+print_sorted(const struct diag *d)
+{
+	struct sorted *v = xcalloc(d->n ? d->n : 1, sizeof(*v));
+	const char **files = NULL;
+	size_t nfiles = 0;
+	char buf[2048];
+
+	for (size_t i = 0; i < d->n; i++) {
+		v[i].e = &d->v[i];
+		v[i].file_rank = file_rank(d, i, &files, &nfiles);
+		v[i].idx = i;
+	}
+	qsort(v, d->n, sizeof(*v), sorted_cmp);
+	for (size_t i = 0; i < d->n; i++)
+		printf("%s\n", diag_format(v[i].e, buf, sizeof(buf)));
+	free(files);
+	free(v);
+}
+
+/* The secrets path smarthost.conf names, if a non-root user cannot read
+ * it (then check skips it); NULL otherwise. */
+static char *
+unreadable_secrets(const char *conf_path)
+{
+	struct diag d;
+	struct conf *conf;
+	char *path = NULL;
+
+	if (geteuid() == 0)
+		return NULL;
+	diag_init(&d);
+	conf = conf_load(conf_path, 0, &d);
+	if (conf && conf->secrets && access(conf->secrets, R_OK) != 0 &&
+	    errno == EACCES)
+		path = xstrdup(conf->secrets);
+	conf_free(conf);
+	diag_free(&d);
+	return path;
+}
+
+static size_t
+explicit_routes(const struct relaymap *m)
+{
+	size_t n = 0, total = m ? relaymap_count(m) : 0;
+
+	for (size_t i = 0; i < total; i++)
+		n += relaymap_entry(m, i)->line != 0;
+	return n;
+}
+
+static void
+summary(const struct config *c, const struct diag *d, const char *skipped)
+{
+	size_t warnings = d->n - diag_errors(d);
+
+	printf("%s, %s (%zu route%s, %zu account%s), %s%s: OK",
+	    c->conf->path ? c->conf->path : "(defaults)", c->conf->relay_map,
+	    explicit_routes(c->map), explicit_routes(c->map) == 1 ? "" : "s",
+	    c->naccounts, c->naccounts == 1 ? "" : "s", c->conf->secrets,
+	    skipped ? " (not checked)" : "");
+	if (warnings)
+		printf(" (%zu warning%s)", warnings, warnings == 1 ? "" : "s");
+	putchar('\n');
+}
+
+int
+cmd_check(const struct ctl *c, int argc, char **argv)
+{
+	struct diag d;
+	struct config *cfg;
+	char *skipped;
+	int ex = EX_OK;
+
+	if (argc != 1)
+		return ctl_usage(c, argv[0]);
+	if (access(c->conf_path, F_OK) != 0) {
+		fprintf(stderr, "%s: %s: %s\n", c->progname, c->conf_path,
+		    strerror(errno));
+		return EX_NOINPUT;
+	}
+	skipped = unreadable_secrets(c->conf_path);
+	diag_init(&d);
+	cfg = config_load(c->conf_path, skipped ? 0 : CONFIG_SECRETS, &d);
+	if (skipped)
+		diag_warning(&d, skipped, 0, "not readable by uid %u, not "
+		    "checked (run check as root to check it)",
+		    (unsigned)geteuid());
+	print_sorted(&d);
+	if (diag_errors(&d) > 0) {
+		printf("%s: %zu error%s\n", c->conf_path, diag_errors(&d),
+		    diag_errors(&d) == 1 ? "" : "s");
+		ex = EX_CONFIG;
+	} else
+		summary(cfg, &d, skipped);
+	diag_free(&d);
+	config_unref(cfg);
+	free(skipped);
+	return ex;
+}

@@ -1,0 +1,263 @@
+/*
+ * route — "smarthostctl route ADDRESS [--json]": how mail from an
+ * envelope sender is relayed, computed by the same route_lookup() the
+ * milter and the relay use.
+ *
+ * The facts are gathered once into a struct view and printed either as
+ * "key: value" lines or as one JSON object.  Exit codes (documented in
+ * smarthostctl(8)): EX_OK routed, EX_DATAERR the address does not parse,
+ * EX_NOUSER no map line matches, EX_UNAVAILABLE the null sender has no
+ * route, EX_CONFIG the configuration has errors.
+ *
+ * The milter's alignment verdicts (SPF/DKIM/DMARC for a given From:)
+ * belong in struct view next to the route and in both printers, behind a
+ * --from option parsed in route_args().
+ */
+#include <stdio.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "ctl.h"
+#include "json.h"
+#include "route.h"
+
+struct route_args {
+	const char	*address;
+	int		 json;
+};
+
+/* What the command reports, as text. */
+struct view {
+	const char	*status;	/* "ok", "bad-address", ... */
+	const char	*sender;	/* as given */
+	const char	*key;		/* normalised sender, "" for <> */
+	char		 matched[512];	/* human description */
+	const struct map_entry *entry;
+	const struct account *account;
+	const struct preset *preset;
+	struct route	 r;
+	const char	*auth_offered;	/* preset's list, NULL = unknown */
+	char		 auth_used[128];
+	const char	*envelope;	/* what the provider will see */
+	int		 refused;	/* the provider would refuse it */
+	char		 error[1024];
+};
+
+static int
+route_args(int argc, char **argv, struct route_args *a)
+{
+	memset(a, 0, sizeof(*a));
+	for (int i = 1; i < argc; i++) {
+		if (ctl_flag(argv[i], "--json"))
+			a->json = 1;
+		else if (argv[i][0] == '-')
+			return -1;
+		else if (a->address)
+			return -1;
+		else
+			a->address = argv[i];
+	}
+	return a->address ? 0 : -1;
+}
+
+static void
+describe_match(struct view *v)
+{
+	const struct map_entry *e = v->entry;
+
+	if (e->line == 0 && e->kind == MAP_NULL)
+		snprintf(v->matched, sizeof(v->matched), "implicit: "
+		    "[relay] null-sender-account %s", e->account);
+	else if (e->line == 0)
+		snprintf(v->matched, sizeof(v->matched), "implicit: login of "
+		    "account %s", e->account);
+	else
+		snprintf(v->matched, sizeof(v->matched), "%s:%u %s (%s)",
+		    e->file, e->line, e->key, map_kind_name(e->kind));
+}
+
+static void
+describe_auth(struct view *v)
+{
+	const struct account *a = v->account;
+	size_t len = 0;
+
+	v->auth_offered = v->preset ? v->preset->auth : NULL;
+	v->auth_used[0] = '\0';
+	for (size_t i = 0; i < a->auth.n && len < sizeof(v->auth_used); i++)
+		len += snprintf(v->auth_used + len, sizeof(v->auth_used) - len,
+		    "%s%s", i ? " " : "", a->auth.v[i]);
+	if (len == 0)
+		xstrlcpy(v->auth_used, v->preset && v->preset->default_auth ?
+		    v->preset->default_auth : "PLAIN", sizeof(v->auth_used));
+	for (char *p = v->auth_used; *p; p++)
+		if (*p >= 'a' && *p <= 'z')
+			*p -= 'a' - 'A';
+}
+
+static void
+describe_ok(struct view *v)
+{
+	v->status = "ok";
+	v->entry = v->r.entry;
+	v->account = v->r.account;
+	v->preset = v->account->preset;
+	describe_match(v);
+	describe_auth(v);
+	v->envelope = v->key;
+	if (v->r.rewrite)
+		v->envelope = v->r.login;
+	else if (v->r.envelope_differs && v->r.sender_must_match == TRI_YES)
+		v->refused = 1;
+}
+
+static int
+explain(const struct config *c, const char *address, struct view *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->sender = address;
+	switch (route_lookup(c, address, &v->r, v->error, sizeof(v->error))) {
+	case ROUTE_OK:
+		v->key = v->r.sender_key;
+		describe_ok(v);
+		return EX_OK;
+	case ROUTE_BAD_ADDRESS:
+		v->status = "bad-address";
+		return EX_DATAERR;
+	case ROUTE_NONE:
+		v->key = v->r.sender_key;
+		v->status = "no-route";
+		snprintf(v->error, sizeof(v->error), "no relay map line "
+		    "matches %s (add a line for it, its domain or \"*\" to %s)",
+		    v->key, c->conf->relay_map);
+		return EX_NOUSER;
+	case ROUTE_NULL_SENDER:
+		v->key = "";
+		v->status = "null-sender";
+		snprintf(v->error, sizeof(v->error), "the null sender has no "
+		    "route: %s has no \"<>\" line and [relay] "
+		    "null-sender-account is unset, so the relay %s it "
+		    "(null-sender = %s)", c->conf->relay_map,
+		    c->conf->null_sender == NULLS_DEFER ? "defers" : "rejects",
+		    c->conf->null_sender == NULLS_DEFER ? "defer" : "reject");
+		return EX_UNAVAILABLE;
+	}
+	return EX_SOFTWARE;
+}
+
+static const char *
+rule_text(const struct view *v, char *buf, size_t size)
+{
+	if (v->r.sender_must_match == TRI_YES)
+		snprintf(buf, size, "must equal the login; refusal: %s",
+		    v->r.sender_refusal ? v->r.sender_refusal :
+		    "(text not recorded)");
+	else if (v->r.sender_must_match == TRI_NO)
+		snprintf(buf, size, "any sender accepted%s", v->preset &&
+		    v->preset->rewrites_from ? " (the provider rewrites From: "
+		    "to the login)" : "");
+	else
+		snprintf(buf, size, "not recorded for this provider");
+	return buf;
+}
+
+static void
+print_text(const struct view *v)
+{
+	char buf[512];
+
+	printf("%-13s %s\n", "sender:", *v->key ? v->key : "<>");
+	printf("%-13s %s\n", "matched:", v->matched);
+	if (v->preset)
+		printf("%-13s %s (preset %s)\n", "account:", v->account->name,
+		    v->preset->name);
+	else
+		printf("%-13s %s\n", "account:", v->account->name);
+	printf("%-13s %s\n", "login:", v->r.login);
+	printf("%-13s %s:%u\n", "server:", v->r.host, v->r.port);
+	printf("%-13s %s\n", "tls:", tls_mode_name(v->r.tls));
+	printf("%-13s %s (smarthost uses %s)\n", "auth:", v->auth_offered ?
+	    v->auth_offered : "not recorded", v->auth_used);
+	printf("%-13s %s\n", "rewrite:", v->r.rewrite ? "yes" : "no");
+	printf("%-13s %s\n", "sender rule:", rule_text(v, buf, sizeof(buf)));
+	if (v->r.rewrite && v->r.envelope_differs)
+		printf("%-13s %s (rewritten from %s)\n", "envelope:",
+		    v->envelope, *v->key ? v->key : "<>");
+	else if (v->refused)
+		printf("%-13s %s: REFUSED by the provider, which wants %s; "
+		    "add \"rewrite\" to the map line or give %s its own "
+		    "account\n", "envelope:", v->envelope, v->r.login,
+		    v->envelope);
+	else
+		printf("%-13s %s (as sent)\n", "envelope:", *v->envelope ?
+		    v->envelope : "<>");
+}
+
+static void
+json_match(struct json *j, const struct map_entry *e)
+{
+	json_open(j, "match", '{');
+	json_str(j, "file", e->line ? e->file : NULL);
+	json_uint(j, "line", e->line);
+	json_str(j, "pattern", e->key);
+	json_str(j, "kind", map_kind_name(e->kind));
+	json_bool(j, "implicit", e->line == 0);
+	json_close(j, '}');
+}
+
+static void
+print_json(const struct view *v)
+{
+	struct json j;
+
+	json_init(&j, stdout);
+	json_open(&j, NULL, '{');
+	json_str(&j, "status", v->status);
+	json_str(&j, "sender", v->key ? v->key : v->sender);
+	if (strcmp(v->status, "ok") != 0) {
+		json_str(&j, "error", v->error);
+		json_close(&j, '}');
+		return;
+	}
+	json_match(&j, v->entry);
+	json_str(&j, "account", v->account->name);
+	json_str(&j, "provider", v->preset ? v->preset->name : NULL);
+	json_str(&j, "login", v->r.login);
+	json_str(&j, "host", v->r.host);
+	json_uint(&j, "port", v->r.port);
+	json_str(&j, "tls", tls_mode_name(v->r.tls));
+	json_str(&j, "auth_offered", v->auth_offered);
+	json_str(&j, "auth", v->auth_used);
+	json_bool(&j, "rewrite", v->r.rewrite);
+	json_tri(&j, "sender_must_match", v->r.sender_must_match);
+	json_str(&j, "sender_refusal", v->r.sender_refusal);
+	json_str(&j, "envelope_sender", v->envelope);
+	json_bool(&j, "refused", v->refused);
+	json_close(&j, '}');
+}
+
+int
+cmd_route(const struct ctl *c, int argc, char **argv)
+{
+	struct route_args a;
+	struct config *cfg;
+	struct view v;
+	int ex;
+
+	if (route_args(argc, argv, &a) == -1)
+		return ctl_usage(c, argv[0]);
+	if ((cfg = ctl_load(c, 0, &ex)) == NULL)
+		return ex;
+	ex = explain(cfg, a.address, &v);
+	if (a.json)
+		print_json(&v);
+	else if (ex == EX_OK)
+		print_text(&v);
+	else if (ex == EX_DATAERR)
+		fprintf(stderr, "%s: bad address \"%s\": %s\n", c->progname,
+		    a.address, v.error);
+	else
+		fprintf(stderr, "%s: %s\n", c->progname, v.error);
+	config_unref(cfg);
+	return ex;
+}

@@ -1,0 +1,48 @@
+/*
+ * ctl — what the smarthostctl commands share.
+ *
+ * smarthostctl.c holds main() and the command table; each command lives
+ * in its own file (cmd_NAME.c) and exports one function with the
+ * signature of ctl_fn.  Adding a command is: a file, its prototype below,
+ * and a row in the table.  Commands return a sysexits.h code; they print
+ * their results on stdout and their complaints on stderr, and never print
+ * a secret.
+ */
+#ifndef SMARTHOST_CTL_H
+#define SMARTHOST_CTL_H
+
+#include <stdio.h>
+
+#include "config.h"
+
+struct ctl {
+	const char	*conf_path;	/* -c FILE or CONF_DEFAULT_PATH */
+	const char	*progname;
+};
+
+/* argv[0] is the command name; argc >= 1. */
+typedef int ctl_fn(const struct ctl *, int argc, char **argv);
+
+struct ctl_cmd {
+	const char	*name;
+	ctl_fn		*fn;
+	const char	*usage;		/* arguments after the name */
+	const char	*help;		/* one line */
+};
+
+/* Print "usage: smarthostctl [-c FILE] NAME USAGE" on stderr; EX_USAGE. */
+int	ctl_usage(const struct ctl *, const char *name);
+
+/* Load the configuration (flags as config_load()); on errors print them
+ * on stderr and return NULL with *ex set (EX_CONFIG or EX_NOINPUT). */
+struct config *ctl_load(const struct ctl *, int flags, int *ex);
+
+/* Command options: split argv into flags (--json, --from X) and
+ * positional arguments; unknown options are usage errors. */
+int	ctl_flag(const char *arg, const char *name);
+
+int	cmd_check(const struct ctl *, int, char **);
+int	cmd_route(const struct ctl *, int, char **);
+int	cmd_providers(const struct ctl *, int, char **);
+
+#endif

@@ -1,0 +1,143 @@
+/*
+ * smarthostctl — the administrator's tool: main() and the command table.
+ *
+ *	smarthostctl [-c FILE] COMMAND [ARGS]
+ *
+ * Each row names a command, the function in cmd_NAME.c that runs it, its
+ * arguments and one line of help (printed by "smarthostctl help").  Exit
+ * codes follow sysexits.h: EX_USAGE for bad usage, EX_CONFIG for a
+ * configuration with errors, EX_NOINPUT for a missing file.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "ctl.h"
+#include "log.h"
+
+static int cmd_help(const struct ctl *, int, char **);
+
+static const struct ctl_cmd commands[] = {
+	{ "check", cmd_check, "",
+	  "validate smarthost.conf, relay.map and secrets" },
+	{ "route", cmd_route, "ADDRESS [--json]",
+	  "show the account and server a sender is relayed through" },
+	{ "providers", cmd_providers, "[NAME] [--json]",
+	  "list the built-in provider presets, or one in full" },
+	{ "help", cmd_help, "",
+	  "list the commands" },
+};
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const struct ctl_cmd *
+find_command(const char *name)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+static void
+print_commands(FILE *fp)
+{
+	fprintf(fp, "commands:\n");
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(fp, "  %-10s %-18s %s\n", commands[i].name,
+		    commands[i].usage, commands[i].help);
+}
+
+static int
+cmd_help(const struct ctl *c, int argc, char **argv)
+{
+	if (argc != 1)
+		return ctl_usage(c, argv[0]);
+	printf("usage: %s [-c FILE] COMMAND [ARGS]\n", c->progname);
+	print_commands(stdout);
+	return EX_OK;
+}
+
+int
+ctl_usage(const struct ctl *c, const char *name)
+{
+	const struct ctl_cmd *cmd = name ? find_command(name) : NULL;
+
+	if (cmd)
+		fprintf(stderr, "usage: %s [-c FILE] %s%s%s\n", c->progname,
+		    cmd->name, *cmd->usage ? " " : "", cmd->usage);
+	else {
+		fprintf(stderr, "usage: %s [-c FILE] COMMAND [ARGS]\n",
+		    c->progname);
+		print_commands(stderr);
+	}
+	return EX_USAGE;
+}
+
+int
+ctl_flag(const char *arg, const char *name)
+{
+	return strcmp(arg, name) == 0;
+}
+
+struct config *
+ctl_load(const struct ctl *c, int flags, int *ex)
+{
+	struct diag d;
+	struct config *cfg;
+
+	if (access(c->conf_path, F_OK) != 0 && errno == ENOENT) {
+		fprintf(stderr, "%s: %s: %s\n", c->progname, c->conf_path,
+		    strerror(ENOENT));
+		*ex = EX_NOINPUT;
+		return NULL;
+	}
+	diag_init(&d);
+	cfg = config_load(c->conf_path, flags, &d);
+	if (diag_errors(&d) > 0) {
+		diag_print(&d, stderr);
+		fprintf(stderr, "%s: %s: configuration has errors (run "
+		    "\"%s check\")\n", c->progname, c->conf_path, c->progname);
+		diag_free(&d);
+		config_unref(cfg);
+		*ex = EX_CONFIG;
+		return NULL;
+	}
+	diag_free(&d);
+	*ex = EX_OK;
+	return cfg;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct ctl c = { CONF_DEFAULT_PATH, "smarthostctl" };
+	const struct ctl_cmd *cmd;
+	int ch;
+
+	log_init("smarthostctl", 1, 0);
+	while ((ch = getopt(argc, argv, "+c:h")) != -1) {
+		switch (ch) {
+		case 'c':
+			c.conf_path = optarg;
+			break;
+		case 'h':
+			return cmd_help(&c, 1, (char *[]){ "help", NULL });
+		default:
+			return ctl_usage(&c, NULL);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1)
+		return ctl_usage(&c, NULL);
+	if ((cmd = find_command(argv[0])) == NULL) {
+		fprintf(stderr, "%s: unknown command \"%s\"\n", c.progname,
+		    argv[0]);
+		return ctl_usage(&c, NULL);
+	}
+	return cmd->fn(&c, argc, argv);
+}

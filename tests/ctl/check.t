@@ -1,0 +1,87 @@
+#!/bin/bash
+# smarthostctl check: the samples pass; a broken map, an unknown option
+# and a world-readable secrets file give their exact file:line messages
+# and exit 78; a non-root user who cannot read the secrets still gets the
+# rest checked.
+. "$(dirname "$0")"/common.sh
+setup_samples
+
+run "$ctl" -c "$conf" check
+expect_rc 0 "check on the samples"
+expect_line "$out" "$conf, $T/relay.map (4 routes, 4 accounts), $T/secrets: OK" \
+    "summary line"
+
+# A broken copy: duplicate key, unknown account, bad pattern, missing
+# account, and an unknown option in smarthost.conf.
+cp "$T"/relay.map "$T"/relay.map.good
+n=$(wc -l <"$T"/relay.map)
+cat >>"$T"/relay.map <<'MAP'
+boss@163.com          alerts@163.com
+@other.cn             nosuch-account
+bad@pat@tern          boss@163.com
+@bad_domain.com       boss@163.com
+MAP
+boss=$(grep -n '^boss@163.com ' "$T"/relay.map.good | cut -d: -f1)
+printf '[relay]\nbogus-option = 1\n' >>"$conf"
+cl=$(wc -l <"$conf")
+run "$ctl" -c "$conf" check
+expect_rc 78 "check on a broken configuration"
+expect_line "$out" "$conf:$cl: unknown option \"bogus-option\" in [relay]" \
+    "unknown option"
+expect_line "$out" "$T/relay.map:$((n + 1)): duplicate pattern \"boss@163.com\" (first at $T/relay.map:$boss)" \
+    "duplicate pattern names both lines"
+expect_line "$out" "$T/relay.map:$((n + 2)): unknown account \"nosuch-account\" (no [account nosuch-account] block in $conf)" \
+    "unknown account"
+expect_line "$out" "$T/relay.map:$((n + 3)): bad pattern \"bad@pat@tern\": invalid character '@' in domain \"pat@tern\"" \
+    "bad pattern (address)"
+expect_line "$out" "$T/relay.map:$((n + 4)): bad pattern \"@bad_domain.com\": invalid character '_' in domain \"bad_domain.com\"" \
+    "bad pattern (domain)"
+expect_line "$out" "$conf: 5 errors" "error count"
+# file order: smarthost.conf first, then the map lines ascending
+order=$(grep -o '^[^ ]*:[0-9]*:' <<<"$out" | tr '\n' ' ')
+want="$conf:$cl: $T/relay.map:$((n + 1)): $T/relay.map:$((n + 2)): $T/relay.map:$((n + 3)): $T/relay.map:$((n + 4)): "
+[ "$order" = "$want" ] && ok "diagnostics in file order" || fail "order: $order"
+
+# Back to good files; then a world-readable secrets file.
+setup_samples
+chmod 644 "$T"/secrets
+run "$ctl" -c "$conf" check
+expect_rc 78 "check with a world-readable secrets file"
+expect_line "$out" "$T/secrets: bad permissions 0644: must not be readable or writable by group or other (chmod 600)" \
+    "secrets message names the file and mode"
+grep -q 'REPLACE-WITH' <<<"$out$err" && fail "a code was printed" ||
+    ok "no code in the output"
+
+# A missing account code is a warning at the map line, not an error.
+chmod 600 "$T"/secrets
+sed -i '/^office@qq.com/d' "$T"/secrets
+star=$(grep -n '^\* ' "$T"/relay.map | cut -d: -f1)
+run "$ctl" -c "$conf" check
+expect_rc 0 "check with a code missing"
+expect_line "$out" "$T/relay.map:$star: warning: no authorization code for account \"office@qq.com\"" \
+    "missing code warning"
+
+# Not root and the secrets unreadable: the rest is still checked.
+setup_samples
+chmod 755 "$T"; chmod 644 "$T"/smarthost.conf "$T"/relay.map
+if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
+	run setpriv --reuid=nobody --regid=nogroup --clear-groups "$ctl" -c "$conf" check
+	expect_rc 0 "check as nobody, secrets unreadable"
+	expect_line "$out" "$T/secrets: warning: not readable by uid $(id -u nobody), not checked (run check as root to check it)" \
+	    "unreadable secrets warning"
+else
+	fail "setpriv missing or not root: cannot test the non-root case"
+fi
+
+# Usage and missing files.
+run "$ctl" -c "$conf" check extra
+expect_rc 64 "check with an argument"
+run "$ctl" -c "$T/nonexistent.conf" check
+expect_rc 66 "check on a missing file"
+run "$ctl" -x check
+expect_rc 64 "unknown option"
+run "$ctl" nosuchcommand
+expect_rc 64 "unknown command"
+run "$ctl"
+expect_rc 64 "no command"
+finish
