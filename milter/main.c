@@ -1,0 +1,241 @@
+/*
+ * smarthost-milter — see smarthost-milter(8) and milter.h.
+ *
+ * Threads: libmilter's listener runs in its own thread; the main thread
+ * (the one the kernel prefers for a signal sent to the process) waits for
+ * SIGHUP, SIGTERM and SIGINT with sigwait().  libmilter's own signal
+ * thread would treat SIGHUP as "stop", so the main thread takes it first
+ * and hands the reload to a reload thread, going straight back to
+ * sigwait(); SIGTERM and SIGINT become smfi_stop().
+ */
+#include <sys/stat.h>
+#include <errno.h>
+#include <grp.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "milter.h"
+#include "util.h"
+
+static const char *conf_path = CONF_DEFAULT_PATH;
+static pthread_t main_thread;
+static pthread_mutex_t reload_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t reload_cond = PTHREAD_COND_INITIALIZER;
+static int reload_pending, stopping;
+static int milter_status;
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: smarthost-milter [-dfn] [-c file]\n");
+	exit(EX_USAGE);
+}
+
+/* -n: load every file, print the diagnostics, exit 0 or EX_CONFIG. */
+static int
+check_only(void)
+{
+	struct diag d;
+	struct config *c;
+	int bad;
+
+	diag_init(&d);
+	c = config_load(conf_path, 0, &d);
+	diag_print(&d, stderr);
+	bad = c == NULL || diag_errors(&d) > 0;
+	if (!bad)
+		printf("%s: configuration OK\n", conf_path);
+	if (c)
+		config_unref(c);
+	diag_free(&d);
+	return bad ? EX_CONFIG : 0;
+}
+
+static void *
+reload_thread(void *arg)
+{
+	for (;;) {
+		pthread_mutex_lock(&reload_lock);
+		while (!reload_pending && !stopping)
+			pthread_cond_wait(&reload_cond, &reload_lock);
+		if (stopping) {
+			pthread_mutex_unlock(&reload_lock);
+			return NULL;
+		}
+		reload_pending = 0;
+		pthread_mutex_unlock(&reload_lock);
+		if (snapshot_load(conf_path) == 0)
+			log_info("reloaded %s", conf_path);
+	}
+}
+
+static void *
+listener_thread(void *arg)
+{
+	milter_status = smfi_main();
+	pthread_mutex_lock(&reload_lock);
+	stopping = 1;
+	pthread_cond_broadcast(&reload_cond);
+	pthread_mutex_unlock(&reload_lock);
+	pthread_kill(main_thread, SIGTERM);
+	return NULL;
+}
+
+/* Open the socket as root, usable by the MTA's unprivileged user. */
+static int
+open_socket(const struct conf *conf)
+{
+	mode_t old;
+	int r;
+
+	if (smfi_setconn(conf->milter_socket) != MI_SUCCESS) {
+		log_errx("bad milter socket %s", conf->milter_socket);
+		return -1;
+	}
+	old = umask(011);
+	r = smfi_opensocket(1);
+	umask(old);
+	if (r != MI_SUCCESS) {
+		log_errx("cannot open milter socket %s", conf->milter_socket);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+drop_privileges(const char *user)
+{
+	struct passwd *pw;
+
+	if (geteuid() != 0 || user == NULL || *user == '\0')
+		return 0;
+	if ((pw = getpwnam(user)) == NULL) {
+		log_errx("user %s does not exist", user);
+		return -1;
+	}
+	if (setgroups(1, &pw->pw_gid) < 0 ||
+	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) < 0 ||
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0) {
+		log_warn("cannot switch to user %s", user);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+start(int foreground)
+{
+	struct config *c = snapshot_get();
+	struct align_opts ao = { 0 };
+	char err[256], res[64];
+	int r = 0;
+
+	snprintf(res, sizeof(res), "timeout:%u attempts:2",
+	    c->conf->dns_timeout ? c->conf->dns_timeout : 10);
+	setenv("RES_OPTIONS", res, 0);
+	ao.dns_timeout = c->conf->dns_timeout;
+	if ((milter_align = align_new(&ao, err, sizeof(err))) == NULL) {
+		log_errx("%s", err);
+		r = -1;
+	} else if (smfi_register(milter_desc) != MI_SUCCESS) {
+		log_errx("smfi_register failed");
+		r = -1;
+	} else if (open_socket(c->conf) < 0 ||
+	    drop_privileges(c->conf->user) < 0)
+		r = -1;
+	else if (!foreground && daemon(0, 0) < 0) {
+		log_warn("daemon");
+		r = -1;
+	}
+	config_unref(c);
+	return r;
+}
+
+static void
+signal_loop(void)
+{
+	sigset_t set;
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	for (;;) {
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if (sig != SIGHUP)
+			break;
+		pthread_mutex_lock(&reload_lock);
+		reload_pending = 1;
+		pthread_cond_signal(&reload_cond);
+		pthread_mutex_unlock(&reload_lock);
+	}
+	smfi_stop();
+}
+
+static int
+run(void)
+{
+	pthread_t listener, reloader;
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	main_thread = pthread_self();
+	if (pthread_create(&reloader, NULL, reload_thread, NULL) != 0 ||
+	    pthread_create(&listener, NULL, listener_thread, NULL) != 0) {
+		log_errx("cannot start threads");
+		return EX_OSERR;
+	}
+	log_info("started, configuration %s", conf_path);
+	signal_loop();
+	pthread_join(listener, NULL);
+	pthread_mutex_lock(&reload_lock);
+	stopping = 1;
+	pthread_cond_broadcast(&reload_cond);
+	pthread_mutex_unlock(&reload_lock);
+	pthread_join(reloader, NULL);
+	log_info("stopped");
+	return milter_status == MI_SUCCESS ? 0 : EX_SOFTWARE;
+}
+
+int
+main(int argc, char **argv)
+{
+	int ch, foreground = 0, check = 0, debug = 0, r;
+
+	while ((ch = getopt(argc, argv, "c:dfn")) != -1) {
+		switch (ch) {
+		case 'c': conf_path = optarg; break;
+		case 'd': debug = 1; break;
+		case 'f': foreground = 1; break;
+		case 'n': check = 1; break;
+		default: usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	if (check)
+		return check_only();
+	log_init(MILTER_NAME, foreground, debug);
+	if (snapshot_load(conf_path) < 0)
+		return EX_CONFIG;
+	if (start(foreground) < 0)
+		return EX_UNAVAILABLE;
+	r = run();
+	snapshot_free();
+	align_free(milter_align);
+	return r;
+}

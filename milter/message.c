@@ -1,0 +1,241 @@
+/*
+ * message — the end-of-message steps of an outbound message: the From:
+ * header, the rewrite to the account (envelope, From:, Reply-To:), the
+ * alignment prediction and the trace header.  Called from xxfi_eom with
+ * the headers collected by callbacks.c; returns J_CONTINUE to accept.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "log.h"
+#include "milter.h"
+#include "util.h"
+
+struct outcome {
+	struct mailbox	 from;		/* the one From: mailbox */
+	int		 from_ok;
+	int		 rewrote;	/* envelope changed to the login */
+	int		 from_rewritten;	/* breaks existing signatures */
+	struct align_result al;
+	int		 aligned_checked;
+};
+
+static const char *
+login_domain(const struct route *r)
+{
+	const char *at = r->login ? strrchr(r->login, '@') : NULL;
+
+	return at ? at + 1 : r->sender.domain;
+}
+
+/* Exactly one From: with exactly one mailbox. */
+static enum judgement
+from_check(struct mconn *c, struct outcome *o)
+{
+	struct mmsg *m = &c->msg;
+	struct mailbox mb[MILTER_MAX_FROM];
+	char err[256];
+	size_t n = 0;
+	enum judgement j = judge_act(c->cfg->conf->from_header);
+	int temp = j == J_TEMPFAIL;
+
+	if (m->nfrom == 1 && addr_parse_mailboxes(m->from, mb,
+	    MILTER_MAX_FROM, &n, err, sizeof(err)) == 0 && n == 1) {
+		o->from = mb[0];
+		o->from_ok = 1;
+		return J_CONTINUE;
+	}
+	m->reason = "bad From header";
+	if (m->nfrom == 0)
+		judge_reply(&m->reply, temp, "550", "5.6.0", "message from %s "
+		    "has no From: header; add one (From: Name <%s>)",
+		    m->route.sender_key, m->route.sender_key);
+	else if (m->nfrom > 1)
+		judge_reply(&m->reply, temp, "550", "5.6.0", "message from %s "
+		    "has %zu From: headers; RFC 5322 allows exactly one",
+		    m->route.sender_key, m->nfrom);
+	else if (n > 1)
+		judge_reply(&m->reply, temp, "550", "5.6.0", "From: header of "
+		    "%s names %zu addresses; a provider accepts exactly one",
+		    m->route.sender_key, n);
+	else
+		judge_reply(&m->reply, temp, "550", "5.6.0", "From: header of "
+		    "%s does not parse: %s", m->route.sender_key,
+		    n == 0 && m->nfrom == 1 && *err ? err : "no address");
+	return j;
+}
+
+static int
+add_header(SMFICTX *ctx, const struct mconn *c, const char *name,
+    const char *value)
+{
+	char *v = xasprintf("%s%s", c->leadspc ? " " : "", value);
+	int r = smfi_addheader(ctx, (char *)(uintptr_t)name, v);
+
+	free(v);
+	return r == MI_SUCCESS ? 0 : -1;
+}
+
+/* Envelope and From: to the login; the original From to Reply-To. */
+static int
+rewrite(SMFICTX *ctx, struct mconn *c, struct outcome *o)
+{
+	struct mmsg *m = &c->msg;
+	const struct route *r = &m->route;
+	char buf[ADDR_HEADER_MAX + 1], orig[ADDR_KEY_MAX + 2], key[ADDR_KEY_MAX];
+	char *v;
+
+	if (!r->rewrite)
+		return 0;
+	if (r->envelope_differs) {
+		v = xasprintf("<%s>", r->login);
+		if (smfi_chgfrom(ctx, v, NULL) != MI_SUCCESS) {
+			free(v);
+			return -1;
+		}
+		free(v);
+		o->rewrote = 1;
+	}
+	if (!o->from_ok || strcmp(addr_key(&o->from.addr, key, sizeof(key)),
+	    r->login) == 0)
+		return 0;
+	snprintf(orig, sizeof(orig), "%s@%s", o->from.addr.local,
+	    o->from.addr.domain);
+	if (addr_format_mailbox(o->from.display, r->login, buf,
+	    sizeof(buf)) < 0)
+		return -1;
+	v = xasprintf("%s%s", c->leadspc ? " " : "", buf);
+	if (smfi_chgheader(ctx, "From", 1, v) != MI_SUCCESS) {
+		free(v);
+		return -1;
+	}
+	free(v);
+	if (m->nreplyto == 0 && (addr_format_mailbox(o->from.display, orig,
+	    buf, sizeof(buf)) < 0 || add_header(ctx, c, "Reply-To", buf) < 0))
+		return -1;
+	o->from_rewritten = 1;
+	xstrlcpy(o->from.addr.domain, login_domain(r),
+	    sizeof(o->from.addr.domain));
+	return 0;
+}
+
+static void
+collect_sigs(struct mmsg *m, const struct outcome *o, struct align_input *in,
+    struct dkimcheck_result *dr)
+{
+	if (m->dkim == NULL)
+		return;
+	/* A signature over the old From: no longer verifies. */
+	if (!o->from_rewritten && dkimcheck_finish(m->dkim, dr) == 0) {
+		for (size_t i = 0; i < dr->n; i++)
+			in->sig_domains[in->nsig++] = dr->domains[i];
+		in->sig_temperror = dr->temperror;
+	}
+	dkimcheck_free(m->dkim);
+	m->dkim = NULL;
+}
+
+static enum judgement
+alignment(struct mconn *c, struct outcome *o)
+{
+	struct mmsg *m = &c->msg;
+	const struct route *r = &m->route;
+	struct align_input in = { 0 };
+	struct dkimcheck_result dr;
+	int action = c->cfg->conf->dmarc;
+	enum judgement j = judge_act(action);
+
+	if (action == ACT_OFF || !o->from_ok)
+		return J_CONTINUE;
+	in.env_addr = o->rewrote ? r->login : r->sender_key;
+	in.env_domain = o->rewrote ? login_domain(r) : r->sender.domain;
+	in.from_domain = o->from.addr.domain;
+	in.spf_include = align_spf_include(r->account);
+	in.dkim_domain = align_dkim_domain(r->account);
+	collect_sigs(m, o, &in, &dr);
+	align_check(milter_align, &in, &o->al);
+	o->aligned_checked = 1;
+	if (o->al.dmarc == AV_TEMPERROR && j != J_CONTINUE) {
+		m->reason = "DNS failure";
+		judge_reply(&m->reply, 1, "451", "4.4.3", "%s; try again later",
+		    o->al.why);
+		return J_TEMPFAIL;
+	}
+	if (o->al.dmarc != AV_FAIL || strcmp(o->al.policy, "none") == 0)
+		return J_CONTINUE;
+	m->reason = "DMARC would fail";
+	judge_reply(&m->reply, j == J_TEMPFAIL, "550", "5.7.1", "%s: "
+	    "recipients would %s this message from %s sent through %s; send "
+	    "as %s or through an account of %s", o->al.why,
+	    strcmp(o->al.policy, "reject") == 0 ? "reject" : "junk",
+	    o->from.addr.domain, r->account->name, r->login,
+	    o->from.addr.domain);
+	return j;
+}
+
+static enum judgement
+rewrite_and_align(SMFICTX *ctx, struct mconn *c, struct outcome *o)
+{
+	struct mmsg *m = &c->msg;
+
+	if (rewrite(ctx, c, o) < 0) {
+		m->reason = "rewrite refused by the MTA";
+		judge_reply(&m->reply, 1, "451", "4.3.0", "smarthost-milter "
+		    "could not rewrite the sender to %s; try again later",
+		    m->route.login);
+		return J_TEMPFAIL;
+	}
+	return alignment(c, o);
+}
+
+/* Remove every instance a client sent, then add ours. */
+static int
+trace(SMFICTX *ctx, struct mconn *c, const struct outcome *o)
+{
+	const struct mmsg *m = &c->msg;
+	const char *name = c->cfg->conf->trace_header;
+	char v[1024], verdicts[512] = "alignment=not checked";
+
+	if (name == NULL || *name == '\0')
+		return 0;
+	for (size_t i = m->ntrace; i > 0; i--)
+		if (smfi_chgheader(ctx, (char *)(uintptr_t)name, (int)i, NULL) !=
+		    MI_SUCCESS)
+			return -1;
+	if (!m->have_route)
+		snprintf(v, sizeof(v), "account=none; reason=%s", m->reason ?
+		    m->reason : "no route");
+	else {
+		if (o->aligned_checked)
+			align_format(&o->al, verdicts, sizeof(verdicts));
+		snprintf(v, sizeof(v), "account=%s; host=%s; %s%s",
+		    m->route.account->name, m->route.host ? m->route.host : "-",
+		    o->rewrote ? "rewritten; " : "", verdicts);
+	}
+	return add_header(ctx, c, name, v);
+}
+
+enum judgement
+message_judge(SMFICTX *ctx, struct mconn *c)
+{
+	struct mmsg *m = &c->msg;
+	struct outcome o;
+	enum judgement j;
+
+	memset(&o, 0, sizeof(o));
+	if (m->verdict == J_CONTINUE) {
+		if ((j = from_check(c, &o)) != J_CONTINUE ||
+		    (j = rewrite_and_align(ctx, c, &o)) != J_CONTINUE)
+			return j;
+	}
+	if (trace(ctx, c, &o) < 0) {
+		m->reason = "milter action refused by the MTA";
+		judge_reply(&m->reply, 1, "451", "4.3.0", "smarthost-milter "
+		    "could not change the message; try again later");
+		return J_TEMPFAIL;
+	}
+	return J_CONTINUE;
+}

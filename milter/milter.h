@@ -1,0 +1,101 @@
+/*
+ * smarthost-milter — the modules of the milter and what they share.
+ *
+ *   main.c       command line, configuration check, socket, privileges,
+ *                the signal thread (SIGHUP reload, SIGTERM/SIGINT stop)
+ *   snapshot.c   the current configuration snapshot and its reload
+ *   callbacks.c  the libmilter callbacks: per-connection and per-message
+ *                context, collecting what the judgement needs
+ *   judge.c      the outbound decision: route, authorization, provider
+ *                sender rule, From:, alignment; SMTP replies and log line
+ *   netmatch.c   client address against internal-networks
+ *
+ * A connection holds the snapshot current when it connected until it
+ * closes; a reload never changes a running connection's view.
+ */
+#ifndef SMARTHOST_MILTER_H
+#define SMARTHOST_MILTER_H
+
+#include <sys/socket.h>
+#include <stddef.h>
+
+#include <libmilter/mfapi.h>
+
+#include "addr.h"
+#include "align.h"
+#include "config.h"
+#include "dkimcheck.h"
+#include "route.h"
+
+#define MILTER_NAME	"smarthost-milter"
+#define MILTER_MAX_FROM	4
+
+struct mheader {
+	char	*name, *value;
+};
+
+/* What a step decided.  J_CONTINUE: go on with the next step. */
+enum judgement { J_CONTINUE, J_ACCEPT, J_REJECT, J_TEMPFAIL };
+
+struct mreply {
+	char	 rcode[4], xcode[8];
+	char	 text[1024];
+};
+
+struct mmsg {
+	char		 qid[32];
+	char		*sender;	/* MAIL FROM argument as received */
+	char		 auth[128];	/* {auth_authen}, "" if none */
+	int		 outbound;	/* a recipient outside local-domains */
+	int		 envelope_done;	/* route, authorization, sender rule */
+	enum judgement	 verdict;	/* of the envelope steps */
+	struct mreply	 reply;
+	const char	*reason;	/* for the log line */
+	struct route	 route;
+	int		 have_route;
+	/* headers */
+	size_t		 nfrom, nreplyto, ntrace;
+	char		*from;		/* value of the first From: */
+	struct mheader	*hdrs;		/* kept for DKIM until end of headers */
+	size_t		 nhdrs;
+	int		 dkimsig;	/* a DKIM-Signature was seen */
+	struct dkimcheck *dkim;
+};
+
+struct mconn {
+	struct config	*cfg;		/* snapshot held for the connection */
+	char		 addr[64];	/* client address, "" if local */
+	int		 internal;	/* client in internal-networks */
+	int		 leadspc;	/* header values keep their leading space */
+	int		 can_skip;	/* the MTA understands SMFIS_SKIP */
+	struct mmsg	 msg;
+};
+
+/* snapshot.c */
+int	snapshot_load(const char *path);	/* 0 or -1 (errors logged) */
+struct config *snapshot_get(void);		/* a reference */
+void	snapshot_free(void);
+
+/* callbacks.c */
+extern struct smfiDesc milter_desc;
+extern struct align *milter_align;
+
+/* judge.c */
+enum judgement judge_envelope(struct mconn *);
+enum judgement judge_act(int action);
+void	judge_reply(struct mreply *, int temp, const char *code,
+	    const char *x5, const char *fmt, ...) SH_PRINTF(5, 6);
+const char *judge_maploc(const struct map_entry *, char *buf, size_t size);
+
+/* message.c: From:, rewrite, alignment, trace header at end of message */
+enum judgement message_judge(SMFICTX *, struct mconn *);
+void	judge_log(const struct mconn *, const char *decision);
+void	judge_setreply(SMFICTX *, const struct mreply *);
+int	rcpt_is_local(const struct config *, const char *rcpt);
+
+/* netmatch.c: non-zero if sa is in one of the networks ("a.b.c.d/n",
+ * "x::/n", bare addresses).  A NULL sa (local submission) matches. */
+int	netmatch(const struct strlist *nets, const struct sockaddr *sa);
+void	netmatch_format(const struct sockaddr *sa, char *buf, size_t size);
+
+#endif
