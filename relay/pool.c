@@ -1,0 +1,587 @@
+/*
+ * pool — authenticated sessions per account, shared by the relay's
+ * client threads (see upstream.h).
+ *
+ * An account entry is keyed by account name, host, port, TLS mode, login
+ * and CA file.  When a route or a reload brings a different key for the
+ * same name, the old entry is drained: its idle sessions are closed at
+ * once, its busy ones when they are given back, and a new entry takes
+ * over (for that moment the account may have more sessions than its bound).
+ *
+ * pool_get() takes the most recently used idle session and checks it with
+ * RSET before handing it out (the first command on a reused session, so a
+ * session the provider dropped is found before MAIL is committed and is
+ * replaced by a new one without the caller noticing); otherwise it opens
+ * a new session if the account is below account_max_connections(), else
+ * waits for a slot up to wait_seconds.  Connecting, TLS and AUTH happen
+ * outside the lock in a reserved slot.  pool_put() keeps a healthy session
+ * idle unless it has carried messages-per-session transactions; a reaper
+ * thread closes sessions idle longer than idle-timeout.
+ *
+ * TLS resumption: each entry keeps the newest session ticket any of its
+ * connections received and offers it to the next connection.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "log.h"
+#include "reply.h"
+#include "route.h"
+#include "tls.h"
+#include "upstream.h"
+#include "upstream_int.h"
+#include "util.h"
+
+struct pool_acct {
+	struct pool_acct *next;
+	char		*name, *host, *login, *ca_file;
+	unsigned	 port;
+	enum tls_mode	 tls;
+	int		 draining;
+	struct tls_ctx	*tls_ctx;
+	struct tls_session *session;	/* newest resumable */
+	struct upstream	*idle;		/* most recently used first */
+	unsigned	 nidle, nbusy, waiters, peak;
+	unsigned	 max, msgs_per_session, idle_timeout;
+	unsigned long	 opened, full, resumed, reuses;
+	pthread_cond_t	 freed;		/* a slot or idle session is free */
+};
+
+struct pool {
+	pthread_mutex_t	 lock;
+	pthread_cond_t	 wake;		/* the reaper's */
+	pthread_t	 reaper;
+	int		 stop;
+	struct pool_acct *accts;
+	unsigned	 connect_timeout, command_timeout, data_timeout;
+	unsigned	 idle_timeout, msgs_per_session;
+	char		*ca_file;
+};
+
+static void
+cond_init(pthread_cond_t *c)
+{
+	pthread_condattr_t attr;
+
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(c, &attr);
+	pthread_condattr_destroy(&attr);
+}
+
+static time_t
+mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+static int
+str_same(const char *a, const char *b)
+{
+	return (a == NULL || b == NULL) ? a == b : strcmp(a, b) == 0;
+}
+
+static const char *
+acct_ca_file(const struct pool *pool, const struct account *a)
+{
+	return a && a->ca_file ? a->ca_file : pool->ca_file;
+}
+
+/* ---- account entries (pool->lock held) ---- */
+
+static void
+acct_free(struct pool_acct *a)
+{
+	free(a->name);
+	free(a->host);
+	free(a->login);
+	free(a->ca_file);
+	tls_ctx_free(a->tls_ctx);
+	tls_session_free(a->session);
+	pthread_cond_destroy(&a->freed);
+	free(a);
+}
+
+/* Unlinks and frees a drained entry nobody uses any more. */
+static void
+acct_release(struct pool *pool, struct pool_acct *a)
+{
+	struct pool_acct **pp;
+
+	if (!a->draining || a->nbusy || a->nidle || a->waiters)
+		return;
+	for (pp = &pool->accts; *pp; pp = &(*pp)->next)
+		if (*pp == a) {
+			*pp = a->next;
+			acct_free(a);
+			return;
+		}
+}
+
+/* Marks a draining; its idle sessions are moved to *closing. */
+static void
+acct_drain(struct pool *pool, struct pool_acct *a, struct upstream **closing)
+{
+	struct upstream *up;
+
+	a->draining = 1;
+	while ((up = a->idle) != NULL) {
+		a->idle = upstream_pooling(up)->next;
+		upstream_pooling(up)->next = *closing;
+		*closing = up;
+		a->nbusy++;		/* until closed: see close_all() */
+	}
+	a->nidle = 0;
+	pthread_cond_broadcast(&a->freed);
+	acct_release(pool, a);
+}
+
+/* Closes sessions outside the lock, then frees their slots: a slot is
+ * free only once the provider has seen the session go. */
+static void
+close_all(struct pool *pool, struct upstream *list)
+{
+	struct upstream *next;
+	struct pool_acct *a;
+
+	for (; list; list = next) {
+		next = upstream_pooling(list)->next;
+		a = upstream_pooling(list)->owner;
+		upstream_close(list);
+		pthread_mutex_lock(&pool->lock);
+		a->nbusy--;
+		pthread_cond_broadcast(&a->freed);
+		acct_release(pool, a);
+		pthread_mutex_unlock(&pool->lock);
+	}
+}
+
+static int
+acct_matches(const struct pool_acct *a, const char *name, const char *host,
+    unsigned port, enum tls_mode tls, const char *login, const char *ca)
+{
+	return strcmp(a->name, name) == 0 && str_same(a->host, host) &&
+	    a->port == port && a->tls == tls && str_same(a->login, login) &&
+	    str_same(a->ca_file, ca);
+}
+
+static struct pool_acct *
+acct_new(struct pool *pool, const struct route *rt, const char *ca,
+    char *err, size_t errsize)
+{
+	struct pool_acct *a = xcalloc(1, sizeof(*a));
+
+	if ((a->tls_ctx = tls_ctx_new(ca, err, errsize)) == NULL) {
+		free(a);
+		return NULL;
+	}
+	a->name = xstrdup(rt->account->name);
+	a->host = xstrdup(rt->host);
+	a->login = xstrdup(rt->login ? rt->login : rt->account->name);
+	a->ca_file = ca ? xstrdup(ca) : NULL;
+	a->port = rt->port;
+	a->tls = rt->tls;
+	cond_init(&a->freed);
+	a->next = pool->accts;
+	pool->accts = a;
+	return a;
+}
+
+/* The live entry for the route's account, made if needed; entries of
+ * the same name with another key are drained. */
+static struct pool_acct *
+acct_get(struct pool *pool, const struct route *rt,
+    struct upstream **closing, char *err, size_t errsize)
+{
+	const struct account *acc = rt->account;
+	const char *ca = acct_ca_file(pool, acc);
+	const char *login = rt->login ? rt->login : acc->name;
+	struct pool_acct *a, *found = NULL, *next;
+
+	for (a = pool->accts; a; a = next) {
+		next = a->next;
+		if (a->draining || strcmp(a->name, acc->name) != 0)
+			continue;
+		if (acct_matches(a, acc->name, rt->host, rt->port, rt->tls,
+		    login, ca))
+			found = a;
+		else
+			acct_drain(pool, a, closing);
+	}
+	if (found == NULL && (found = acct_new(pool, rt, ca, err,
+	    errsize)) == NULL)
+		return NULL;
+	found->max = account_max_connections(acc);
+	if (found->max == 0)
+		found->max = 1;
+	found->msgs_per_session = acc->msgs_per_session ?
+	    acc->msgs_per_session : pool->msgs_per_session;
+	found->idle_timeout = acc->idle_timeout ? acc->idle_timeout :
+	    pool->idle_timeout;
+	return found;
+}
+
+/* ---- the reaper ---- */
+
+/* Moves expired idle sessions of every entry to *closing; returns the
+ * next time one expires (now + 60 if none). */
+static time_t
+reap(struct pool *pool, time_t now, struct upstream **closing)
+{
+	time_t next = now + 60, until;
+	struct pool_acct *a;
+	struct upstream **pp, *up;
+
+	for (a = pool->accts; a; a = a->next) {
+		for (pp = &a->idle; (up = *pp) != NULL; ) {
+			until = upstream_pooling(up)->idle_since +
+			    (time_t)a->idle_timeout;
+			if (until > now) {
+				if (until < next)
+					next = until;
+				pp = &upstream_pooling(up)->next;
+				continue;
+			}
+			*pp = upstream_pooling(up)->next;
+			upstream_pooling(up)->next = *closing;
+			*closing = up;
+			a->nidle--;
+			a->nbusy++;	/* until closed */
+		}
+	}
+	return next;
+}
+
+static void *
+reaper(void *arg)
+{
+	struct pool *pool = arg;
+	struct upstream *closing;
+	struct timespec ts = { 0, 0 };
+
+	pthread_mutex_lock(&pool->lock);
+	while (!pool->stop) {
+		closing = NULL;
+		ts.tv_sec = reap(pool, mono_now(), &closing);
+		if (closing) {
+			pthread_mutex_unlock(&pool->lock);
+			close_all(pool, closing);
+			pthread_mutex_lock(&pool->lock);
+			continue;
+		}
+		pthread_cond_timedwait(&pool->wake, &pool->lock, &ts);
+	}
+	pthread_mutex_unlock(&pool->lock);
+	return NULL;
+}
+
+/* ---- the pool ---- */
+
+struct pool *
+pool_new(void)
+{
+	struct pool *pool = xcalloc(1, sizeof(*pool));
+
+	pthread_mutex_init(&pool->lock, NULL);
+	cond_init(&pool->wake);
+	pool->connect_timeout = 30;
+	pool->command_timeout = 300;
+	pool->data_timeout = 600;
+	pool->idle_timeout = 60;
+	pool->msgs_per_session = 100;
+	if (pthread_create(&pool->reaper, NULL, reaper, pool) != 0) {
+		log_errx("pool: cannot start the reaper thread");
+		abort();
+	}
+	return pool;
+}
+
+/* The key an account has in cfg, as route_lookup() would give it. */
+static int
+acct_current(const struct pool *pool, const struct config *cfg,
+    const struct pool_acct *a)
+{
+	const struct account *acc = config_account(cfg, a->name);
+	const char *host;
+
+	if (acc == NULL)
+		return 0;
+	host = acc->host ? acc->host : acc->preset ? acc->preset->host : NULL;
+	return acct_matches(a, a->name, host, account_port(acc),
+	    account_tls(acc), acc->login ? acc->login : acc->name,
+	    acct_ca_file(pool, acc));
+}
+
+void
+pool_reconfigure(struct pool *pool, const struct config *cfg)
+{
+	const struct conf *c = cfg->conf;
+	struct upstream *closing = NULL;
+	struct pool_acct *a, *next;
+
+	pthread_mutex_lock(&pool->lock);
+	pool->connect_timeout = c->connect_timeout;
+	pool->command_timeout = c->command_timeout;
+	pool->data_timeout = c->data_timeout;
+	pool->idle_timeout = c->idle_timeout;
+	pool->msgs_per_session = c->msgs_per_session;
+	free(pool->ca_file);
+	pool->ca_file = c->ca_file ? xstrdup(c->ca_file) : NULL;
+	for (a = pool->accts; a; a = next) {
+		next = a->next;
+		if (!a->draining && !acct_current(pool, cfg, a))
+			acct_drain(pool, a, &closing);
+	}
+	pthread_mutex_unlock(&pool->lock);
+	close_all(pool, closing);
+}
+
+void
+pool_free(struct pool *pool)
+{
+	struct upstream *closing = NULL;
+	struct pool_acct *a, *next;
+
+	if (pool == NULL)
+		return;
+	pthread_mutex_lock(&pool->lock);
+	pool->stop = 1;
+	pthread_cond_signal(&pool->wake);
+	pthread_mutex_unlock(&pool->lock);
+	pthread_join(pool->reaper, NULL);
+	pthread_mutex_lock(&pool->lock);
+	for (a = pool->accts; a; a = next) {
+		next = a->next;
+		acct_drain(pool, a, &closing);
+	}
+	pthread_mutex_unlock(&pool->lock);
+	close_all(pool, closing);
+	pthread_mutex_lock(&pool->lock);
+	for (a = pool->accts; a; a = next) {	/* busy at exit: leak-free */
+		next = a->next;
+		acct_free(a);
+	}
+	pthread_mutex_unlock(&pool->lock);
+	free(pool->ca_file);
+	pthread_cond_destroy(&pool->wake);
+	pthread_mutex_destroy(&pool->lock);
+	free(pool);
+}
+
+/* ---- sessions ---- */
+
+/* Opens a session in the slot the caller reserved. */
+static struct upstream *
+pool_open(struct pool *pool, struct pool_acct *a, const struct route *rt,
+    const char *secret, struct smtp_reply *r, enum upstream_fail *why)
+{
+	const struct account *acc = rt->account;
+	struct upstream_params p = {
+		.account = a->name, .host = a->host, .port = a->port,
+		.tls = a->tls, .login = a->login, .secret = secret,
+		.auth = &acc->auth, .tls_ctx = a->tls_ctx,
+		.default_auth = acc->preset ? acc->preset->default_auth : NULL,
+	};
+	struct tls_session *resume, *fresh = NULL;
+	struct upstream *up;
+
+	pthread_mutex_lock(&pool->lock);
+	p.connect_timeout = pool->connect_timeout;
+	p.command_timeout = pool->command_timeout;
+	p.data_timeout = pool->data_timeout;
+	p.resume = resume = tls_session_ref(a->session);
+	pthread_mutex_unlock(&pool->lock);
+
+	if ((up = upstream_open(&p, r, why)) != NULL)
+		fresh = upstream_tls_session(up);
+	tls_session_free(resume);
+
+	pthread_mutex_lock(&pool->lock);
+	if (up == NULL) {
+		a->nbusy--;
+		pthread_cond_broadcast(&a->freed);
+		acct_release(pool, a);
+	} else {
+		a->opened++;
+		if (upstream_tls_resumed(up))
+			a->resumed++;
+		else
+			a->full++;
+		if (fresh) {
+			tls_session_free(a->session);
+			a->session = fresh;
+		}
+		upstream_pooling(up)->owner = a;
+	}
+	pthread_mutex_unlock(&pool->lock);
+	return up;
+}
+
+/* Checks a pooled session (taken under the lock) with RSET; a dead one
+ * is replaced in the same slot. */
+static struct upstream *
+pool_reuse(struct pool *pool, struct pool_acct *a, struct upstream *up,
+    const struct route *rt, const char *secret, struct smtp_reply *r,
+    enum upstream_fail *why)
+{
+	if (upstream_check(up) == 0) {
+		pthread_mutex_lock(&pool->lock);
+		a->reuses++;
+		pthread_mutex_unlock(&pool->lock);
+		upstream_pooling(up)->reused = 1;
+		*why = UPF_NONE;
+		return up;
+	}
+	log_info("account=%s session=dead action=replace", a->name);
+	upstream_close(up);
+	return pool_open(pool, a, rt, secret, r, why);
+}
+
+/* Takes the most recently used idle session, or reserves a slot for a
+ * new one (returns NULL then); the entry stays alive while busy. */
+static struct upstream *
+take_slot(struct pool_acct *a)
+{
+	struct upstream *up = a->idle;
+
+	if (up) {
+		a->idle = upstream_pooling(up)->next;
+		upstream_pooling(up)->next = NULL;
+		a->nidle--;
+	}
+	a->nbusy++;
+	if (a->nidle + a->nbusy > a->peak)
+		a->peak = a->nidle + a->nbusy;
+	return up;
+}
+
+static void
+limit_reply(const struct pool_acct *a, unsigned wait, struct smtp_reply *r,
+    enum upstream_fail *why)
+{
+	reply_local(r, a->host, 451, "4.4.5", "all %u sessions of account "
+	    "%s with %s are busy (waited %u s)", a->max, a->name, a->host,
+	    wait);
+	*why = UPF_LIMIT;
+}
+
+struct upstream *
+pool_get(struct pool *pool, const struct route *rt, const char *secret,
+    unsigned wait_seconds, struct smtp_reply *r, enum upstream_fail *why)
+{
+	struct upstream *closing = NULL, *up;
+	struct pool_acct *a;
+	struct timespec deadline;
+	char err[256];
+	int expired = 0, rc;
+
+	if (rt->account == NULL || rt->host == NULL) {
+		reply_local(r, "", 451, "4.3.5", "no account or provider host "
+		    "for this sender");
+		*why = UPF_CONNECT;
+		return NULL;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += wait_seconds;
+	pthread_mutex_lock(&pool->lock);
+	for (;;) {
+		a = acct_get(pool, rt, &closing, err, sizeof(err));
+		if (a == NULL || a->idle || a->nidle + a->nbusy < a->max ||
+		    expired)
+			break;
+		a->waiters++;
+		rc = pthread_cond_timedwait(&a->freed, &pool->lock, &deadline);
+		a->waiters--;
+		acct_release(pool, a);
+		expired = rc == ETIMEDOUT;
+	}
+	if (a == NULL || (!a->idle && a->nidle + a->nbusy >= a->max)) {
+		if (a)
+			limit_reply(a, wait_seconds, r, why);
+		pthread_mutex_unlock(&pool->lock);
+		close_all(pool, closing);
+		if (a == NULL) {
+			reply_local(r, rt->host, 451, "4.7.5", "account %s: %s",
+			    rt->account->name, err);
+			*why = UPF_TLS;
+		}
+		return NULL;
+	}
+	up = take_slot(a);
+	pthread_mutex_unlock(&pool->lock);
+	close_all(pool, closing);
+	if (up)
+		return pool_reuse(pool, a, up, rt, secret, r, why);
+	return pool_open(pool, a, rt, secret, r, why);
+}
+
+void
+pool_put(struct pool *pool, struct upstream *up, int reusable)
+{
+	struct upstream_pooling *pl;
+	struct pool_acct *a;
+	int keep;
+
+	if (up == NULL)
+		return;
+	pl = upstream_pooling(up);
+	a = pl->owner;
+	pthread_mutex_lock(&pool->lock);
+	keep = reusable && upstream_usable(up) && !a->draining &&
+	    pl->msgs < a->msgs_per_session && a->nidle + a->nbusy <= a->max;
+	if (keep) {
+		a->nbusy--;
+		pl->reused = 0;
+		pl->idle_since = mono_now();
+		pl->next = a->idle;
+		a->idle = up;
+		a->nidle++;
+		pthread_cond_broadcast(&a->freed);
+		pthread_cond_signal(&pool->wake);
+	}
+	pthread_mutex_unlock(&pool->lock);
+	if (!keep) {
+		pl->next = NULL;
+		close_all(pool, up);
+	}
+}
+
+size_t
+pool_stats(struct pool *pool, struct pool_stat *v, size_t max)
+{
+	const struct pool_acct *a;
+	size_t n = 0, i;
+
+	pthread_mutex_lock(&pool->lock);
+	for (a = pool->accts; a; a = a->next) {
+		for (i = 0; i < n && i < max; i++)
+			if (strcmp(v[i].account, a->name) == 0)
+				break;
+		if (i == n) {
+			n++;
+			if (i >= max)
+				continue;
+			memset(&v[i], 0, sizeof(v[i]));
+			xstrlcpy(v[i].account, a->name, sizeof(v[i].account));
+		} else if (i >= max)
+			continue;
+		v[i].open += a->nidle + a->nbusy;
+		v[i].busy += a->nbusy;
+		if (a->peak > v[i].peak)
+			v[i].peak = a->peak;
+		v[i].opened += a->opened;
+		v[i].full_handshakes += a->full;
+		v[i].resumed_handshakes += a->resumed;
+		v[i].reuses += a->reuses;
+	}
+	pthread_mutex_unlock(&pool->lock);
+	return n;
+}

@@ -1,0 +1,834 @@
+/*
+ * upstream — one SMTP client session to a provider (see upstream.h and
+ * upstream_int.h).
+ *
+ * The session is an object with a state (enum up_state), a name for each
+ * state used in every message ("lost connection with smtp.test[127.0.0.1]:465
+ * while sending RCPT TO") and a timeout for each state: connect-timeout for
+ * connecting, command-timeout for replies to commands (and the TLS
+ * handshake), data-timeout for the message body and the reply to the
+ * final dot.  Replies are read line by line through reply.c, which refuses
+ * what no conforming server sends.
+ *
+ * Once a read or write fails, the session is broken: every later call
+ * answers with the same synthetic reply and the pool closes it.
+ * Commands are sent one at a time (no pipelining): each reply maps to
+ * its command by construction.
+ */
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "auth.h"
+#include "log.h"
+#include "reply.h"
+#include "tls.h"
+#include "upstream.h"
+#include "upstream_int.h"
+#include "util.h"
+
+#define UPCAP_STARTTLS	0x100		/* internal: not in upstream_caps() */
+#define UPCAP_AUTH	0x200
+#define UP_RBUF		(REPLY_LINE_MAX + 512)
+#define UP_WBUF		16384
+#define UP_CMD_MAX	2048
+#define UP_CHECK_TIMEOUT 15		/* seconds for RSET on a pooled session */
+#define UP_QUIT_TIMEOUT	5
+
+enum up_state {
+	UPS_CONNECT, UPS_TLS, UPS_GREETING, UPS_EHLO, UPS_STARTTLS, UPS_AUTH,
+	UPS_READY, UPS_RSET, UPS_MAIL, UPS_RCPT, UPS_DATA, UPS_BODY, UPS_DOT,
+	UPS_QUIT, UPS_BROKEN,
+};
+
+enum up_timeout { TO_CONNECT, TO_COMMAND, TO_DATA, TO_CHECK, TO_QUIT };
+
+static const struct {
+	const char	*doing;		/* "lost connection ... while %s" */
+	enum up_timeout	 timeout;
+} up_states[] = {
+	[UPS_CONNECT]	= { "connecting", TO_CONNECT },
+	[UPS_TLS]	= { "performing the TLS handshake", TO_COMMAND },
+	[UPS_GREETING]	= { "receiving the greeting", TO_COMMAND },
+	[UPS_EHLO]	= { "sending EHLO", TO_COMMAND },
+	[UPS_STARTTLS]	= { "sending STARTTLS", TO_COMMAND },
+	[UPS_AUTH]	= { "authenticating", TO_COMMAND },
+	[UPS_READY]	= { "idle", TO_COMMAND },
+	[UPS_RSET]	= { "sending RSET", TO_CHECK },
+	[UPS_MAIL]	= { "sending MAIL FROM", TO_COMMAND },
+	[UPS_RCPT]	= { "sending RCPT TO", TO_COMMAND },
+	[UPS_DATA]	= { "sending DATA", TO_COMMAND },
+	[UPS_BODY]	= { "sending the message body", TO_DATA },
+	[UPS_DOT]	= { "waiting for the reply to the end of the message",
+			    TO_DATA },
+	[UPS_QUIT]	= { "sending QUIT", TO_QUIT },
+	[UPS_BROKEN]	= { "broken", TO_QUIT },
+};
+
+struct upstream {
+	enum up_state	 state;
+	int		 fd;
+	struct tls_conn	*tls;
+	char		 host[256];
+	char		 peer[400];	/* "host[addr]:port" */
+	unsigned	 timeouts[TO_QUIT + 1];	/* seconds */
+	char		 rbuf[UP_RBUF];
+	size_t		 rpos, rlen;
+	char		 wbuf[UP_WBUF];
+	size_t		 wlen;
+	unsigned	 caps;
+	unsigned long	 max_size;
+	char		 auth_offered[256];
+	enum upstream_fail broken;	/* UPF_NONE while healthy */
+	struct smtp_reply fail;		/* why it broke */
+	struct upstream_pooling pooling;
+};
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int
+state_timeout_ms(const struct upstream *up)
+{
+	return (int)up->timeouts[up_states[up->state].timeout] * 1000;
+}
+
+/* Mark the session broken with a synthetic reply; copies it to r. */
+static void SH_PRINTF(5, 6)
+up_break(struct upstream *up, struct smtp_reply *r, enum upstream_fail why,
+    const char *enhanced, const char *fmt, ...)
+{
+	char text[SMTP_REPLY_TEXT_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	reply_local(&up->fail, up->host, enhanced[0] == '5' ? 554 : 451,
+	    enhanced, "%s", text);
+	up->broken = why;
+	up->state = UPS_BROKEN;
+	if (r && r != &up->fail)
+		*r = up->fail;
+}
+
+static void
+io_failed(struct upstream *up, struct smtp_reply *r, const char *err)
+{
+	const char *doing = up_states[up->state].doing;
+
+	if (err == NULL)
+		up_break(up, r, UPF_CONNECT, "4.4.2", "lost connection with "
+		    "%s while %s", up->peer, doing);
+	else
+		up_break(up, r, UPF_CONNECT, "4.4.2", "%s: %s while %s",
+		    up->peer, err, doing);
+}
+
+/* ---- bytes ---- */
+
+static int
+wait_fd(int fd, short events, long long deadline)
+{
+	struct pollfd pfd = { .fd = fd, .events = events };
+	long long left;
+	int rc;
+
+	for (;;) {
+		if ((left = deadline - now_ms()) <= 0)
+			return 0;
+		rc = poll(&pfd, 1, (int)left);
+		if (rc >= 0 || errno != EINTR)
+			return rc;
+	}
+}
+
+static int
+up_write(struct upstream *up, const char *buf, size_t len, struct smtp_reply *r)
+{
+	long long deadline = now_ms() + state_timeout_ms(up);
+	char err[256];
+	ssize_t n;
+
+	if (up->tls) {
+		if (tls_write(up->tls, buf, len, state_timeout_ms(up), err,
+		    sizeof(err)) == -1) {
+			io_failed(up, r, err);
+			return -1;
+		}
+		return 0;
+	}
+	while (len > 0) {
+		n = send(up->fd, buf, len, MSG_NOSIGNAL);
+		if (n > 0) {
+			buf += n;
+			len -= (size_t)n;
+		} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+			io_failed(up, r, strerror(errno));
+			return -1;
+		} else if (n < 0 && errno == EAGAIN &&
+		    wait_fd(up->fd, POLLOUT, deadline) <= 0) {
+			io_failed(up, r, "timed out");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+up_flush(struct upstream *up, struct smtp_reply *r)
+{
+	int rc = up_write(up, up->wbuf, up->wlen, r);
+
+	up->wlen = 0;
+	return rc;
+}
+
+static int
+up_queue(struct upstream *up, const char *buf, size_t len,
+    struct smtp_reply *r)
+{
+	while (len > 0) {
+		size_t n = sizeof(up->wbuf) - up->wlen;
+
+		if (n > len)
+			n = len;
+		memcpy(up->wbuf + up->wlen, buf, n);
+		up->wlen += n;
+		buf += n;
+		len -= n;
+		if (up->wlen == sizeof(up->wbuf) && up_flush(up, r) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* More bytes into rbuf: 1, or -1 with the session broken. */
+static int
+up_fill(struct upstream *up, long long deadline, struct smtp_reply *r)
+{
+	char err[256];
+	ssize_t n;
+	long long left = deadline - now_ms();
+
+	if (up->rpos > 0) {
+		memmove(up->rbuf, up->rbuf + up->rpos, up->rlen - up->rpos);
+		up->rlen -= up->rpos;
+		up->rpos = 0;
+	}
+	if (left <= 0) {
+		io_failed(up, r, "timed out");
+		return -1;
+	}
+	if (up->tls) {
+		n = tls_read(up->tls, up->rbuf + up->rlen,
+		    sizeof(up->rbuf) - up->rlen, (int)left, err, sizeof(err));
+	} else if (wait_fd(up->fd, POLLIN, deadline) <= 0) {
+		snprintf(err, sizeof(err), "timed out");
+		n = -1;
+	} else if ((n = read(up->fd, up->rbuf + up->rlen,
+	    sizeof(up->rbuf) - up->rlen)) < 0) {
+		if (errno == EAGAIN || errno == EINTR)
+			return 1;
+		snprintf(err, sizeof(err), "%s", strerror(errno));
+	}
+	if (n <= 0) {
+		io_failed(up, r, n == 0 ? NULL : err);
+		return -1;
+	}
+	up->rlen += (size_t)n;
+	return 1;
+}
+
+/* The next line (CRLF or LF stripped) or -1 with the session broken. */
+static int
+up_getline(struct upstream *up, long long deadline, const char **line,
+    size_t *len, struct smtp_reply *r)
+{
+	char *nl;
+	size_t n;
+
+	for (;;) {
+		nl = memchr(up->rbuf + up->rpos, '\n', up->rlen - up->rpos);
+		if (nl) {
+			*line = up->rbuf + up->rpos;
+			n = (size_t)(nl - *line);
+			up->rpos += n + 1;
+			if (n > 0 && (*line)[n - 1] == '\r')
+				n--;
+			*len = n;
+			return 0;
+		}
+		if (up->rlen - up->rpos > REPLY_LINE_MAX + 1) {
+			up_break(up, r, UPF_PROTOCOL, "4.5.0", "%s: reply line "
+			    "longer than %d bytes while %s", up->peer,
+			    REPLY_LINE_MAX, up_states[up->state].doing);
+			return -1;
+		}
+		if (up_fill(up, deadline, r) == -1)
+			return -1;
+	}
+}
+
+/* ---- replies and commands ---- */
+
+static void ehlo_keyword(struct upstream *, const char *, size_t);
+
+/* Reads one reply into r; returns its code, or 0 with the session
+ * broken and r synthetic.  ehlo: collect capabilities. */
+static int
+up_reply(struct upstream *up, struct smtp_reply *r, int ehlo)
+{
+	long long deadline = now_ms() + state_timeout_ms(up);
+	struct reply_parse p;
+	const char *line, *text;
+	size_t len, tlen;
+	char err[128];
+	int rc, first = 1;
+
+	reply_begin(&p, r, up->host);
+	do {
+		if (up_getline(up, deadline, &line, &len, r) == -1)
+			return 0;
+		if ((rc = reply_line(&p, line, len, &text, &tlen, err,
+		    sizeof(err))) == -1) {
+			up_break(up, r, UPF_PROTOCOL, "4.5.0", "%s: %s while "
+			    "%s", up->peer, err, up_states[up->state].doing);
+			return 0;
+		}
+		if (ehlo && !first)
+			ehlo_keyword(up, text, tlen);
+		first = 0;
+	} while (rc == 0);
+	return r->code;
+}
+
+/* Arguments from outside go on the wire only when printable. */
+static int
+printable(const char *s)
+{
+	for (; s && *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+			return 0;
+	return 1;
+}
+
+/* Sends a command (without CRLF) and reads its reply. */
+static int
+up_command(struct upstream *up, enum up_state st, struct smtp_reply *r,
+    const char *fmt, ...) SH_PRINTF(4, 5);
+
+static int
+up_command(struct upstream *up, enum up_state st, struct smtp_reply *r,
+    const char *fmt, ...)
+{
+	char cmd[UP_CMD_MAX + 3];
+	va_list ap;
+	int n;
+
+	if (up->broken) {
+		*r = up->fail;
+		return 0;
+	}
+	up->state = st;
+	va_start(ap, fmt);
+	n = vsnprintf(cmd, sizeof(cmd) - 2, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(cmd) - 2 || !printable(cmd)) {
+		reply_local(r, up->host, 501, "5.5.4", "%s: refusing to send "
+		    "an overlong or unprintable command", up->peer);
+		return 0;
+	}
+	memcpy(cmd + n, "\r\n", 3);
+	if (up_queue(up, cmd, (size_t)n + 2, r) == -1 || up_flush(up, r) == -1)
+		return 0;
+	return up_reply(up, r, st == UPS_EHLO);
+}
+
+static void
+ehlo_keyword(struct upstream *up, const char *t, size_t len)
+{
+	char kw[256];
+	static const struct { const char *name; unsigned cap; } caps[] = {
+		{ "PIPELINING", UPCAP_PIPELINING },
+		{ "8BITMIME", UPCAP_8BITMIME },
+		{ "SMTPUTF8", UPCAP_SMTPUTF8 },
+		{ "DSN", UPCAP_DSN },
+		{ "STARTTLS", UPCAP_STARTTLS },
+	};
+
+	str_printable(kw, sizeof(kw), t, len);
+	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++)
+		if (strcasecmp(kw, caps[i].name) == 0)
+			up->caps |= caps[i].cap;
+	if (strncasecmp(kw, "SIZE", 4) == 0 && (kw[4] == ' ' || !kw[4])) {
+		up->caps |= UPCAP_SIZE;
+		up->max_size = strtoul(kw + 4, NULL, 10);
+	}
+	if (strncasecmp(kw, "AUTH ", 5) == 0) {
+		up->caps |= UPCAP_AUTH;
+		xstrlcpy(up->auth_offered, kw + 5, sizeof(up->auth_offered));
+	}
+}
+
+/* ---- session setup ---- */
+
+static int
+connect_one(struct upstream *up, const struct addrinfo *ai, char *err,
+    size_t errsize)
+{
+	long long deadline = now_ms() + state_timeout_ms(up);
+	socklen_t sl = sizeof(int);
+	int fd, e = 0, rc;
+
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (fd == -1) {
+		snprintf(err, errsize, "socket: %s", strerror(errno));
+		return -1;
+	}
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == -1) {
+		if (errno != EINPROGRESS)
+			e = errno;
+		else if ((rc = wait_fd(fd, POLLOUT, deadline)) == 0)
+			e = ETIMEDOUT;
+		else if (rc < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &e,
+		    &sl) == -1)
+			e = errno;
+	}
+	if (e != 0) {
+		snprintf(err, errsize, "%s", e == ETIMEDOUT ?
+		    "connection timed out" : strerror(e));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void
+set_peer(struct upstream *up, const struct addrinfo *ai, unsigned port)
+{
+	char addr[64];
+
+	if (getnameinfo(ai->ai_addr, ai->ai_addrlen, addr, sizeof(addr),
+	    NULL, 0, NI_NUMERICHOST) != 0)
+		xstrlcpy(addr, "?", sizeof(addr));
+	snprintf(up->peer, sizeof(up->peer), "%s[%s]:%u", up->host, addr,
+	    port);
+}
+
+/* Every address in turn until one answers. */
+static int
+up_connect(struct upstream *up, unsigned port, struct smtp_reply *r)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+	    .ai_flags = AI_ADDRCONFIG | AI_NUMERICSERV }, *res, *ai;
+	char service[16], err[256] = "no address";
+	int rc;
+
+	snprintf(service, sizeof(service), "%u", port);
+	snprintf(up->peer, sizeof(up->peer), "%s:%u", up->host, port);
+	if ((rc = getaddrinfo(up->host, service, &hints, &res)) != 0) {
+		up_break(up, r, UPF_CONNECT, "4.4.3", "cannot find the "
+		    "address of %s: %s", up->host, rc == EAI_SYSTEM ?
+		    strerror(errno) : gai_strerror(rc));
+		return -1;
+	}
+	for (ai = res; ai; ai = ai->ai_next) {
+		set_peer(up, ai, port);
+		if ((up->fd = connect_one(up, ai, err, sizeof(err))) != -1)
+			break;
+	}
+	freeaddrinfo(res);
+	if (up->fd == -1) {
+		up_break(up, r, UPF_CONNECT, "4.4.1", "connect to %s: %s",
+		    up->peer, err);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+up_handshake(struct upstream *up, const struct upstream_params *p,
+    struct smtp_reply *r)
+{
+	char err[256];
+
+	up->state = UPS_TLS;
+	up->tls = tls_connect(p->tls_ctx, up->fd, up->host, p->resume,
+	    state_timeout_ms(up), err, sizeof(err));
+	if (up->tls == NULL) {
+		up_break(up, r, UPF_TLS, "4.7.5", "%s: %s", up->peer, err);
+		return -1;
+	}
+	return 0;
+}
+
+static const char *
+ehlo_name(char *buf, size_t size)
+{
+	if (gethostname(buf, size) == -1 || buf[0] == '\0' ||
+	    strspn(buf, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789.-") != strlen(buf))
+		xstrlcpy(buf, "localhost", size);
+	return buf;
+}
+
+static int
+up_ehlo(struct upstream *up, struct smtp_reply *r)
+{
+	char name[256];
+	int code;
+
+	up->caps = 0;
+	up->max_size = 0;
+	up->auth_offered[0] = '\0';
+	code = up_command(up, UPS_EHLO, r, "EHLO %s",
+	    ehlo_name(name, sizeof(name)));
+	if (code == 0)
+		return -1;
+	if (code != 250) {
+		up_break(up, r, UPF_PROTOCOL, "4.5.0", "%s refused EHLO: %d %s",
+		    up->peer, code, r->text);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+up_greeting(struct upstream *up, struct smtp_reply *r)
+{
+	int code;
+
+	up->state = UPS_GREETING;
+	if ((code = up_reply(up, r, 0)) == 0)
+		return -1;
+	if (code != 220) {
+		up_break(up, r, UPF_CONNECT, "4.3.2", "%s greeted with: %d %s",
+		    up->peer, code, r->text);
+		return -1;
+	}
+	return 0;
+}
+
+/* Never a downgrade: no STARTTLS, no mail and no AUTH. */
+static int
+up_starttls(struct upstream *up, const struct upstream_params *p,
+    struct smtp_reply *r)
+{
+	int code;
+
+	if (!(up->caps & UPCAP_STARTTLS)) {
+		up_break(up, r, UPF_TLS, "4.7.4", "%s does not offer STARTTLS; "
+		    "nothing is sent without TLS", up->peer);
+		return -1;
+	}
+	if ((code = up_command(up, UPS_STARTTLS, r, "STARTTLS")) == 0)
+		return -1;
+	if (code != 220) {
+		up_break(up, r, UPF_TLS, "4.7.4", "%s refused STARTTLS: %d %s",
+		    up->peer, code, r->text);
+		return -1;
+	}
+	if (up->rpos < up->rlen) {
+		up_break(up, r, UPF_PROTOCOL, "4.5.0", "%s sent data after "
+		    "its reply to STARTTLS, before the TLS handshake",
+		    up->peer);
+		return -1;
+	}
+	return up_handshake(up, p, r);
+}
+
+static void
+auth_refused(struct upstream *up, const struct upstream_params *p,
+    const struct auth_mech *m, struct smtp_reply *r)
+{
+	char text[SMTP_REPLY_TEXT_MAX];
+
+	xstrlcpy(text, r->text, sizeof(text));
+	up_break(up, r, UPF_AUTH, "4.7.8", "%s refused the authorization "
+	    "code of account %s (AUTH %s): %d%s%s %s", up->peer, p->account,
+	    auth_mech_name(m), r->code, r->enhanced[0] ? " " : "",
+	    r->enhanced, text);
+}
+
+/* The exchange itself: every line holding credentials is wiped. */
+static int
+auth_exchange(struct upstream *up, const struct upstream_params *p,
+    const struct auth_mech *m, struct smtp_reply *r)
+{
+	char line[UP_CMD_MAX], err[128];
+	int code, rc;
+
+	up->state = UPS_AUTH;
+	for (unsigned step = 0; ; step++) {
+		if (auth_line(m, step, p->login, p->secret, line, sizeof(line),
+		    err, sizeof(err)) == -1) {
+			wipe(line, sizeof(line));
+			up_write(up, "*\r\n", 3, NULL);
+			up_break(up, r, UPF_PROTOCOL, "4.5.0", "%s: %s",
+			    up->peer, err);
+			return -1;
+		}
+		rc = up_write(up, line, strlen(line), r);
+		wipe(line, sizeof(line));
+		if (rc == -1 || (code = up_reply(up, r, 0)) == 0)
+			return -1;
+		if (code == 235)
+			return 0;
+		if (code != 334) {
+			auth_refused(up, p, m, r);
+			return -1;
+		}
+	}
+}
+
+/* AUTH only over verified TLS, with the first usable mechanism. */
+static int
+up_auth(struct upstream *up, const struct upstream_params *p,
+    struct smtp_reply *r)
+{
+	const struct auth_mech *m;
+
+	if (up->tls == NULL) {
+		up_break(up, r, UPF_TLS, "4.7.4", "%s: refusing to "
+		    "authenticate without TLS", up->peer);
+		return -1;
+	}
+	if (p->secret == NULL || p->secret[0] == '\0') {
+		up_break(up, r, UPF_AUTH, "4.7.8", "no authorization code for "
+		    "account %s in the secrets", p->account);
+		return -1;
+	}
+	if (!(up->caps & UPCAP_AUTH)) {
+		up_break(up, r, UPF_AUTH, "4.7.8", "%s does not offer AUTH",
+		    up->peer);
+		return -1;
+	}
+	if ((m = auth_choose(p->auth, p->default_auth,
+	    up->auth_offered)) == NULL) {
+		up_break(up, r, UPF_AUTH, "4.7.8", "%s offers AUTH %s, none "
+		    "of the mechanisms smarthost may use for account %s",
+		    up->peer, up->auth_offered, p->account);
+		return -1;
+	}
+	return auth_exchange(up, p, m, r);
+}
+
+static struct upstream *
+up_new(const struct upstream_params *p)
+{
+	struct upstream *up = xcalloc(1, sizeof(*up));
+
+	up->fd = -1;
+	up->state = UPS_CONNECT;
+	xstrlcpy(up->host, p->host, sizeof(up->host));
+	up->timeouts[TO_CONNECT] = p->connect_timeout;
+	up->timeouts[TO_COMMAND] = p->command_timeout;
+	up->timeouts[TO_DATA] = p->data_timeout;
+	up->timeouts[TO_CHECK] = p->command_timeout < UP_CHECK_TIMEOUT ?
+	    p->command_timeout : UP_CHECK_TIMEOUT;
+	up->timeouts[TO_QUIT] = p->command_timeout < UP_QUIT_TIMEOUT ?
+	    p->command_timeout : UP_QUIT_TIMEOUT;
+	return up;
+}
+
+struct upstream *
+upstream_open(const struct upstream_params *p, struct smtp_reply *r,
+    enum upstream_fail *why)
+{
+	struct upstream *up = up_new(p);
+	char desc[128];
+	int ok;
+
+	ok = up_connect(up, p->port, r) == 0 &&
+	    (p->tls != TLS_IMPLICIT || up_handshake(up, p, r) == 0) &&
+	    up_greeting(up, r) == 0 && up_ehlo(up, r) == 0 &&
+	    (p->tls != TLS_STARTTLS || (up_starttls(up, p, r) == 0 &&
+	    up_ehlo(up, r) == 0)) &&
+	    up_auth(up, p, r) == 0;
+	if (!ok) {
+		*why = up->broken ? up->broken : UPF_PROTOCOL;
+		log_info("account=%s host=%s session=failed reason=%s",
+		    p->account, up->peer, r->text);
+		upstream_close(up);
+		return NULL;
+	}
+	up->state = UPS_READY;
+	*why = UPF_NONE;
+	log_info("account=%s host=%s session=new tls=\"%s\" resumed=%s",
+	    p->account, up->peer, tls_describe(up->tls, desc, sizeof(desc)),
+	    tls_resumed(up->tls) ? "yes" : "no");
+	return up;
+}
+
+int
+upstream_check(struct upstream *up)
+{
+	struct smtp_reply r;
+
+	/* a reply nobody asked for (a 421 before closing) means dead; one
+	 * still in the socket is read as the reply to RSET */
+	if (up->broken || up->rpos < up->rlen ||
+	    (up->tls && tls_pending(up->tls) > 0)) {
+		up_break(up, NULL, UPF_CONNECT, "4.4.2", "%s closed the pooled "
+		    "session", up->peer);
+		return -1;
+	}
+	if (up_command(up, UPS_RSET, &r, "RSET") != 250) {
+		if (!up->broken)
+			up_break(up, NULL, UPF_PROTOCOL, "4.5.0", "%s refused "
+			    "RSET: %d %s", up->peer, r.code, r.text);
+		return -1;
+	}
+	up->state = UPS_READY;
+	return 0;
+}
+
+int
+upstream_usable(const struct upstream *up)
+{
+	return !up->broken && up->state == UPS_READY;
+}
+
+void
+upstream_close(struct upstream *up)
+{
+	struct smtp_reply r;
+
+	if (up == NULL)
+		return;
+	if (!up->broken && up->state == UPS_READY)
+		up_command(up, UPS_QUIT, &r, "QUIT");
+	if (up->tls)
+		tls_close(up->tls);
+	if (up->fd != -1)
+		close(up->fd);
+	wipe(up->wbuf, sizeof(up->wbuf));
+	free(up);
+}
+
+struct tls_session *
+upstream_tls_session(struct upstream *up)
+{
+	return up->tls ? tls_session_get(up->tls) : NULL;
+}
+
+int
+upstream_tls_resumed(const struct upstream *up)
+{
+	return up->tls ? tls_resumed(up->tls) : 0;
+}
+
+struct upstream_pooling *
+upstream_pooling(struct upstream *up)
+{
+	return &up->pooling;
+}
+
+int
+upstream_reused(const struct upstream *up)
+{
+	return up->pooling.reused;
+}
+
+unsigned
+upstream_caps(const struct upstream *up)
+{
+	return up->caps & 0xff;
+}
+
+unsigned long
+upstream_max_size(const struct upstream *up)
+{
+	return up->max_size;
+}
+
+/* ---- one transaction ---- */
+
+int
+upstream_mail(struct upstream *up, const char *sender_path,
+    const char *params, struct smtp_reply *r)
+{
+	return up_command(up, UPS_MAIL, r, "MAIL FROM:%s%s%s", sender_path,
+	    params && *params ? " " : "", params ? params : "");
+}
+
+int
+upstream_rcpt(struct upstream *up, const char *rcpt_path,
+    const char *params, struct smtp_reply *r)
+{
+	return up_command(up, UPS_RCPT, r, "RCPT TO:%s%s%s", rcpt_path,
+	    params && *params ? " " : "", params ? params : "");
+}
+
+int
+upstream_data_start(struct upstream *up, struct smtp_reply *r)
+{
+	int code = up_command(up, UPS_DATA, r, "DATA");
+
+	if (code == 354)
+		up->state = UPS_BODY;
+	return code;
+}
+
+int
+upstream_data_write(struct upstream *up, const char *buf, size_t len)
+{
+	if (up->broken || up->state != UPS_BODY)
+		return -1;
+	return up_queue(up, buf, len, NULL);
+}
+
+int
+upstream_data_end(struct upstream *up, struct smtp_reply *r)
+{
+	int code;
+
+	if (up->broken) {
+		*r = up->fail;
+		return 0;
+	}
+	if (up->state != UPS_BODY) {
+		reply_local(r, up->host, 451, "4.3.0", "%s: end of message "
+		    "outside DATA", up->peer);
+		return 0;
+	}
+	if (up_queue(up, ".\r\n", 3, r) == -1 || up_flush(up, r) == -1)
+		return 0;
+	up->state = UPS_DOT;
+	if ((code = up_reply(up, r, 0)) == 0) {
+		up_break(up, r, UPF_CONNECT, "4.4.2", "%s: no reply to the end "
+		    "of the message (%s); it may have been delivered, and a "
+		    "retry may deliver it twice", up->peer, up->fail.text);
+		return 0;
+	}
+	up->pooling.msgs++;
+	up->state = UPS_READY;
+	return code;
+}
+
+int
+upstream_rset(struct upstream *up, struct smtp_reply *r)
+{
+	int code = up_command(up, UPS_RSET, r, "RSET");
+
+	if (code == 250)
+		up->state = UPS_READY;
+	return code;
+}
