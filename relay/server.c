@@ -793,6 +793,7 @@ command(struct session *s, char *line)
 	else if (IS("XFORWARD"))
 		cmd_xforward(s, arg);
 	else if (IS("QUIT")) {
+		txn_end(s, "aborted", 1);
 		say(s, 221, "2.0.0 Bye");
 		return -1;
 	} else if (IS("VRFY") || IS("EXPN") || IS("STARTTLS") ||
