@@ -111,7 +111,8 @@ setup_block(struct build *b, struct account *a)
 static void
 index_names(struct config *c)
 {
-	qsort(c->names, c->nnames, sizeof(*c->names), name_cmp);
+	if (c->nnames > 1)
+		qsort(c->names, c->nnames, sizeof(*c->names), name_cmp);
 }
 
 struct account *
@@ -120,8 +121,8 @@ config_account(const struct config *c, const char *name)
 	char key[ADDR_KEY_MAX], err[256];
 	struct config_name k, *n;
 
-	if ((k.key = (char *)name_key(name, key, sizeof(key), err,
-	    sizeof(err))) == NULL)
+	if (c->nnames == 0 || (k.key = (char *)name_key(name, key,
+	    sizeof(key), err, sizeof(err))) == NULL)
 		return NULL;
 	n = bsearch(&k, c->names, c->nnames, sizeof(*c->names), name_cmp);
 	return n ? n->acct : NULL;
