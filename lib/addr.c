@@ -188,6 +188,8 @@ path_local(struct pscan *ps, struct addr *a)
 		return path_fail(ps, "missing @");
 	if (len == 0 || (len == 2 && *start == '"'))
 		return path_fail(ps, "empty local part");
+	if (*start != '"' && strspn(start, ".") >= len)
+		return path_fail(ps, "invalid local part");
 	if (len > ADDR_LOCAL_MAX)
 		return fail(ps->err, ps->errsize,
 		    "local part longer than 64 characters");
@@ -310,13 +312,14 @@ local_content(const char *local, char *out, size_t size)
 }
 
 /* Quotes only when needed: an unquoted dot-string (dots anywhere, as the
- * parsers accept) stays bare, anything else is one quoted string. */
+ * parsers accept, but not dots alone) stays bare, anything else is one
+ * quoted string. */
 static void
 local_canon(const char *local, char *out, size_t size)
 {
 	char c[ADDR_LOCAL_MAX + 3];
 	size_t n = local_content(local, c, sizeof(c)), o = 0;
-	int plain = n > 0;
+	int plain = strspn(c, ".") < n;
 
 	for (size_t i = 0; i < n; i++)
 		if (!is_atext((unsigned char)c[i]) && c[i] != '.')
@@ -580,6 +583,8 @@ static int
 words_to_local(struct lex *lx, const struct words *w, struct addr *a,
     int angle)
 {
+	if (w->nwords == 0 && w->llen > 0)
+		return lex_fail(lx, "invalid local part");
 	if (w->nwords == 0 || strcmp(w->local, "\"\"") == 0)
 		return lex_fail(lx, "empty local part");
 	if (w->spaced && !angle)

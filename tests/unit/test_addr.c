@@ -37,6 +37,8 @@ static const struct {
 	{ "<taro..x.@docomo.ne.jp>", "taro..x.@docomo.ne.jp" },
 	{ "<!#$%&'*+-/=?^_`{|}~@example.com>", "!#$%&'*+-/=?^_`{|}~@example.com" },
 	{ "<" L64 "@example.com>", L64 "@example.com" },
+	{ "<\".\"@example.com>", "\".\"@example.com" },
+	{ "<\"a.b\"@example.com>", "a.b@example.com" },
 };
 
 static const struct {
@@ -51,6 +53,7 @@ static const struct {
 	{ "<@example.com>", "empty local part in \"<@example.com>\"" },
 	{ "@example.com", "empty local part in \"@example.com\"" },
 	{ "<\"\"@example.com>", "empty local part in \"<\\\"\\\"@example.com>\"" },
+	{ "<..@example.com>", "invalid local part in \"<..@example.com>\"" },
 	{ "<\"bob@example.com>", "unbalanced quote in \"<\\\"bob@example.com>\"" },
 	{ "<bob@example.com> SIZE=100",
 	  "trailing garbage after address in \"<bob@example.com> SIZE=100\"" },
@@ -178,6 +181,7 @@ static const struct {
 	{ ",a@b.com,,  c@d.com,", 2, "", "a@b.com" },
 	{ "<bob@[192.0.2.1]>", 1, "", "bob@[192.0.2.1]" },
 	{ "\"\" <bob@example.com>", 1, "", "bob@example.com" },
+	{ ".\"\"@example.com", 1, "", "\".\"@example.com" },
 	{ "(c)Bob(c)<bob(c)@(c)example.com(c)>(c)", 1, "Bob",
 	  "bob@example.com" },
 };
@@ -207,6 +211,7 @@ static const struct {
 	{ "Bob <bob>", "missing @ in \"Bob <bob>\"" },
 	{ "<>", "empty address in \"<>\"" },
 	{ "Bob <@example.com>", "empty local part in \"Bob <@example.com>\"" },
+	{ "..@example.com", "invalid local part in \"..@example.com\"" },
 	{ "", "no address in header value" },
 	{ " , (comment) ", "no address in header value" },
 	{ "Bob <bob@example.com>\r\nBcc: x@example.com",

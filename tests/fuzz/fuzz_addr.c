@@ -1,0 +1,83 @@
+/*
+ * fuzz_addr — both address parsers on arbitrary bytes.  What parses must
+ * survive the round trip: the key re-parses as a path to the same key,
+ * and a formatted mailbox re-parses as a header value to the same key and
+ * display name.  A mismatch aborts.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+
+int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+#define MAXMB	8
+
+static void
+mismatch(const char *what, const char *a, const char *b)
+{
+	fprintf(stderr, "round trip mismatch (%s): \"%s\" != \"%s\"\n", what,
+	    a, b);
+	abort();
+}
+
+/* A key that fits a path and holds no TAB (which only a header's quoted
+ * local part may carry) must parse as a path to itself. */
+static void
+check_key(const char *key)
+{
+	char key2[ADDR_KEY_MAX], err[256];
+
+	if (key[0] == '\0' || strlen(key) + 2 > ADDR_PATH_MAX ||
+	    strchr(key, '\t') != NULL)
+		return;
+	if (addr_key_from_string(key, key2, sizeof(key2), err,
+	    sizeof(err)) < 0)
+		mismatch(err, key, "");
+	if (strcmp(key, key2) != 0)
+		mismatch("path key", key, key2);
+}
+
+static void
+check_mailbox(const struct mailbox *m)
+{
+	char key[ADDR_KEY_MAX], key2[ADDR_KEY_MAX], buf[2048], err[256];
+	struct mailbox back[2];
+	size_t n;
+
+	addr_key(&m->addr, key, sizeof(key));
+	check_key(key);
+	if (addr_format_mailbox(m->display, key, buf, sizeof(buf)) < 0)
+		mismatch("format failed", m->display, key);
+	if (strlen(buf) > ADDR_HEADER_MAX)
+		return;
+	if (addr_parse_mailboxes(buf, back, 2, &n, err, sizeof(err)) < 0)
+		mismatch(err, buf, "");
+	if (n != 1)
+		mismatch("count", buf, "");
+	addr_key(&back[0].addr, key2, sizeof(key2));
+	if (strcmp(key, key2) != 0)
+		mismatch("header key", key, key2);
+	if (strcmp(m->display, back[0].display) != 0)
+		mismatch("display", m->display, back[0].display);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char *s = (const char *)data;
+	struct mailbox mb[MAXMB];
+	struct addr a;
+	char key[ADDR_KEY_MAX], err[256];
+	size_t n;
+
+	if (addr_parse_path_len(s, size, &a, err, sizeof(err)) == 0)
+		check_key(addr_key(&a, key, sizeof(key)));
+	if (addr_parse_mailboxes_len(s, size, mb, MAXMB, &n, err,
+	    sizeof(err)) == 0)
+		for (size_t i = 0; i < n && i < MAXMB; i++)
+			check_mailbox(&mb[i]);
+	return 0;
+}
