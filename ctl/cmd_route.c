@@ -188,6 +188,11 @@ print_text(const struct view *v)
 		    "add \"rewrite\" to the map line or give %s its own "
 		    "account\n", "envelope:", v->envelope, v->r.login,
 		    v->envelope);
+	else if (v->r.envelope_differs && v->preset &&
+	    v->preset->rewrites_from)
+		printf("%-13s %s (as sent; the provider rewrites From: to %s "
+		    "unless this is a verified alias)\n", "envelope:",
+		    v->envelope, v->r.login);
 	else
 		printf("%-13s %s (as sent)\n", "envelope:", *v->envelope ?
 		    v->envelope : "<>");
