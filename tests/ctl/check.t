@@ -11,6 +11,13 @@ expect_rc 0 "check on the samples"
 expect_line "$out" "$conf, $T/relay.map (4 routes, 4 accounts), $T/secrets: OK" \
     "summary line"
 
+# The options the sample shows commented out are valid as written.
+sed 's/^#\([a-z-]* = \)/\1/' "$conf" >"$T"/all.conf
+[ "$(grep -c '^[a-z-]* = ' "$T"/all.conf)" -gt "$(grep -c '^[a-z-]* = ' "$conf")" ] ||
+    fail "no commented options found in the sample"
+run "$ctl" -c "$T"/all.conf check
+expect_rc 0 "check on the sample with every commented option set"
+
 # A broken copy: duplicate key, unknown account, bad pattern, missing
 # account, and an unknown option in smarthost.conf.
 cp "$T"/relay.map "$T"/relay.map.good
