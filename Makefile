@@ -82,6 +82,18 @@ $(B)/tests/%: tests/unit/%.c $(B)/libsmarthost.a
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libsmarthost.a \
 	    $(shell pkg-config --cflags --libs cmocka) $(LDLIBS)
 
+# The relay's client side, linked without its server side: unit tests
+# tests/unit/test_relay_*.c and the driver of tests/relay/upstream-*.t.
+UPSTREAM_OBJ := $(patsubst %,$(B)/relay/%.o,tls reply auth upstream pool)
+$(B)/tests/test_relay_%: tests/unit/test_relay_%.c $(UPSTREAM_OBJ) $(B)/libsmarthost.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Irelay $(CFLAGS) $(LDFLAGS) -o $@ $< $(UPSTREAM_OBJ) \
+	    $(B)/libsmarthost.a $(shell pkg-config --cflags --libs cmocka) $(LDLIBS)
+$(B)/tests/upstream-drive: tests/relay/upstream-drive.c $(UPSTREAM_OBJ) $(B)/libsmarthost.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Irelay $(CFLAGS) $(LDFLAGS) -o $@ $< $(UPSTREAM_OBJ) \
+	    $(B)/libsmarthost.a $(LDLIBS)
+
 # libFuzzer targets: clang, ASan + UBSan, always their own build tree.
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ilib \
              -DSYSCONFDIR='"$(SYSCONFDIR)"' $(PKG_CFLAGS)
@@ -103,7 +115,7 @@ check: deps
 	$(MAKE) all-tests
 	B=$(B) tests/harness/run-tests $(B) $(CHECK_FUZZ_SECONDS)
 
-all-tests: $(PROGS) $(UNIT_BIN) $(if $(SANITIZE),,$(FUZZ_BIN))
+all-tests: $(PROGS) $(UNIT_BIN) $(B)/tests/upstream-drive $(if $(SANITIZE),,$(FUZZ_BIN))
 
 demo: deps all
 	B=$(B) contrib/demo
