@@ -37,12 +37,14 @@ int	ctl_usage(const struct ctl *, const char *name);
  * on stderr and return NULL with *ex set (EX_CONFIG or EX_NOINPUT). */
 struct config *ctl_load(const struct ctl *, int flags, int *ex);
 
-/* Command options: split argv into flags (--json, --from X) and
- * positional arguments; unknown options are usage errors. */
+/* Non-zero if the command argument arg is the option name ("--json"). */
 int	ctl_flag(const char *arg, const char *name);
+/* Non-zero if path does not exist (then commands exit EX_NOINPUT). */
+int	ctl_missing(const char *path);
 
 int	cmd_check(const struct ctl *, int, char **);
 int	cmd_route(const struct ctl *, int, char **);
 int	cmd_providers(const struct ctl *, int, char **);
+int	cmd_config(const struct ctl *, int, char **);
 
 #endif

@@ -28,6 +28,8 @@ static const struct ctl_cmd commands[] = {
 	  "show the account and server a sender is relayed through" },
 	{ "providers", cmd_providers, "[NAME] [--json]",
 	  "list the built-in provider presets, or one in full" },
+	{ "config", cmd_config, "[-n]",
+	  "print the effective smarthost.conf (-n: only non-defaults)" },
 	{ "help", cmd_help, "",
 	  "list the commands" },
 };
@@ -83,13 +85,19 @@ ctl_flag(const char *arg, const char *name)
 	return strcmp(arg, name) == 0;
 }
 
+int
+ctl_missing(const char *path)
+{
+	return access(path, F_OK) != 0 && errno == ENOENT;
+}
+
 struct config *
 ctl_load(const struct ctl *c, int flags, int *ex)
 {
 	struct diag d;
 	struct config *cfg;
 
-	if (access(c->conf_path, F_OK) != 0 && errno == ENOENT) {
+	if (ctl_missing(c->conf_path)) {
 		fprintf(stderr, "%s: %s: %s\n", c->progname, c->conf_path,
 		    strerror(ENOENT));
 		*ex = EX_NOINPUT;
