@@ -35,19 +35,47 @@ type_word(const struct conf_option *o)
 	return "?";
 }
 
-/* Text as an mdoc text line: backslashes escaped, no leading '.' or '\''. */
+static void
+mdoc_word(FILE *fp, const char *w, size_t len, int line_start)
+{
+	if (line_start && (*w == '.' || *w == '\''))
+		fputs("\\&", fp);
+	for (size_t i = 0; i < len; i++) {
+		if (w[i] == '\\')
+			fputs("\\e", fp);
+		else
+			fputc(w[i], fp);
+	}
+}
+
+/* Text as mdoc text lines: a new line for each sentence and before 72
+ * columns, backslashes escaped, no line starting with '.' or '\''. */
 static void
 mdoc_text(FILE *fp, const char *s)
 {
-	if (*s == '.' || *s == '\'')
-		fputs("\\&", fp);
-	for (; *s; s++) {
-		if (*s == '\\')
-			fputs("\\e", fp);
-		else
-			fputc(*s, fp);
+	size_t col = 0;
+
+	while (*s) {
+		size_t len = strcspn(s, " ");
+
+		if (col && col + 1 + len > 72) {
+			fputc('\n', fp);
+			col = 0;
+		} else if (col) {
+			fputc(' ', fp);
+			col++;
+		}
+		mdoc_word(fp, s, len, col == 0);
+		col += len;
+		if (len && s[len - 1] == '.' && s[len] == ' ') {
+			fputc('\n', fp);
+			col = 0;
+		}
+		s += len;
+		s += strspn(s, " ");
 	}
-	fputc('\n', fp);
+	if (col)
+		fputc('\n', fp);
 }
 
 static void
@@ -65,7 +93,8 @@ mdoc_option(FILE *fp, const struct conf_option *o)
 	if (o->max)
 		fprintf(fp, "From %lu to %lu.\n", o->min, o->max);
 	else if (o->min)
-		fprintf(fp, "At least %lu.\n", o->min);
+		fprintf(fp, "At least %lu%s.\n", o->min,
+		    o->type == OPT_SECONDS ? "s" : "");
 	if (o->def)
 		fprintf(fp, "Default:\n.Ql \"%s\" .\n", o->def);
 	else
@@ -78,7 +107,7 @@ conf_write_mdoc(FILE *fp)
 	for (size_t s = 0; s < sizeof(sections) / sizeof(sections[0]); s++) {
 		int account = strcmp(sections[s], "account") == 0;
 
-		fprintf(fp, ".Ss [%s%s]\n.Bl -tag -width Ds\n", sections[s],
+		fprintf(fp, ".Ss \\&[%s%s]\\&\n.Bl -tag -width Ds\n", sections[s],
 		    account ? " NAME" : "");
 		for (size_t i = 0; i < conf_noptions; i++)
 			if (strcmp(conf_options[i].section, sections[s]) == 0)
