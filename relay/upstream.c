@@ -700,10 +700,12 @@ upstream_check(struct upstream *up)
 	return 0;
 }
 
+/* Healthy and not inside DATA: whatever MAIL or RCPT left open, the RSET
+ * before reuse clears. */
 int
 upstream_usable(const struct upstream *up)
 {
-	return !up->broken && up->state == UPS_READY;
+	return !up->broken && up->state != UPS_BODY && up->state != UPS_DOT;
 }
 
 void
@@ -713,7 +715,7 @@ upstream_close(struct upstream *up)
 
 	if (up == NULL)
 		return;
-	if (!up->broken && up->state == UPS_READY)
+	if (upstream_usable(up) && up->state != UPS_CONNECT)
 		up_command(up, UPS_QUIT, &r, "QUIT");
 	if (up->tls)
 		tls_close(up->tls);
