@@ -1,5 +1,5 @@
 /*
- * limits — see limits.h.
+ * limit — see limit.h.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -10,7 +10,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "limits.h"
+#include "limit.h"
 #include "util.h"
 
 #define REASON_MAX 256
@@ -110,7 +110,7 @@ load_line(struct limits *l, char *line)
 }
 
 struct limits *
-limits_open(const char *state_dir, time_t now, char *err, size_t errsize)
+limit_open(const char *state_dir, time_t now, char *err, size_t errsize)
 {
 	struct limits *l = xcalloc(1, sizeof(*l));
 	char line[1024];
@@ -121,7 +121,7 @@ limits_open(const char *state_dir, time_t now, char *err, size_t errsize)
 	err[0] = '\0';
 	if (state_dir == NULL || *state_dir == '\0')
 		return l;
-	l->path = xasprintf("%s/%s", state_dir, LIMITS_FILE);
+	l->path = xasprintf("%s/%s", state_dir, LIMIT_FILE);
 	if ((fp = fopen(l->path, "r")) == NULL) {
 		if (errno != ENOENT)
 			snprintf(err, errsize, "%s: %s (counting starts "
@@ -135,7 +135,7 @@ limits_open(const char *state_dir, time_t now, char *err, size_t errsize)
 }
 
 void
-limits_free(struct limits *l)
+limit_free(struct limits *l)
 {
 	struct counter *c, *next;
 
@@ -152,7 +152,7 @@ limits_free(struct limits *l)
 }
 
 int
-limits_reserve(struct limits *l, const char *account, unsigned daily_msgs,
+limit_reserve(struct limits *l, const char *account, unsigned daily_msgs,
     time_t now, char *why, size_t whysize)
 {
 	struct counter *c;
@@ -197,7 +197,7 @@ limits_rcpt_ok(struct limits *l, const char *account, unsigned daily_rcpts,
 }
 
 void
-limits_release(struct limits *l, const char *account, int delivered,
+limit_release(struct limits *l, const char *account, int delivered,
     unsigned nrcpts, time_t now)
 {
 	struct counter *c;
@@ -215,7 +215,7 @@ limits_release(struct limits *l, const char *account, int delivered,
 }
 
 void
-limits_cooloff(struct limits *l, const char *account, unsigned seconds,
+limit_cooloff(struct limits *l, const char *account, unsigned seconds,
     const char *reason, time_t now)
 {
 	struct counter *c;
@@ -234,7 +234,7 @@ limits_cooloff(struct limits *l, const char *account, unsigned seconds,
 }
 
 int
-limits_cooling(struct limits *l, const char *account, time_t now,
+limit_cooling(struct limits *l, const char *account, time_t now,
     char *why, size_t whysize)
 {
 	struct counter *c;
@@ -257,7 +257,7 @@ limits_cooling(struct limits *l, const char *account, time_t now,
 }
 
 void
-limits_get(struct limits *l, const char *account, time_t now,
+limit_get(struct limits *l, const char *account, time_t now,
     unsigned *msgs, unsigned *rcpts)
 {
 	struct counter *c;
@@ -302,7 +302,7 @@ write_state(struct limits *l, char *err, size_t errsize)
 }
 
 int
-limits_save(struct limits *l, time_t now, int force, char *err,
+limit_save(struct limits *l, time_t now, int force, char *err,
     size_t errsize)
 {
 	int rc = 0;
@@ -310,7 +310,7 @@ limits_save(struct limits *l, time_t now, int force, char *err,
 	err[0] = '\0';
 	pthread_mutex_lock(&l->mu);
 	if (l->path != NULL && l->dirty &&
-	    (force || now - l->saved >= LIMITS_SAVE_INTERVAL)) {
+	    (force || now - l->saved >= LIMIT_SAVE_INTERVAL)) {
 		rc = write_state(l, err, errsize);
 		if (rc == 0) {
 			l->dirty = 0;

@@ -1,5 +1,5 @@
 /*
- * limits — per-account daily counters and cool-off state of the relay.
+ * limit — per-account daily counters and cool-off state of the relay.
  *
  * For each account: messages and recipients relayed today (local day),
  * messages in flight (reserved at MAIL, committed or cancelled when the
@@ -9,60 +9,60 @@
  *
  * The state survives restarts in STATE_DIR/relay-limits: one line per
  * account, "ACCOUNT DAY MSGS RCPTS COOLOFF_UNTIL [REASON]", written
- * atomically (temporary file + rename), at most every LIMITS_SAVE_INTERVAL
- * seconds by limits_save() and always with force (at exit).  A state file
+ * atomically (temporary file + rename), at most every LIMIT_SAVE_INTERVAL
+ * seconds by limit_save() and always with force (at exit).  A state file
  * that does not parse is ignored line by line: counting starts over.
  *
  * All functions take the current time so tests can move the clock; all
  * are thread-safe.  A limit of 0 means no limit.  The refusal texts are
  * complete sentences for an SMTP reply, without code.
  */
-#ifndef SMARTHOST_RELAY_LIMITS_H
-#define SMARTHOST_RELAY_LIMITS_H
+#ifndef SMARTHOST_RELAY_LIMIT_H
+#define SMARTHOST_RELAY_LIMIT_H
 
 #include <stddef.h>
 #include <time.h>
 
-#define LIMITS_SAVE_INTERVAL	5
-#define LIMITS_FILE		"relay-limits"
+#define LIMIT_SAVE_INTERVAL	5
+#define LIMIT_FILE		"relay-limits"
 
 struct limits;
 
 /* Opens (and reads) the state of state_dir; never fails: a missing or
  * unreadable file starts from zero and *err says why (or is ""). A NULL
  * state_dir keeps the counters in memory only. */
-struct limits *limits_open(const char *state_dir, time_t now,
+struct limits *limit_open(const char *state_dir, time_t now,
 	    char *err, size_t errsize);
-void	limits_free(struct limits *);
+void	limit_free(struct limits *);
 
 /* Reserve one message for account: 0, or -1 with the refusal in why
  * ("daily limit of 100 messages for account a@b reached; resets at
  * 00:00 CST"). */
-int	limits_reserve(struct limits *, const char *account, unsigned daily_msgs,
+int	limit_reserve(struct limits *, const char *account, unsigned daily_msgs,
 	    time_t now, char *why, size_t whysize);
 /* May a transaction that holds `accepted` recipients take one more? */
 int	limits_rcpt_ok(struct limits *, const char *account,
 	    unsigned daily_rcpts, unsigned accepted, time_t now,
 	    char *why, size_t whysize);
 /* End a reserved transaction: delivered counts it with nrcpts. */
-void	limits_release(struct limits *, const char *account, int delivered,
+void	limit_release(struct limits *, const char *account, int delivered,
 	    unsigned nrcpts, time_t now);
 
 /* Cool account off for seconds (0: nothing); reason is for the reply. */
-void	limits_cooloff(struct limits *, const char *account, unsigned seconds,
+void	limit_cooloff(struct limits *, const char *account, unsigned seconds,
 	    const char *reason, time_t now);
 /* Non-zero while account is cooling off, with the refusal in why
  * ("account a@b is cooling off until 12:34:56 after: REASON"). */
-int	limits_cooling(struct limits *, const char *account, time_t now,
+int	limit_cooling(struct limits *, const char *account, time_t now,
 	    char *why, size_t whysize);
 
 /* Counters of account today (for logs and tests). */
-void	limits_get(struct limits *, const char *account, time_t now,
+void	limit_get(struct limits *, const char *account, time_t now,
 	    unsigned *msgs, unsigned *rcpts);
 
 /* Write the state if it changed and (force or the last write is
- * LIMITS_SAVE_INTERVAL seconds old).  0, or -1 with err. */
-int	limits_save(struct limits *, time_t now, int force,
+ * LIMIT_SAVE_INTERVAL seconds old).  0, or -1 with err. */
+int	limit_save(struct limits *, time_t now, int force,
 	    char *err, size_t errsize);
 
 #endif

@@ -31,7 +31,7 @@
 
 #include "allow.h"
 #include "config.h"
-#include "limits.h"
+#include "limit.h"
 #include "listen.h"
 #include "log.h"
 #include "server.h"
@@ -227,7 +227,7 @@ save_limits(struct relay *rl, int force)
 {
 	char err[512];
 
-	if (limits_save(rl->limits, time(NULL), force, err, sizeof(err)) != 0)
+	if (limit_save(rl->limits, time(NULL), force, err, sizeof(err)) != 0)
 		log_warnx("limits: %s", err);
 }
 
@@ -308,7 +308,7 @@ relay_init(struct relay *rl, struct config *cfg)
 	if (gethostname(rl->hostname, sizeof(rl->hostname)) != 0 ||
 	    rl->hostname[0] == '\0')
 		xstrlcpy(rl->hostname, "localhost", sizeof(rl->hostname));
-	rl->limits = limits_open(cfg->conf->state_dir, time(NULL), err,
+	rl->limits = limit_open(cfg->conf->state_dir, time(NULL), err,
 	    sizeof(err));
 	if (err[0])
 		log_warnx("limits: %s", err);

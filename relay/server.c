@@ -21,7 +21,7 @@
 
 #include "addr.h"
 #include "clientio.h"
-#include "limits.h"
+#include "limit.h"
 #include "log.h"
 #include "answer.h"
 #include "route.h"
@@ -214,7 +214,7 @@ txn_end(struct session *s, const char *status, int reusable)
 		return;
 	txn_log(s, status);
 	if (t->reserved)
-		limits_release(s->relay->limits, t->acct->name, delivered,
+		limit_release(s->relay->limits, t->acct->name, delivered,
 		    t->rcpts, time(NULL));
 	if (t->up != NULL) {
 		if (reusable && !delivered && t->code != 0 &&
@@ -255,7 +255,7 @@ provider_reply(struct session *s, const struct smtp_reply *r)
 
 	if (answer_is_quota(r)) {
 		answer_recoded(r, r->code, "", NULL, reason, sizeof(reason));
-		limits_cooloff(s->relay->limits, t->acct->name,
+		limit_cooloff(s->relay->limits, t->acct->name,
 		    c->quota_cooloff, reason + 4, time(NULL));
 		snprintf(suffix, sizeof(suffix), "account %s cooling off "
 		    "for %u s", t->acct->name, c->quota_cooloff);
@@ -416,12 +416,12 @@ mail_limits(struct session *s, unsigned long size)
 		    "bytes of account %s", size, max, t->acct->name);
 		return -1;
 	}
-	if (limits_cooling(s->relay->limits, t->acct->name, now, why,
+	if (limit_cooling(s->relay->limits, t->acct->name, now, why,
 	    sizeof(why))) {
 		say(s, 451, "4.7.1 %s", why);
 		return -1;
 	}
-	if (limits_reserve(s->relay->limits, t->acct->name,
+	if (limit_reserve(s->relay->limits, t->acct->name,
 	    acct_daily_msgs(t->acct), now, why, sizeof(why)) != 0) {
 		say(s, 451, "4.7.1 %s", why);
 		return -1;
@@ -443,7 +443,7 @@ mail_nosession(struct session *s, const struct smtp_reply *r,
 
 	str_printable(text, sizeof(text), r->text, strlen(r->text));
 	if (why == UPF_AUTH) {
-		limits_cooloff(s->relay->limits, t->acct->name,
+		limit_cooloff(s->relay->limits, t->acct->name,
 		    c->auth_cooloff, text, time(NULL));
 		log_warnx("account=%s host=%s authorization code refused: "
 		    "%s; %s; no new attempt for %u s", t->acct->name,
@@ -575,6 +575,11 @@ cmd_rcpt(struct session *s, const char *arg)
 		    a.null ? "null address" : err);
 	if (t->up == NULL)
 		return say_line(s, t->broken);
+	if (t->acct->preset && t->acct->preset->max_rcpt_per_msg &&
+	    t->rcpts >= t->acct->preset->max_rcpt_per_msg)
+		return say(s, 452, "4.5.3 too many recipients: %s takes at "
+		    "most %u per message", t->acct->preset->host,
+		    t->acct->preset->max_rcpt_per_msg);
 	if (!limits_rcpt_ok(s->relay->limits, t->acct->name,
 	    acct_daily_rcpts(t->acct), t->rcpts, time(NULL), why, sizeof(why)))
 		return say(s, 452, "4.7.1 %s", why);

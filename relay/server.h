@@ -16,7 +16,7 @@
 #include <pthread.h>
 
 #include "config.h"
-#include "limits.h"
+#include "limit.h"
 #include "upstream.h"
 
 struct relay {

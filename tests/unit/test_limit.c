@@ -1,5 +1,5 @@
 /*
- * Unit tests for relay/limits.c (daily counters, midnight reset, cool-off,
+ * Unit tests for relay/limit.c (daily counters, midnight reset, cool-off,
  * the state file) and relay/answer.c (provider replies as Postfix gets
  * them, the quota table).  The relay's modules are compiled in directly:
  * they are not part of the library.
@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "../../relay/limits.c"
+#include "../../relay/limit.c"
 #include "../../relay/answer.c"
 
 /* 2026-03-10 12:00:00 UTC; TZ=UTC is set in main(). */
@@ -24,46 +24,46 @@ static void
 test_daily_messages(void **state)
 {
 	char err[256], why[256];
-	struct limits *l = limits_open(NULL, NOON, err, sizeof(err));
+	struct limits *l = limit_open(NULL, NOON, err, sizeof(err));
 
 	assert_string_equal(err, "");
-	assert_int_equal(limits_reserve(l, "a@163.com", 2, NOON, why,
+	assert_int_equal(limit_reserve(l, "a@163.com", 2, NOON, why,
 	    sizeof(why)), 0);
-	limits_release(l, "a@163.com", 1, 3, NOON);
-	assert_int_equal(limits_reserve(l, "a@163.com", 2, NOON, why,
+	limit_release(l, "a@163.com", 1, 3, NOON);
+	assert_int_equal(limit_reserve(l, "a@163.com", 2, NOON, why,
 	    sizeof(why)), 0);
 	/* one delivered + one in flight = the limit */
-	assert_int_equal(limits_reserve(l, "a@163.com", 2, NOON, why,
+	assert_int_equal(limit_reserve(l, "a@163.com", 2, NOON, why,
 	    sizeof(why)), -1);
 	assert_string_equal(why, "daily limit of 2 messages for account "
 	    "a@163.com reached; resets at 00:00 UTC");
 	/* a failed transaction gives its reservation back */
-	limits_release(l, "a@163.com", 0, 0, NOON);
-	assert_int_equal(limits_reserve(l, "a@163.com", 2, NOON, why,
+	limit_release(l, "a@163.com", 0, 0, NOON);
+	assert_int_equal(limit_reserve(l, "a@163.com", 2, NOON, why,
 	    sizeof(why)), 0);
-	limits_release(l, "a@163.com", 1, 1, NOON);
-	assert_int_equal(limits_reserve(l, "a@163.com", 2, NOON + 60, why,
+	limit_release(l, "a@163.com", 1, 1, NOON);
+	assert_int_equal(limit_reserve(l, "a@163.com", 2, NOON + 60, why,
 	    sizeof(why)), -1);
 	/* next local day: counting starts over */
-	assert_int_equal(limits_reserve(l, "a@163.com", 2, NOON + 12 * 3600,
+	assert_int_equal(limit_reserve(l, "a@163.com", 2, NOON + 12 * 3600,
 	    why, sizeof(why)), 0);
 	/* other accounts and limit 0 are independent */
-	assert_int_equal(limits_reserve(l, "b@qq.com", 0, NOON, why,
+	assert_int_equal(limit_reserve(l, "b@qq.com", 0, NOON, why,
 	    sizeof(why)), 0);
-	limits_free(l);
+	limit_free(l);
 }
 
 static void
 test_daily_recipients(void **state)
 {
 	char err[256], why[256];
-	struct limits *l = limits_open(NULL, NOON, err, sizeof(err));
+	struct limits *l = limit_open(NULL, NOON, err, sizeof(err));
 	unsigned m, r;
 
-	assert_int_equal(limits_reserve(l, "a@gmail.com", 0, NOON, why,
+	assert_int_equal(limit_reserve(l, "a@gmail.com", 0, NOON, why,
 	    sizeof(why)), 0);
-	limits_release(l, "a@gmail.com", 1, 4, NOON);
-	limits_get(l, "a@gmail.com", NOON, &m, &r);
+	limit_release(l, "a@gmail.com", 1, 4, NOON);
+	limit_get(l, "a@gmail.com", NOON, &m, &r);
 	assert_int_equal(m, 1);
 	assert_int_equal(r, 4);
 	assert_true(limits_rcpt_ok(l, "a@gmail.com", 5, 0, NOON, why,
@@ -72,27 +72,27 @@ test_daily_recipients(void **state)
 	    sizeof(why)));
 	assert_string_equal(why, "daily limit of 5 recipients for account "
 	    "a@gmail.com reached; resets at 00:00 UTC");
-	limits_free(l);
+	limit_free(l);
 }
 
 static void
 test_cooloff(void **state)
 {
 	char err[256], why[256];
-	struct limits *l = limits_open(NULL, NOON, err, sizeof(err));
+	struct limits *l = limit_open(NULL, NOON, err, sizeof(err));
 
-	assert_false(limits_cooling(l, "a@163.com", NOON, why, sizeof(why)));
-	limits_cooloff(l, "a@163.com", 600, "smtp.163.com said: 535 "
+	assert_false(limit_cooling(l, "a@163.com", NOON, why, sizeof(why)));
+	limit_cooloff(l, "a@163.com", 600, "smtp.163.com said: 535 "
 	    "Error: authentication failed", NOON);
-	assert_true(limits_cooling(l, "a@163.com", NOON + 599, why,
+	assert_true(limit_cooling(l, "a@163.com", NOON + 599, why,
 	    sizeof(why)));
 	assert_string_equal(why, "account a@163.com is cooling off until "
 	    "12:10:00 after: smtp.163.com said: 535 Error: authentication "
 	    "failed");
-	assert_false(limits_cooling(l, "a@163.com", NOON + 600, why,
+	assert_false(limit_cooling(l, "a@163.com", NOON + 600, why,
 	    sizeof(why)));
-	assert_false(limits_cooling(l, "b@163.com", NOON, why, sizeof(why)));
-	limits_free(l);
+	assert_false(limit_cooling(l, "b@163.com", NOON, why, sizeof(why)));
+	limit_free(l);
 }
 
 static void
@@ -104,38 +104,38 @@ test_state_file(void **state)
 	FILE *fp;
 
 	assert_non_null(mkdtemp(dir));
-	path = xasprintf("%s/%s", dir, LIMITS_FILE);
-	l = limits_open(dir, NOON, err, sizeof(err));
+	path = xasprintf("%s/%s", dir, LIMIT_FILE);
+	l = limit_open(dir, NOON, err, sizeof(err));
 	assert_string_equal(err, "");
-	assert_int_equal(limits_reserve(l, "a@163.com", 0, NOON, why,
+	assert_int_equal(limit_reserve(l, "a@163.com", 0, NOON, why,
 	    sizeof(why)), 0);
-	limits_release(l, "a@163.com", 1, 2, NOON);
-	limits_cooloff(l, "q@qq.com", 3600, "quota", NOON);
+	limit_release(l, "a@163.com", 1, 2, NOON);
+	limit_cooloff(l, "q@qq.com", 3600, "quota", NOON);
 	/* not yet: the last write is younger than the interval */
-	assert_int_equal(limits_save(l, NOON + 1, 0, err, sizeof(err)), 0);
+	assert_int_equal(limit_save(l, NOON + 1, 0, err, sizeof(err)), 0);
 	assert_int_equal(access(path, F_OK), -1);
-	assert_int_equal(limits_save(l, NOON + LIMITS_SAVE_INTERVAL, 0, err,
+	assert_int_equal(limit_save(l, NOON + LIMIT_SAVE_INTERVAL, 0, err,
 	    sizeof(err)), 0);
 	assert_int_equal(access(path, F_OK), 0);
-	limits_free(l);
+	limit_free(l);
 
 	/* a restart reads it back; a garbage line is ignored */
 	fp = fopen(path, "a");
 	assert_non_null(fp);
 	fputs("garbage line\n", fp);
 	fclose(fp);
-	l = limits_open(dir, NOON + 10, err, sizeof(err));
+	l = limit_open(dir, NOON + 10, err, sizeof(err));
 	assert_string_equal(err, "");
-	limits_get(l, "a@163.com", NOON + 10, &m, &r);
+	limit_get(l, "a@163.com", NOON + 10, &m, &r);
 	assert_int_equal(m, 1);
 	assert_int_equal(r, 2);
-	assert_true(limits_cooling(l, "q@qq.com", NOON + 10, why,
+	assert_true(limit_cooling(l, "q@qq.com", NOON + 10, why,
 	    sizeof(why)));
 	assert_string_equal(why, "account q@qq.com is cooling off until "
 	    "13:00:00 after: quota");
 	/* forced save with nothing changed writes nothing new */
-	assert_int_equal(limits_save(l, NOON + 11, 1, err, sizeof(err)), 0);
-	limits_free(l);
+	assert_int_equal(limit_save(l, NOON + 11, 1, err, sizeof(err)), 0);
+	limit_free(l);
 	unlink(path);
 	rmdir(dir);
 	free(path);

@@ -20,7 +20,7 @@
 #include "../../relay/server.c"
 #include "../../relay/clientio.c"
 #include "../../relay/answer.c"
-#include "../../relay/limits.c"
+#include "../../relay/limit.c"
 
 /* ---- the scripted provider ---- */
 
@@ -48,8 +48,8 @@ fake_reset(void)
 {
 	char err[256];
 
-	limits_free(rl.limits);
-	rl.limits = limits_open(NULL, time(NULL), err, sizeof(err));
+	limit_free(rl.limits);
+	rl.limits = limit_open(NULL, time(NULL), err, sizeof(err));
 	memset(&fk, 0, sizeof(fk));
 	fk.mail_code = 250;
 	fk.mail_enh = "2.1.0";
@@ -220,7 +220,7 @@ setup(void **state)
 	pthread_mutex_init(&rl.mu, NULL);
 	pthread_cond_init(&rl.idle, NULL);
 	xstrlcpy(rl.hostname, "relay.test", sizeof(rl.hostname));
-	rl.limits = limits_open(NULL, time(NULL), err, sizeof(err));
+	rl.limits = limit_open(NULL, time(NULL), err, sizeof(err));
 	load_config("");
 	return 0;
 }
@@ -231,7 +231,7 @@ teardown(void **state)
 	char cmd[128];
 
 	relay_swap_config(&rl, NULL);
-	limits_free(rl.limits);
+	limit_free(rl.limits);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	assert_int_equal(system(cmd), 0);
 	return 0;
