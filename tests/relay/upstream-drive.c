@@ -74,6 +74,8 @@ report(const char *what, const struct smtp_reply *r, enum upstream_fail why,
 static int
 send_body(struct upstream *up, unsigned n)
 {
+	static const char fill[] = "0123456789012345678901234567890123456789"
+	    "012345678901234567890123456789012345\r\n";
 	char line[128];
 	int len;
 
@@ -81,10 +83,8 @@ send_body(struct upstream *up, unsigned n)
 	    "Subject: upstream test %u\r\n\r\n", g.route.login, g.rcpt, n);
 	if (upstream_data_write(up, line, (size_t)len) == -1)
 		return -1;
-	for (unsigned done = 0; done < g.body_bytes; done += 78)
-		if (upstream_data_write(up, "0123456789012345678901234567890"
-		    "1234567890123456789012345678901234567890123456\r\n",
-		    78) == -1)
+	for (unsigned done = 0; done < g.body_bytes; done += sizeof(fill) - 1)
+		if (upstream_data_write(up, fill, sizeof(fill) - 1) == -1)
 			return -1;
 	return upstream_data_write(up, "end of test\r\n", 13);
 }
