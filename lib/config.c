@@ -89,6 +89,7 @@ setup_block(struct build *b, struct account *a)
 	char key[ADDR_KEY_MAX], err[256];
 	const char *k, *at;
 
+	add_account(b->c, a);
 	if ((k = name_key(a->name, key, sizeof(key), err, sizeof(err))) ==
 	    NULL) {
 		diag_error(b->d, a->file, a->line, "account \"%s\": %s",
@@ -105,7 +106,6 @@ setup_block(struct build *b, struct account *a)
 	    (at = strrchr(a->login, '@')) != NULL)
 		a->preset = preset_by_domain(at + 1);
 	add_name(b->c, k, a);
-	add_account(b->c, a);
 }
 
 static void
