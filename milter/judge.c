@@ -81,6 +81,19 @@ no_route(struct mconn *c)
 	return j;
 }
 
+/* Where allowed-users is set: the account block, else the map line. */
+static void
+account_loc(const struct account *a, const struct map_entry *e, char *buf,
+    size_t size)
+{
+	const char *f = a->file ? strrchr(a->file, '/') : NULL;
+
+	if (a->file == NULL)
+		judge_maploc(e, buf, size);
+	else
+		snprintf(buf, size, "%s line %u", f ? f + 1 : a->file, a->line);
+}
+
 static enum judgement
 authorization(struct mconn *c)
 {
@@ -95,7 +108,7 @@ authorization(struct mconn *c)
 	m->reason = "unauthorized";
 	if ((j = judge_act(c->cfg->conf->unauthorized)) == J_CONTINUE)
 		return j;
-	judge_maploc(m->route.entry, loc, sizeof(loc));
+	account_loc(a, m->route.entry, loc, sizeof(loc));
 	if (*m->auth)
 		judge_reply(&m->reply, j == J_TEMPFAIL, "550", "5.7.1",
 		    "%s may not send as %s: account %s (%s) allows only its "
@@ -205,13 +218,22 @@ judge_log(const struct mconn *c, const char *decision)
 {
 	const struct mmsg *m = &c->msg;
 	char s[ADDR_PATH_MAX + 8], a[128], u[160], why[160];
+	char rtext[sizeof(m->reply.text) + 16], q[sizeof(rtext) + 4];
+	char r[sizeof(q) + 8] = "";
 
+	if (strcmp(decision, "accept") != 0) {
+		snprintf(rtext, sizeof(rtext), "%s %s %s", m->reply.rcode,
+		    m->reply.xcode, m->reply.text);
+		snprintf(r, sizeof(r), " reply=%s",
+		    log_quote(q, sizeof(q), rtext));
+	} else if (m->rewritten)
+		snprintf(r, sizeof(r), " envelope=%s", m->route.login);
 	log_info("qid=%s sender=%s account=%s decision=%s reason=%s "
-	    "client=%s sasl=%s", *m->qid ? m->qid : "-",
+	    "client=%s sasl=%s%s", *m->qid ? m->qid : "-",
 	    log_quote(s, sizeof(s), m->sender ? m->sender : ""),
 	    log_quote(a, sizeof(a), m->have_route ? m->route.account->name :
 	    "-"), decision,
 	    log_quote(why, sizeof(why), m->reason ? m->reason : "ok"),
 	    *c->addr ? c->addr : "local",
-	    log_quote(u, sizeof(u), *m->auth ? m->auth : "-"));
+	    log_quote(u, sizeof(u), *m->auth ? m->auth : "-"), r);
 }

@@ -98,6 +98,7 @@ rewrite(SMFICTX *ctx, struct mconn *c, struct outcome *o)
 		}
 		free(v);
 		o->rewrote = 1;
+		m->rewritten = 1;
 	}
 	if (!o->from_ok || strcmp(addr_key(&o->from.addr, key, sizeof(key)),
 	    r->login) == 0)

@@ -53,6 +53,7 @@ struct mmsg {
 	const char	*reason;	/* for the log line */
 	struct route	 route;
 	int		 have_route;
+	int		 rewritten;	/* envelope set to the login */
 	/* headers */
 	size_t		 nfrom, nreplyto, ntrace;
 	char		*from;		/* value of the first From: */

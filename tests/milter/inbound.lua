@@ -1,0 +1,31 @@
+-- inbound.lua — mail that is not outbound passes untouched (milter.t
+-- checks that no DNS query was made meanwhile).
+dofile(dir .. "/lib.lua")
+
+run("inbound: unauthenticated outside client accepted at MAIL", function()
+	local conn, stage, r = send{ ip = "192.0.2.9", qid = "IN1",
+	    from = "<someone@example.net>", rcpts = { "<boss@office.test>" } }
+	expect_stage(stage, r, "mail", SMFIR_ACCEPT)
+	mt.disconnect(conn)
+end)
+
+run("local: internal sender to local recipients only, untouched", function()
+	local conn, stage, r = send{ auth = "boss", qid = "IN2",
+	    from = "<boss@163.com>", rcpts = { "<colleague@office.test>",
+	    "<ops@sub.office.test>" }, headers = {
+	    { "From", "Boss <boss@163.com>" },
+	    { "X-Smarthost", "forged but inbound" } } }
+	expect_stage(stage, r, "header", SMFIR_ACCEPT)
+	mt.disconnect(conn)
+end)
+
+run("local: unknown sender to a local recipient is not judged", function()
+	local conn, stage, r = send{ qid = "IN3",
+	    from = "<stranger@elsewhere.test>",
+	    rcpts = { "<colleague@office.test>" },
+	    headers = { { "Subject", "x" } } }
+	expect_stage(stage, r, "header", SMFIR_ACCEPT)
+	mt.disconnect(conn)
+end)
+
+finish()

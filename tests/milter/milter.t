@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# milter.t — smarthost-milter driven by miltertest, one filter for all
+# cases: inbound mail untouched (and no DNS query), each outbound step and
+# its reply (cases.lua), SIGHUP with a broken map keeps the old routes, a
+# good one replaces them, SIGTERM stops the filter.  DNS is a dnsmasq in
+# a private network namespace.
+set -u
+top=${SMARTHOST_TOP:-$(pwd)}
+B=${B:-$top/build}
+here=$top/tests/milter
+
+if [ "${T_IN_NETNS:-}" != 1 ]; then
+	export T_IN_NETNS=1 SMARTHOST_TOP=$top B
+	exec timeout 120 unshare -mn --propagation private "$0" "$@"
+fi
+ip link set lo up || { echo "FAIL: cannot bring up lo"; exit 1; }
+
+fail() { echo "FAIL: $*"; [ -f "$T/milter.log" ] && tail -n 30 "$T/milter.log"; exit 1; }
+ok() { echo "ok - $*"; }
+for c in miltertest dnsmasq; do
+	command -v $c >/dev/null || fail "$c not installed (package ${c/dnsmasq/dnsmasq-base})"
+done
+[ -x "$B/smarthost-milter" ] || fail "$B/smarthost-milter not built"
+
+T=$(mktemp -d /tmp/milter-test.XXXXXX)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	sleep 0.1
+	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+# --- DNS: dnsmasq answering only from the records below -----------------
+echo "nameserver 127.0.0.1" >"$T/resolv.conf"
+mount --bind "$T/resolv.conf" /etc/resolv.conf || fail "cannot bind resolv.conf"
+dnsmasq -k -u root --conf-file=/dev/null --no-resolv --no-hosts \
+    --listen-address=127.0.0.1 --bind-interfaces --log-queries \
+    --log-facility="$T/dns.log" --local=/test/ --local=/com/ --local=/net/ \
+    --txt-record='spf.163.com,v=spf1 ip4:203.0.113.0/24 -all' \
+    --txt-record='163.com,v=spf1 include:spf.163.com -all' \
+    --txt-record='_dmarc.163.com,v=DMARC1; p=none' \
+    --txt-record='spf.mail.qq.com,v=spf1 ip4:198.51.100.0/24 -all' \
+    --txt-record='company.test,v=spf1 include:spf.mail.qq.com -all' \
+    --txt-record='_dmarc.company.test,v=DMARC1; p=reject' \
+    --txt-record='strictfrom.test,v=spf1 -all' \
+    --txt-record='_dmarc.strictfrom.test,v=DMARC1; p=reject; adkim=s; aspf=s' \
+    2>"$T/dnsmasq.err" &
+pids+=($!)
+
+# --- configuration ------------------------------------------------------
+cat >"$T/smarthost.conf" <<CONF
+[global]
+relay-map = $T/relay.map
+secrets = $T/secrets
+user = root
+local-domains = office.test
+internal-networks = 10.0.0.0/8
+[milter]
+socket = unix:$T/milter.sock
+dns-timeout = 3s
+[account ent-sales]
+provider = exmail.qq.com
+login = sales@company.test
+allowed-users = alice bob
+CONF
+cat >"$T/relay.map" <<MAP
+boss@163.com          boss@163.com
+scanner@office.test   alerts@163.com   rewrite
+@company.test         ent-sales
+mismatch@office.test  alerts@163.com
+MAP
+"$B/smarthost-milter" -n -c "$T/smarthost.conf" >"$T/n.out" 2>&1 ||
+    { cat "$T/n.out"; fail "-n refuses the test configuration"; }
+ok "-n accepts the configuration"
+echo "nonsense = 1" >>"$T/smarthost.conf"
+"$B/smarthost-milter" -n -c "$T/smarthost.conf" >"$T/n.out" 2>&1
+rc=$?
+[ $rc = 78 ] || fail "-n on a bad file exited $rc, want 78"
+grep -q "smarthost.conf:14: unknown option" "$T/n.out" || { cat "$T/n.out"; fail "-n did not name file:line"; }
+ok "-n names the bad line and exits 78"
+sed -i '$d' "$T/smarthost.conf"
+
+"$B/smarthost-milter" -f -c "$T/smarthost.conf" 2>"$T/milter.log" &
+mpid=$!
+pids+=($mpid)
+for _ in $(seq 50); do [ -S "$T/milter.sock" ] && break; sleep 0.1; done
+[ -S "$T/milter.sock" ] || fail "milter socket did not appear"
+mode=$(stat -c %a "$T/milter.sock")
+[ "$mode" = 766 ] || fail "socket mode $mode, want 766 (umask 011)"
+ok "socket is writable by other users (mode $mode)"
+
+mt() {	# script [var=value...]
+	local s=$1; shift
+	local args=(-D "sock=unix:$T/milter.sock" -D "dir=$here")
+	for v in "$@"; do args+=(-D "$v"); done
+	timeout 60 miltertest "${args[@]}" -s "$here/$s" >"$T/mt.out" 2>&1
+	local rc=$?
+	cat "$T/mt.out"
+	return $rc
+}
+logline() {	# qid: the milter's log line for that message
+	grep -E "qid=$1 " "$T/milter.log"
+}
+expect_log() {	# qid fixed-string
+	logline "$1" | grep -qF -- "$2" ||
+	    fail "log for $1 lacks: $2; got: $(logline "$1")"
+	ok "log $1: $2"
+}
+
+# --- inbound: untouched, no DNS ------------------------------------------
+: >"$T/dns.log"
+mt inbound.lua || fail "inbound.lua"
+grep -q "query\[" "$T/dns.log" && fail "inbound mail caused DNS queries: $(cat "$T/dns.log")"
+ok "no DNS query for inbound and local mail"
+for q in IN1 IN2 IN3; do
+	logline $q && fail "inbound message $q was judged"
+done
+ok "inbound messages not judged or logged"
+
+# --- each outbound step -----------------------------------------------
+mt cases.lua || fail "cases.lua"
+grep -q "query\[TXT\] _dmarc.163.com" "$T/dns.log" || fail "no DMARC query seen"
+expect_log ROUTED "sender=<boss@163.com> account=boss@163.com decision=accept reason=ok client=10.1.2.3 sasl=boss"
+expect_log NOROUTE 'decision=reject reason="no route"'
+expect_log NOROUTE 'reply="550 5.7.1 no route for sender stranger@elsewhere.test in relay.map: add a line for stranger@elsewhere.test, @elsewhere.test or *"'
+expect_log UNAUTH 'reply="550 5.7.1 carol may not send as sales@company.test: account ent-sales (smarthost.conf line 10) allows only its allowed-users; add carol there or send as your own address"'
+expect_log AUTHOK "account=ent-sales decision=accept"
+expect_log REWRITE "decision=accept reason=ok client=10.1.2.3 sasl=- envelope=alerts@163.com"
+expect_log MISMATCH "reply=\"553 5.7.1 smtp.163.com requires the envelope sender to be the account login alerts@163.com (it says: 553 Mail from must equal authorized user); add 'rewrite' to relay.map line 4 or send as alerts@163.com\""
+expect_log TWOFROM 'decision=reject reason="bad From header"'
+expect_log DMARC 'decision=reject reason="DMARC would fail"'
+expect_log SECOND 'decision=reject reason="bad From header"'
+n=$(grep -c "qid=" "$T/milter.log")
+[ "$n" = 14 ] || fail "$n log lines for 14 judged messages"
+ok "one log line per judged message"
+
+# --- reload --------------------------------------------------------------
+mt reload.lua phase=old || fail "reload.lua before reload"
+cp "$T/relay.map" "$T/relay.map.good"
+printf '* boss@163.com rewrite\n@bad..domain boss@163.com\n' >>"$T/relay.map"
+kill -HUP $mpid
+for _ in $(seq 50); do grep -q "keeping the previous one" "$T/milter.log" && break; sleep 0.1; done
+grep -q "keeping the previous one" "$T/milter.log" || fail "broken map not reported"
+grep -qF "relay.map:6: " "$T/milter.log" || fail "broken map error lacks file:line"
+kill -0 $mpid || fail "milter died on SIGHUP"
+ok "SIGHUP with a broken map: error with file:line, filter alive"
+mt reload.lua phase=old || fail "old routes not kept after a broken reload"
+cp "$T/relay.map.good" "$T/relay.map"
+echo '* boss@163.com rewrite' >>"$T/relay.map"
+kill -HUP $mpid
+for _ in $(seq 50); do grep -q "reloaded " "$T/milter.log" && break; sleep 0.1; done
+grep -q "reloaded " "$T/milter.log" || fail "good map not reloaded"
+mt reload.lua phase=new || fail "new routes not in force after a good reload"
+ok "a good reload replaces the routes"
+
+# --- stop ----------------------------------------------------------------
+kill -TERM $mpid
+for _ in $(seq 100); do kill -0 $mpid 2>/dev/null || break; sleep 0.1; done
+kill -0 $mpid 2>/dev/null && fail "milter still running 10 s after SIGTERM"
+wait $mpid
+rc=$?
+[ $rc = 0 ] || fail "milter exited $rc after SIGTERM"
+grep -q "stopped" "$T/milter.log" || fail "no 'stopped' in the log"
+ok "SIGTERM stops the filter cleanly"
+grep -Ei "error|warning" "$T/milter.log" | grep -v "relay.map:6\|keeping the previous" &&
+    fail "unexpected errors in the log"
+echo "all milter cases passed"
