@@ -440,7 +440,6 @@ pool_reuse(struct pool *pool, struct pool_acct *a, struct upstream *up,
 		*why = UPF_NONE;
 		return up;
 	}
-	log_info("account=%s session=dead action=replace", a->name);
 	upstream_close(up);
 	return pool_open(pool, a, rt, secret, r, why);
 }

@@ -653,7 +653,7 @@ upstream_open(const struct upstream_params *p, struct smtp_reply *r,
     enum upstream_fail *why)
 {
 	struct upstream *up = up_new(p);
-	char desc[128];
+	char desc[128], reason[SMTP_REPLY_TEXT_MAX + 8];
 	int ok;
 
 	ok = up_connect(up, p->port, r) == 0 &&
@@ -665,7 +665,8 @@ upstream_open(const struct upstream_params *p, struct smtp_reply *r,
 	if (!ok) {
 		*why = up->broken ? up->broken : UPF_PROTOCOL;
 		log_info("account=%s host=%s session=failed reason=%s",
-		    p->account, up->peer, r->text);
+		    p->account, up->peer, log_quote(reason, sizeof(reason),
+		    r->text));
 		upstream_close(up);
 		return NULL;
 	}
@@ -675,6 +676,15 @@ upstream_open(const struct upstream_params *p, struct smtp_reply *r,
 	    p->account, up->peer, tls_describe(up->tls, desc, sizeof(desc)),
 	    tls_resumed(up->tls) ? "yes" : "no");
 	return up;
+}
+
+static void
+log_dead(const struct upstream *up)
+{
+	char reason[SMTP_REPLY_TEXT_MAX + 8];
+
+	log_info("host=%s session=dead reason=%s", up->peer,
+	    log_quote(reason, sizeof(reason), up->fail.text));
 }
 
 int
@@ -688,12 +698,14 @@ upstream_check(struct upstream *up)
 	    (up->tls && tls_pending(up->tls) > 0)) {
 		up_break(up, NULL, UPF_CONNECT, "4.4.2", "%s closed the pooled "
 		    "session", up->peer);
+		log_dead(up);
 		return -1;
 	}
 	if (up_command(up, UPS_RSET, &r, "RSET") != 250) {
 		if (!up->broken)
 			up_break(up, NULL, UPF_PROTOCOL, "4.5.0", "%s refused "
 			    "RSET: %d %s", up->peer, r.code, r.text);
+		log_dead(up);
 		return -1;
 	}
 	up->state = UPS_READY;
