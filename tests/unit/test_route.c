@@ -191,6 +191,41 @@ test_not_ok(void **state)
 	config_unref(c);
 }
 
+/* IDN: patterns and senders in either form meet in the A-label form. */
+static void
+test_idn(void **state)
+{
+	struct config *c = load("", "@例子.测试  boss@163.com\n"
+	    "@.xn--fsqu00a.xn--0zwm56d  office@qq.com\n"
+	    "@bücher.de  alerts@163.com\n");
+	static const struct {
+		const char *sender, *key, *pattern;
+	} want[] = {
+		{ "<a@例子.测试>", "a@xn--fsqu00a.xn--0zwm56d",
+		  "@xn--fsqu00a.xn--0zwm56d" },
+		{ "<a@XN--FSQU00A.xn--0zwm56d>", "a@xn--fsqu00a.xn--0zwm56d",
+		  "@xn--fsqu00a.xn--0zwm56d" },
+		{ "<a@b.例子.测试>", "a@b.xn--fsqu00a.xn--0zwm56d",
+		  "@.xn--fsqu00a.xn--0zwm56d" },
+		{ "<Max@BÜCHER.de>", "max@xn--bcher-kva.de",
+		  "@xn--bcher-kva.de" },
+		{ "<max@xn--bcher-kva.de>", "max@xn--bcher-kva.de",
+		  "@xn--bcher-kva.de" },
+	};
+	struct route r;
+	char err[256];
+
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		if (route_lookup(c, want[i].sender, &r, err, sizeof(err)) !=
+		    ROUTE_OK)
+			fail_msg("%s: status %d %s", want[i].sender, r.status,
+			    err);
+		assert_string_equal(r.sender_key, want[i].key);
+		assert_string_equal(r.entry->key, want[i].pattern);
+	}
+	config_unref(c);
+}
+
 /* Every preset with a mail domain routes through "x@DOMAIN x@DOMAIN". */
 static void
 test_every_preset(void **state)
@@ -284,6 +319,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_routes),
 		cmocka_unit_test(test_not_ok),
+		cmocka_unit_test(test_idn),
 		cmocka_unit_test(test_every_preset),
 		cmocka_unit_test(test_port_tls),
 	};
