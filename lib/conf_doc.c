@@ -107,13 +107,33 @@ conf_write_mdoc(FILE *fp)
 	for (size_t s = 0; s < sizeof(sections) / sizeof(sections[0]); s++) {
 		int account = strcmp(sections[s], "account") == 0;
 
-		fprintf(fp, ".Ss \\&[%s%s]\\&\n.Bl -tag -width Ds\n", sections[s],
+		fprintf(fp, ".Ss \\&[%s%s]\\&\n", sections[s],
 		    account ? " NAME" : "");
+		fputs(".Bl -tag -width Ds\n", fp);
 		for (size_t i = 0; i < conf_noptions; i++)
 			if (strcmp(conf_options[i].section, sections[s]) == 0)
 				mdoc_option(fp, &conf_options[i]);
 		fputs(".El\n", fp);
 	}
+}
+
+/* "name = a b c", going on over indented lines before 72 columns. */
+static void
+write_list(FILE *fp, const char *name, const char *v)
+{
+	size_t col = (size_t)fprintf(fp, "%s =", name);
+
+	while (*v) {
+		size_t len = strcspn(v, " ");
+
+		if (col + 1 + len > 72 && col > 1) {
+			fputs("\n", fp);
+			col = 0;
+		}
+		col += (size_t)fprintf(fp, " %.*s", (int)len, v);
+		v += len + strspn(v + len, " ");
+	}
+	fputc('\n', fp);
 }
 
 /* The options of one section whose value at base differs from the value
@@ -132,7 +152,9 @@ write_section(FILE *fp, const char *section, const void *base,
 		conf_format(o, base, v, sizeof(v));
 		if (def && strcmp(v, conf_format(o, def, dv, sizeof(dv))) == 0)
 			continue;
-		if (*v || o->type == OPT_LIST)
+		if (o->type == OPT_LIST)
+			write_list(fp, o->name, v);
+		else if (*v)
 			fprintf(fp, "%s = %s\n", o->name, v);
 		else
 			fprintf(fp, "# %s is unset\n", o->name);

@@ -216,13 +216,28 @@ reader(char *str, int num, void *stream)
 	return str;
 }
 
-static void
-continuation(struct parser *p, const char *value)
+/* inih strips " ;" comments from option lines but not from continuation
+ * lines: do it here, the same way. */
+static char *
+strip_comment(char *s)
 {
-	char err[512];
+	for (char *c = s; *c; c++)
+		if (*c == ';' && c > s && isspace((unsigned char)c[-1])) {
+			*c = '\0';
+			break;
+		}
+	return str_trim(s);
+}
+
+static void
+continuation(struct parser *p, const char *line)
+{
+	char err[512], value[CONF_LINE_MAX + 1];
 
 	if (p->base == NULL || p->prev == NULL)
 		return;		/* the line it continues was reported */
+	xstrlcpy(value, line, sizeof(value));
+	strip_comment(value);
 	if (p->prev->type != OPT_LIST)
 		perr(p, "indented line continues \"%s\", which takes one "
 		    "value (remove the indentation)", p->prev->name);

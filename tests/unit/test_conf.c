@@ -420,6 +420,7 @@ static const char accounts_conf[] =
 	"login = Shared@Company.CN\n"
 	"max-connections = 4\n"
 	"allowed-users = alice bob\n"
+	"    carol ; joined in May\n"
 	"\n"
 	"[account boss@163.com]\n"
 	"daily-messages = 200\n"
@@ -452,12 +453,15 @@ test_accounts(void **state)
 	assert_non_null(a);
 	assert_string_equal(a->file, "t.conf");
 	assert_int_equal(a->line, 6);
+	assert_int_equal(conf_account(c, "boss@163.com")->line, 13);
 	assert_non_null(a->preset);
 	assert_string_equal(a->preset->name, "exmail.qq.com");
 	assert_string_equal(a->login, "Shared@company.cn");
 	assert_int_equal(a->max_connections, 4);
+	assert_int_equal(a->allowed_users.n, 3);
 	assert_true(strlist_contains(&a->allowed_users, "BOB"));
-	assert_false(strlist_contains(&a->allowed_users, "carol"));
+	assert_true(strlist_contains(&a->allowed_users, "carol"));
+	assert_false(strlist_contains(&a->allowed_users, "dave"));
 	assert_int_equal(a->tls, -1);
 
 	a = conf_account(c, "boss@163.com");
@@ -518,7 +522,7 @@ test_write_roundtrip(void **state)
 	    "office.lan lab.office.lan\n\n[milter]\n\n[relay]\n\n"
 	    "[account exmail-shared]\nprovider = exmail.qq.com\nlogin = "
 	    "Shared@company.cn\nmax-connections = 4\nallowed-users = alice "
-	    "bob\n\n[account boss@163.com]\ndaily-messages = 200\n"
+	    "bob carol\n\n[account boss@163.com]\ndaily-messages = 200\n"
 	    "sender-must-match = no\n\n[account custom]\nhost = "
 	    "smtp.example.net\nport = 587\ntls = starttls\nauth = LOGIN\n"
 	    "ca-file = /etc/ssl/example.pem\n\n[account ms]\nauth = XOAUTH2\n"
@@ -598,6 +602,30 @@ update_man(const char *path, const char *page, const char *begin,
 	fclose(fp);
 }
 
+/* The first literal display of EXAMPLES parses without a diagnostic. */
+static void
+check_example(const char *path, const char *page)
+{
+	const char *ex = strstr(page, "\n.Sh EXAMPLES\n"), *b, *e;
+	char *text, *msgs;
+	struct conf *c;
+
+	b = ex ? strstr(ex, "\n.Bd -literal -offset indent\n") : NULL;
+	e = b ? strstr(b + 1, "\n.Ed\n") : NULL;
+	if (e == NULL)
+		fail_msg("%s: no example in EXAMPLES", path);
+	b += strlen("\n.Bd -literal -offset indent\n");
+	text = strndup(b, (size_t)(e - b + 1));
+	c = parse(text, &msgs);
+	if (*msgs)
+		fail_msg("%s: the example has errors:\n%s", path, msgs);
+	assert_int_equal(c->dmarc, ACT_TAG);
+	assert_int_equal(conf_account(c, "exmail-shared")->allowed_users.n, 3);
+	free(msgs);
+	free(text);
+	conf_free(c);
+}
+
 /* The table drives the man page: the page holds exactly what
  * conf_write_mdoc() writes, and names every option and no other. */
 static void
@@ -648,6 +676,7 @@ test_man_page(void **state)
 			fail_msg("%s documents \"%s\", which is no option",
 			    path, name);
 	}
+	check_example(path, page);
 	free(block);
 	free(page);
 }
