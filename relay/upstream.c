@@ -318,12 +318,13 @@ up_reply(struct upstream *up, struct smtp_reply *r, int ehlo)
 	return r->code;
 }
 
-/* Arguments from outside go on the wire only when printable. */
+/* Arguments from outside go on the wire only without control
+ * characters (UTF-8 is fine: SMTPUTF8 addresses). */
 static int
 printable(const char *s)
 {
 	for (; s && *s; s++)
-		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
 			return 0;
 	return 1;
 }
@@ -351,7 +352,8 @@ up_command(struct upstream *up, enum up_state st, struct smtp_reply *r,
 	va_end(ap);
 	if (n < 0 || (size_t)n >= sizeof(cmd) - 2 || !printable(cmd)) {
 		reply_local(r, up->host, 501, "5.5.4", "%s: refusing to send "
-		    "an overlong or unprintable command", up->peer);
+		    "an overlong command or one with control characters",
+		    up->peer);
 		return 0;
 	}
 	memcpy(cmd + n, "\r\n", 3);
