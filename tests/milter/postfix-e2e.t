@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# postfix-e2e.t — a real Postfix with smarthost-milter in smtpd_milters
+# (unix socket, milter running as nobody) and smtp-sink as relayhost;
+# swaks submits.  Asserts what the sink received (rewritten envelope,
+# From:, Reply-To:, trace header, the forged one gone), what the client
+# was told for refused mail, and that Postfix logged no milter trouble.
+. "$SMARTHOST_TOP/tests/lib/common.sh"
+t_enter_netns "$@"
+. "$SMARTHOST_TOP/tests/lib/postfix.sh"
+t_need postfix swaks smtp-sink dnsmasq
+[ -x "$B/smarthost-milter" ] || t_fail "$B/smarthost-milter not built"
+t_tmpdir
+T=$T_TMP
+
+# DNS for the alignment prediction.
+t_resolv 127.0.0.1
+t_spawn dns "$T/dnsmasq.log" dnsmasq -k -u root --conf-file=/dev/null \
+    --no-resolv --no-hosts --listen-address=127.0.0.1 --bind-interfaces \
+    --local=/test/ --local=/com/ --local=/net/ \
+    --txt-record='spf.163.com,v=spf1 ip4:203.0.113.0/24 -all' \
+    --txt-record='163.com,v=spf1 include:spf.163.com -all' \
+    --txt-record='_dmarc.163.com,v=DMARC1; p=none' \
+    --txt-record='strictfrom.test,v=spf1 -all' \
+    --txt-record='_dmarc.strictfrom.test,v=DMARC1; p=reject; adkim=s; aspf=s'
+
+# The sink: one file per message, envelope as X-Mail-Args / X-Rcpt-Args.
+mkdir -p "$T/sink" && chmod 777 "$T/sink"
+t_spawn sink "$T/sink.log" smtp-sink -u nobody -d "$T/sink/%M." 127.0.0.1:10025 100
+t_wait_port 127.0.0.1 10025 5 || t_fail "smtp-sink did not listen"
+
+cat >"$T/smarthost.conf" <<CONF
+[global]
+relay-map = $T/relay.map
+secrets = $T/secrets
+user = nobody
+local-domains = office.test
+internal-networks = 127.0.0.0/8
+[milter]
+socket = unix:$T/milter.sock
+dns-timeout = 3s
+CONF
+cat >"$T/relay.map" <<MAP
+boss@163.com          boss@163.com
+scanner@office.test   alerts@163.com   rewrite
+mismatch@office.test  alerts@163.com
+MAP
+chmod 644 "$T/smarthost.conf" "$T/relay.map"
+t_spawn milter "$T/milter.log" "$B/smarthost-milter" -f -c "$T/smarthost.conf"
+t_wait_file "$T/milter.sock" 5 || t_wait_for "[ -S '$T/milter.sock' ]" 5 ||
+    t_fail "milter socket missing: $(cat "$T/milter.log")"
+t_wait_for "[ -S '$T/milter.sock' ]" 5 || t_fail "no milter socket"
+user=$(ps -o user= -p "$T_PID_milter")
+t_assert_eq nobody "$user" "milter runs as"
+
+pf_create "$T/pf" 2525
+pf_conf "$T/pf" "smtpd_milters = unix:$T/milter.sock" \
+    "milter_default_action = tempfail" "relayhost = [127.0.0.1]:10025"
+pf_start "$T/pf"
+
+# 1. Rewritten: envelope, From, Reply-To, trace header; forged one gone.
+pf_send "$T/pf" --from scanner@office.test --to friend@example.net \
+    --header "From: Office Scanner <scanner@office.test>" \
+    --header "X-Smarthost: account=forged" >"$T/s1" 2>&1 ||
+    { cat "$T/s1"; t_fail "rewritten message refused"; }
+pf_wait_queue_empty "$T/pf" 15 || { pf_queue "$T/pf"; t_fail "mail still queued"; }
+t_wait_for "ls '$T'/sink/*.* >/dev/null 2>&1" 5 || t_fail "sink got nothing"
+msg=$(ls "$T"/sink/*.* | head -n 1)
+t_assert_grep '^X-Mail-Args: <alerts@163\.com>' "$msg" "envelope sender"
+t_assert_grep '^X-Rcpt-Args: <friend@example\.net>' "$msg" "recipient"
+t_assert_grep '^From: Office Scanner <alerts@163\.com>$' "$msg" "From rewritten"
+t_assert_grep '^Reply-To: Office Scanner <scanner@office\.test>$' "$msg" "Reply-To"
+t_assert_grep '^X-Smarthost: account=alerts@163\.com; host=smtp\.163\.com; rewritten; spf=pass; dkim=pass \(d=163\.com\); dmarc=pass \(p=none\)$' "$msg" "trace header"
+n=$(grep -c '^X-Smarthost:' "$msg")
+t_assert_eq 1 "$n" "trace headers in the delivered message"
+t_ok "rewritten message delivered as the account"
+
+# 2.-4. Refused while the client is connected, with the precise reply.
+pf_send "$T/pf" --from stranger@elsewhere.test --to friend@example.net >"$T/s2" 2>&1
+t_assert_grep '<\*\* +550 5\.7\.1 no route for sender stranger@elsewhere\.test in relay\.map: add a line for stranger@elsewhere\.test, @elsewhere\.test or \*' "$T/s2" "no-route reply"
+pf_send "$T/pf" --from mismatch@office.test --to friend@example.net >"$T/s3" 2>&1
+t_assert_grep "<\*\* +553 5\.7\.1 smtp\.163\.com requires the envelope sender to be the account login alerts@163\.com \(it says: 553 Mail from must equal authorized user\); add 'rewrite' to relay\.map line 3 or send as alerts@163\.com" "$T/s3" "mismatch reply"
+pf_send "$T/pf" --from boss@163.com --to friend@example.net \
+    --header "From: Boss <boss@strictfrom.test>" >"$T/s4" 2>&1
+t_assert_grep '<\*\* +550 5\.7\.1 From domain strictfrom\.test publishes DMARC p=reject \(strict\)' "$T/s4" "DMARC reply"
+t_ok "refused mail told why at SMTP time"
+sleep 0.5
+n=$(ls "$T"/sink/ | wc -l)
+t_assert_eq 1 "$n" "messages at the sink"
+
+log=$(pf_log "$T/pf")
+t_assert_no_grep 'milter.*(warning|error|fatal)|(warning|error|fatal).*milter' "$log" "Postfix milter errors"
+t_assert_grep 'milter-reject: RCPT from .*550 5\.7\.1 no route' "$log" "Postfix logged the refusal"
+t_assert_grep 'qid=[0-9A-F]+ sender=<scanner@office.test> account=alerts@163.com decision=accept' "$T/milter.log" "milter log with Postfix queue ID"
+t_ok "Postfix + smarthost-milter end to end"
