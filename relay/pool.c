@@ -74,13 +74,13 @@ cond_init(pthread_cond_t *c)
 	pthread_condattr_destroy(&attr);
 }
 
-static time_t
-mono_now(void)
+static long long
+mono_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static int
@@ -232,18 +232,18 @@ acct_get(struct pool *pool, const struct route *rt,
 /* ---- the reaper ---- */
 
 /* Moves expired idle sessions of every entry to *closing; returns the
- * next time one expires (now + 60 if none). */
-static time_t
-reap(struct pool *pool, time_t now, struct upstream **closing)
+ * next time one expires (now + 60 s if none), in ms. */
+static long long
+reap(struct pool *pool, long long now, struct upstream **closing)
 {
-	time_t next = now + 60, until;
+	long long next = now + 60000, until;
 	struct pool_acct *a;
 	struct upstream **pp, *up;
 
 	for (a = pool->accts; a; a = a->next) {
 		for (pp = &a->idle; (up = *pp) != NULL; ) {
 			until = upstream_pooling(up)->idle_since +
-			    (time_t)a->idle_timeout;
+			    (long long)a->idle_timeout * 1000;
 			if (until > now) {
 				if (until < next)
 					next = until;
@@ -265,12 +265,15 @@ reaper(void *arg)
 {
 	struct pool *pool = arg;
 	struct upstream *closing;
-	struct timespec ts = { 0, 0 };
+	struct timespec ts;
+	long long next;
 
 	pthread_mutex_lock(&pool->lock);
 	while (!pool->stop) {
 		closing = NULL;
-		ts.tv_sec = reap(pool, mono_now(), &closing);
+		next = reap(pool, mono_ms(), &closing);
+		ts.tv_sec = (time_t)(next / 1000);
+		ts.tv_nsec = (long)(next % 1000) * 1000000;
 		if (closing) {
 			pthread_mutex_unlock(&pool->lock);
 			close_all(pool, closing);
@@ -539,7 +542,7 @@ pool_put(struct pool *pool, struct upstream *up, int reusable)
 	if (keep) {
 		a->nbusy--;
 		pl->reused = 0;
-		pl->idle_since = mono_now();
+		pl->idle_since = mono_ms();
 		pl->next = a->idle;
 		a->idle = up;
 		a->nidle++;

@@ -48,7 +48,7 @@ int	upstream_tls_resumed(const struct upstream *);
 struct upstream_pooling {
 	void		*owner;		/* the pool's account entry */
 	struct upstream	*next;		/* idle list */
-	time_t		 idle_since;
+	long long	 idle_since;	/* ms, CLOCK_MONOTONIC */
 	unsigned	 msgs;		/* transactions carried */
 	int		 reused;
 };
