@@ -613,7 +613,8 @@ hdr_domain(struct lex *lx, struct addr *a)
 		if (lex_next(lx) < 0)
 			return -1;
 	} else
-		while (lx->t.type == T_ATOM || is_special(&lx->t, '.')) {
+		while ((lx->t.type == T_ATOM && (n == 0 || dom[n - 1] == '.')) ||
+		    is_special(&lx->t, '.')) {
 			memcpy(dom + n, lx->t.s, lx->t.len);
 			n += lx->t.len;
 			if (lex_next(lx) < 0)

@@ -225,6 +225,12 @@ static const struct {
 	  "\"Bob <bob@example.com> extra\"" },
 	{ "Bob <bob@exam_ple.com>",
 	  "invalid character '_' in domain \"exam_ple.com\"" },
+	{ "bob@exam ple.com", "trailing garbage after address in "
+	  "\"bob@exam ple.com\"" },
+	{ "Bob <bob@exam ple.com>",
+	  "unexpected \"ple\" in \"Bob <bob@exam ple.com>\"" },
+	{ "Bob <bob@exam..ple.com>",
+	  "empty label in domain \"exam..ple.com\"" },
 	{ "Bob <bob@example.com;>",
 	  "unexpected \";\" in \"Bob <bob@example.com;>\"" },
 	{ "Team: a@example.com, b@example.com;",
