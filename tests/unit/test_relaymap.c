@@ -196,6 +196,12 @@ static const struct {
 	  "invalid character '_' in domain \"x_y.com\"" },
 	{ "@.[192.0.2.1] acct\n", "relay.map:1: bad pattern "
 	  "\"@.[192.0.2.1]\": an address literal has no subdomains" },
+	{ "a@@b.com x\n", "relay.map:1: bad pattern \"a@@b.com\": invalid "
+	  "character '@' in domain \"@b.com\"" },
+	{ "@x.com @163.com\n", "relay.map:1: bad account \"@163.com\": empty "
+	  "local part in \"@163.com\"" },
+	{ "@x.com a@b..com\n", "relay.map:1: bad account \"a@b..com\": empty "
+	  "label in domain \"b..com\"" },
 	{ "@x.com\n", "relay.map:1: missing account after pattern \"@x.com\"" },
 	{ "@x.com # acct\n", "relay.map:1: missing account after pattern "
 	  "\"@x.com\"" },
