@@ -12,6 +12,9 @@
  * a bad line in any file) is reported with file:line; the caller discards
  * a snapshot with errors and keeps the old one.
  *
+ * [relay] null-sender-account is resolved like a map account and, unless
+ * the map has a "<>" line, becomes an implicit "<>" route (line 0).
+ *
  * Daemons hold a snapshot per connection with config_ref()/config_unref();
  * a reload builds a new snapshot and swaps a pointer.
  */
@@ -45,7 +48,9 @@ struct config {
 struct config *config_load(const char *conf_path, int flags, struct diag *d);
 struct config *config_ref(struct config *);
 void	config_unref(struct config *);
-/* The account named name (map spelling), or NULL. */
+/* The account named name, or NULL.  A bare name matches an [account]
+ * block exactly; an address matches by its lookup key (case-folded, IDN
+ * normalised), as relay.map(5) compares them. */
 struct account *config_account(const struct config *, const char *name);
 
 #endif
