@@ -264,11 +264,13 @@ serve(struct relay *rl, int lfd, int sfd, const char *path)
 	pthread_attr_destroy(&attr);
 }
 
-/* Let running transactions finish, at most DRAIN_SECONDS. */
-static void
+/* Let running transactions finish, at most DRAIN_SECONDS; 0 if they
+ * all did. */
+static int
 drain(struct relay *rl)
 {
 	struct timespec until;
+	unsigned busy;
 
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += DRAIN_SECONDS;
@@ -276,10 +278,12 @@ drain(struct relay *rl)
 	while (rl->nclients > 0 &&
 	    pthread_cond_timedwait(&rl->idle, &rl->mu, &until) == 0)
 		;
-	if (rl->nclients > 0)
-		log_warnx("exiting with %u client connections still open",
-		    rl->nclients);
+	busy = rl->nclients;
 	pthread_mutex_unlock(&rl->mu);
+	if (busy > 0)
+		log_warnx("exiting with %u client connections still open",
+		    busy);
+	return busy > 0 ? -1 : 0;
 }
 
 static int
@@ -318,7 +322,7 @@ int
 main(int argc, char *argv[])
 {
 	const char *path = CONF_DEFAULT_PATH;
-	int ch, fg = 0, check = 0, debug = 0, lfd, sfd;
+	int ch, fg = 0, check = 0, debug = 0, lfd, sfd, idle;
 	const struct passwd *pw;
 	struct config *cfg;
 	struct relay rl;
@@ -361,8 +365,13 @@ main(int argc, char *argv[])
 	log_info("listening on %s", listen_spec);
 	serve(&rl, lfd, sfd, path);
 	listen_close(lfd, listen_spec);
-	drain(&rl);
+	idle = drain(&rl) == 0;
 	save_limits(&rl, 1);
+	if (idle) {	/* nothing uses them any more */
+		relay_swap_config(&rl, NULL);
+		pool_free(rl.pool);
+		limit_free(rl.limits);
+	}
 	log_info("stopped");
 	free(listen_spec);
 	return 0;
