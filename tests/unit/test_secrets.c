@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -300,6 +301,61 @@ test_credentials(void **state)
 	unsetenv("CREDENTIALS_DIRECTORY");
 }
 
+/* The VmFlags of the mapping holding addr, from /proc/self/smaps. */
+static char *
+vmflags(const void *addr)
+{
+	FILE *fp = fopen("/proc/self/smaps", "r");
+	char line[512], *flags = NULL;
+	int inside = 0;
+
+	assert_non_null(fp);
+	while (flags == NULL && fgets(line, sizeof(line), fp)) {
+		unsigned long lo, hi;
+
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2)
+			inside = (uintptr_t)addr >= lo && (uintptr_t)addr < hi;
+		else if (inside && strncmp(line, "VmFlags:", 8) == 0)
+			flags = strdup(line + 8);
+	}
+	fclose(fp);
+	if (flags == NULL)
+		fail_msg("no mapping for %p in /proc/self/smaps", addr);
+	return flags;
+}
+
+/* The codes sit in a mapping that is read-only, left out of core dumps
+ * and, where this process may lock memory, locked. */
+static void
+test_memory(void **state)
+{
+	const char *path = PUT("secrets", "a@b.example code\n", 0600);
+	struct secrets *s;
+	char *msgs, *flags;
+	int can_lock;
+	void *probe;
+
+	probe = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(probe != MAP_FAILED);
+	can_lock = mlock(probe, 4096) == 0;
+	munmap(probe, 4096);
+	s = load(path, 0, &msgs);
+	assert_string_equal(msgs, "");
+	flags = vmflags(secrets_get(s, "a@b.example"));
+	assert_non_null(strstr(flags, " dd"));		/* MADV_DONTDUMP */
+	assert_non_null(strstr(flags, " rd"));
+	assert_null(strstr(flags, " wr"));		/* read-only */
+	if (can_lock)
+		assert_non_null(strstr(flags, " lo"));	/* mlock */
+	else
+		print_message("mlock not permitted here: locking not "
+		    "checked (secrets_load falls back silently)\n");
+	free(flags);
+	free(msgs);
+	secrets_free(s);
+}
+
 static void
 test_wipe(void **state)
 {
@@ -327,6 +383,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_missing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_credentials, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_memory, setup, teardown),
 		cmocka_unit_test(test_wipe),
 	};
 
