@@ -35,6 +35,9 @@ static struct {
 	int		 mail_code;
 	const char	*mail_enh, *mail_text;
 	const char	*rcpt_bad;	/* this recipient gets 550 5.1.1 */
+	const char	*rcpt_quota;	/* this one gets 451 RP:QRC */
+	const char	*rcpt_lost;	/* the session dies at this one */
+	int		 write_fail;	/* upstream_data_write fails */
 	int		 end_code;	/* 0: no reply after the dot */
 	int		 gets, puts, reusable, rsets;
 	char		 secret[64];
@@ -128,6 +131,15 @@ upstream_rcpt(struct upstream *u, const char *rcpt, const char *params,
 	xstrlcat(fk.rcpts, rcpt, sizeof(fk.rcpts));
 	if (fk.rcpt_bad && strcmp(rcpt, fk.rcpt_bad) == 0)
 		return fake_reply(r, 550, "5.1.1", "Mailbox not found");
+	if (fk.rcpt_quota && strcmp(rcpt, fk.rcpt_quota) == 0)
+		return fake_reply(r, 451, "", "RP:QRC 163 smtp too many "
+		    "recipients");
+	if (fk.rcpt_lost && strcmp(rcpt, fk.rcpt_lost) == 0) {
+		fake_reply(r, 0, "", "smtp.test[127.0.0.1]:465: connection "
+		    "closed by the provider");
+		r->local = 1;
+		return 0;
+	}
 	return fake_reply(r, 250, "2.1.5", "Ok");
 }
 
@@ -142,6 +154,8 @@ upstream_data_write(struct upstream *u, const char *buf, size_t len)
 {
 	size_t have = strlen(fk.data);
 
+	if (fk.write_fail)
+		return -1;
 	assert_true(have + len < sizeof(fk.data));
 	memcpy(fk.data + have, buf, len);
 	fk.data[have + len] = '\0';
@@ -469,6 +483,58 @@ test_no_reply_after_dot(void **state)
 }
 
 static void
+test_failures_mid_transaction(void **state)
+{
+	char *out;
+
+	/* a quota reply to one recipient defers it and cools the account */
+	fake_reset();
+	fk.rcpt_quota = "<q@dest.test>";
+	out = converse("HELO c\r\nMAIL FROM:<a1@test.example>\r\n"
+	    "RCPT TO:<ok@dest.test>\r\nRCPT TO:<q@dest.test>\r\n"
+	    "DATA\r\nhi\r\n.\r\nQUIT\r\n");
+	assert_non_null(strstr(out, "\r\n250 2.1.5 smtp.test said: 250 2.1.5 "
+	    "Ok\r\n451 4.7.1 smtp.test said: 451 RP:QRC 163 smtp too many "
+	    "recipients; account test1 cooling off for 3600 s\r\n354 "));
+	assert_non_null(strstr(out, "\r\n250 2.0.0 smtp.test said: 250 2.0.0 "
+	    "Ok: queued as 12345\r\n221 2.0.0 Bye\r\n"));
+	free(out);
+
+	/* the session dies at RCPT: this and later commands get 4.4.2 */
+	fake_reset();
+	fk.rcpt_lost = "<x@dest.test>";
+	check("HELO c\r\nMAIL FROM:<a1@test.example>\r\n"
+	    "RCPT TO:<x@dest.test>\r\nRCPT TO:<y@dest.test>\r\n"
+	    "DATA\r\nRSET\r\nQUIT\r\n",
+	    GREETING "250 relay.test\r\n"
+	    "250 2.1.0 smtp.test said: 250 2.1.0 Ok\r\n"
+	    "451 4.4.2 smtp.test[127.0.0.1]:465: connection closed by the "
+	    "provider\r\n"
+	    "451 4.4.2 smtp.test[127.0.0.1]:465: connection closed by the "
+	    "provider\r\n"
+	    "554 5.5.1 no valid recipients\r\n"
+	    "250 2.0.0 Ok\r\n221 2.0.0 Bye\r\n");
+	assert_int_equal(fk.puts, 1);
+	assert_int_equal(fk.reusable, 0);
+
+	/* the connection drops while the message is sent: not delivered,
+	 * deferred, and the client's session goes on */
+	fake_reset();
+	fk.write_fail = 1;
+	check("HELO c\r\nMAIL FROM:<a1@test.example>\r\n"
+	    "RCPT TO:<x@dest.test>\r\nDATA\r\nline 1\r\nline 2\r\n.\r\n"
+	    "NOOP\r\nQUIT\r\n",
+	    GREETING "250 relay.test\r\n"
+	    "250 2.1.0 smtp.test said: 250 2.1.0 Ok\r\n"
+	    "250 2.1.5 smtp.test said: 250 2.1.5 Ok\r\n"
+	    "354 End data with <CR><LF>.<CR><LF>\r\n"
+	    "451 4.4.2 smtp.test: connection lost while sending the message "
+	    "(not delivered)\r\n"
+	    "250 2.0.0 Ok\r\n221 2.0.0 Bye\r\n");
+	assert_int_equal(fk.reusable, 0);
+}
+
+static void
 test_syntax(void **state)
 {
 	char *input, longline[1200];
@@ -514,6 +580,7 @@ main(void)
 		cmocka_unit_test(test_auth_failure_cools_off),
 		cmocka_unit_test(test_quota_and_limits),
 		cmocka_unit_test(test_no_reply_after_dot),
+		cmocka_unit_test(test_failures_mid_transaction),
 		cmocka_unit_test(test_syntax),
 	};
 
