@@ -253,7 +253,7 @@ apply_defaults(void *base, int account)
 			continue;
 		value_unset(o, base);
 		if (o->def && conf_set(o, base, o->def, err, sizeof(err)) == -1)
-			abort();	/* a bad default: the table test fails */
+			abort();	/* bad default: test_conf says which */
 	}
 }
 

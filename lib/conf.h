@@ -143,7 +143,7 @@ struct conf_option {
 	size_t		 offset;	/* into struct conf or struct account */
 	const char *const *choices;	/* OPT_ENUM: NULL-terminated */
 	const char	*help;		/* one line */
-	unsigned long	 min, max;	/* OPT_UINT/SECONDS/SIZE; max 0 = none */
+	unsigned long	 min, max;	/* numbers; max 0 = type's limit */
 	/* Optional check and normalisation of a value (each element of a
 	 * list): a new string, or NULL with a message in err. */
 	char		*(*norm)(const char *value, char *err, size_t errsize);

@@ -38,7 +38,7 @@ struct parser {
 	unsigned	 line;		/* current line, from 1 */
 	enum line_kind	 kind;		/* of the current line */
 	int		 handled;	/* the handler saw the current line */
-	int		 inih_prev;	/* inih has a previous name to continue */
+	int		 inih_prev;	/* inih would continue a name */
 	int		 nosection;	/* no section line yet */
 	void		*base;		/* struct conf or account; NULL: skip */
 	const char	*sec;		/* table section of base */

@@ -162,8 +162,8 @@ set_number(const struct conf_option *o, void *p, const char *v, char *err,
 		return -1;
 	}
 	if (n < o->min || n > max) {
-		snprintf(err, errsize, "%s: \"%s\" is out of range (%lu to %lu)",
-		    o->name, v, o->min, max);
+		snprintf(err, errsize, "%s: \"%s\" is out of range "
+		    "(%lu to %lu)", o->name, v, o->min, max);
 		return -1;
 	}
 	if (o->type == OPT_SIZE)

@@ -53,7 +53,8 @@ test_defaults(void **state)
 	assert_string_equal(c->state_dir, "/var/lib/smarthost");
 	assert_string_equal(c->user, "smarthost");
 	assert_int_equal(c->local_domains.n, 0);
-	assert_string_equal(c->milter_socket, "unix:/run/smarthost/milter.sock");
+	assert_string_equal(c->milter_socket,
+	    "unix:/run/smarthost/milter.sock");
 	assert_int_equal(c->no_route, ACT_REJECT);
 	assert_int_equal(c->unauthorized, ACT_REJECT);
 	assert_int_equal(c->sender_mismatch, ACT_REJECT);
