@@ -3,17 +3,37 @@
  *
  * addr_parse_path() reads what follows "MAIL FROM:" / "RCPT TO:" as a
  * milter or the relay sees it: "<local@domain>", "<>", or a bare
- * "local@domain" (Postfix's milter macros strip nothing, sendmail's may).
+ * "local@domain" (Postfix's milter macros strip nothing, sendmail's may),
+ * without ESMTP parameters (the caller splits those off).  Blanks around
+ * it are ignored; a source route "<@a,@b:u@c>" is accepted and ignored
+ * (RFC 5321 4.1.2).  A bare path counts with the brackets it lacks
+ * against ADDR_PATH_MAX.
+ *
  * addr_parse_mailboxes() reads a From:/Reply-To:/Sender: header value:
- * a mailbox-list with display names, quoted strings, comments (nested),
- * angle addresses, groups are refused.  Both refuse CR, LF, NUL and
- * over-long input with a precise message naming what is wrong.
+ * a mailbox-list with display names, quoted strings, comments (nested,
+ * anywhere white space may go), angle addresses and the obsolete forms
+ * RFC 5322 section 4 asks readers to accept (dots in display names,
+ * routes, white space around '@' and '.', empty list elements).  Groups
+ * ("undisclosed-recipients:;") and "<>" are refused.  Folding (a line
+ * break followed by a blank) is unfolded; ADDR_HEADER_MAX applies to the
+ * value as given.  A comment is never taken as a display name.
+ *
+ * Both refuse NUL, any other line break, control characters and
+ * over-long input.  Messages are one line, no trailing period, suitable
+ * after "553 5.1.7 "; those about syntax quote the input (printable,
+ * '"' and '\' escaped, cut at 64 characters), e.g.
+ *	unbalanced quote in "\"Bob <bob@example.com>"
+ * Bytes from 0x80 up count as atom text (RFC 6531/6532 UTF-8); IDN
+ * domains are converted to A-labels.  Unquoted local parts may hold dots
+ * anywhere ("taro..x.@docomo.ne.jp" is deployed), but not dots alone.
  *
  * A parsed address keeps the local part as written (quoted local parts
  * keep their quotes) and the domain normalised by domain_normalize().
- * addr_key() is the lookup key every table uses: local part lower-cased,
- * "@", normalised domain — so "Boss@163.COM" and "boss@163.com" are the
- * same key, as in Postfix lookup tables.
+ * addr_key() is the lookup key every table uses: the local part in its
+ * canonical form (quoted only if it must be: "Bob"@x -> bob@x), ASCII
+ * lower-cased, "@", normalised domain — so "Boss@163.COM" and
+ * "boss@163.com" are the same key, as in Postfix lookup tables.  A key
+ * parses back to itself in a header, and as a path when it fits one.
  */
 #ifndef SMARTHOST_ADDR_H
 #define SMARTHOST_ADDR_H
@@ -65,9 +85,13 @@ char	*addr_key(const struct addr *a, char *buf, size_t size);
 int	addr_key_from_string(const char *s, char *key, size_t keysize,
 	    char *err, size_t errsize);
 
-/* Format a mailbox for a header: display name quoted when it needs to be
- * (RFC 5322 specials), encoded words kept as they are.  Returns -1 if it
- * does not fit. */
+/* Format a mailbox for a header: "key" without a display name, else
+ * "display <key>".  The display name is written bare when it is atoms
+ * separated by single spaces, else quoted with '"' and '\' escaped;
+ * RFC 2047 encoded words stay bare and only the runs of words between
+ * them are quoted.  The result parses back to the same display and key.
+ * Returns -1 (buf "") if it does not fit, the key is empty or the display
+ * name holds a control character other than TAB. */
 int	addr_format_mailbox(const char *display, const char *addr_key,
 	    char *buf, size_t size);
 
