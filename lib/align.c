@@ -18,6 +18,7 @@
 
 #include "addr.h"
 #include "align.h"
+#include "route.h"
 #include "util.h"
 
 #define ALIGN_INCLUDE_DEPTH	5
@@ -500,4 +501,32 @@ align_format(const struct align_result *r, char *buf, size_t size)
 	    align_verdict_name(r->spf), align_verdict_name(r->dkim), dkim,
 	    align_verdict_name(r->dmarc), dmarc);
 	return buf;
+}
+
+int
+align_route_input(const struct route *r, const char *from_key,
+    struct align_input *in)
+{
+	const char *at = r->login ? strrchr(r->login, '@') : NULL;
+	const char *login_dom = at ? at + 1 : r->sender.domain;
+	const char *fat = from_key ? strrchr(from_key, '@') : NULL;
+	int env = r->rewrite && r->envelope_differs && r->login;
+	int from = r->rewrite && r->login && from_key &&
+	    strcasecmp(from_key, r->login) != 0;
+
+	memset(in, 0, sizeof(*in));
+	in->env_addr = env ? r->login : r->sender_key;
+	in->env_domain = env ? login_dom : r->sender.domain;
+	in->from_domain = from ? login_dom : fat ? fat + 1 : NULL;
+	in->spf_include = align_spf_include(r->account);
+	in->dkim_domain = align_dkim_domain(r->account);
+	return from;
+}
+
+int
+align_refuses(const struct align_result *r)
+{
+	if (r->dmarc == AV_TEMPERROR)
+		return 2;
+	return r->dmarc == AV_FAIL && strcmp(r->policy, "none") != 0;
 }

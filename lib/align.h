@@ -92,6 +92,19 @@ void	align_org_domain(const struct align *, const char *domain, char *out,
 const char *align_spf_include(const struct account *);
 const char *align_dkim_domain(const struct account *);
 
+/* The input for a route (route.h) and the From: address as the client
+ * wrote it ("local@domain"), as the provider will send the message: with
+ * "rewrite", envelope and From: become the login.  Signatures are left
+ * to the caller.  Returns 1 when From: is rewritten (existing signatures
+ * then break).  The strings point into r and from_key. */
+struct route;
+int	align_route_input(const struct route *r, const char *from_key,
+	    struct align_input *in);
+
+/* Would the milter refuse a message with this result?  1 for a DMARC
+ * fail under p=quarantine or p=reject, 2 for a temperror, else 0. */
+int	align_refuses(const struct align_result *);
+
 /* For dkimcheck.c: the shared libopendkim handle (a DKIM_LIB *). */
 void	*align_dkimlib(struct align *);
 

@@ -23,14 +23,6 @@ struct outcome {
 	int		 aligned_checked;
 };
 
-static const char *
-login_domain(const struct route *r)
-{
-	const char *at = r->login ? strrchr(r->login, '@') : NULL;
-
-	return at ? at + 1 : r->sender.domain;
-}
-
 /* Exactly one From: with exactly one mailbox. */
 static enum judgement
 from_check(struct mconn *c, struct outcome *o)
@@ -118,8 +110,6 @@ rewrite(SMFICTX *ctx, struct mconn *c, struct outcome *o)
 	    buf, sizeof(buf)) < 0 || add_header(ctx, c, "Reply-To", buf) < 0))
 		return -1;
 	o->from_rewritten = 1;
-	xstrlcpy(o->from.addr.domain, login_domain(r),
-	    sizeof(o->from.addr.domain));
 	return 0;
 }
 
@@ -144,36 +134,35 @@ alignment(struct mconn *c, struct outcome *o)
 {
 	struct mmsg *m = &c->msg;
 	const struct route *r = &m->route;
-	struct align_input in = { 0 };
+	struct align_input in;
 	struct dkimcheck_result dr;
+	char key[ADDR_KEY_MAX];
 	int action = c->cfg->conf->dmarc;
 	enum judgement j = judge_act(action);
 
 	if (action == ACT_OFF || !o->from_ok)
 		return J_CONTINUE;
-	in.env_addr = o->rewrote ? r->login : r->sender_key;
-	in.env_domain = o->rewrote ? login_domain(r) : r->sender.domain;
-	in.from_domain = o->from.addr.domain;
-	in.spf_include = align_spf_include(r->account);
-	in.dkim_domain = align_dkim_domain(r->account);
+	align_route_input(r, addr_key(&o->from.addr, key, sizeof(key)), &in);
 	collect_sigs(m, o, &in, &dr);
 	align_check(milter_align, &in, &o->al);
 	o->aligned_checked = 1;
-	if (o->al.dmarc == AV_TEMPERROR && j != J_CONTINUE) {
+	switch (align_refuses(&o->al)) {
+	case 0:
+		return J_CONTINUE;
+	case 2:
+		if (j == J_CONTINUE)
+			return j;
 		m->reason = "DNS failure";
 		judge_reply(&m->reply, 1, "451", "4.4.3", "%s; try again later",
 		    o->al.why);
 		return J_TEMPFAIL;
 	}
-	if (o->al.dmarc != AV_FAIL || strcmp(o->al.policy, "none") == 0)
-		return J_CONTINUE;
 	m->reason = "DMARC would fail";
 	judge_reply(&m->reply, j == J_TEMPFAIL, "550", "5.7.1", "%s: "
 	    "recipients would %s this message from %s sent through %s; send "
 	    "as %s or through an account of %s", o->al.why,
 	    strcmp(o->al.policy, "reject") == 0 ? "reject" : "junk",
-	    o->from.addr.domain, r->account->name, r->login,
-	    o->from.addr.domain);
+	    in.from_domain, r->account->name, r->login, in.from_domain);
 	return j;
 }
 

@@ -27,6 +27,7 @@
 
 #include "align.h"
 #include "dkimcheck.h"
+#include "route.h"
 #include "util.h"
 
 static const struct { const char *name, *txt; int herrno; } zone[] = {
@@ -339,6 +340,37 @@ test_org_domain(void **state)
 	}
 }
 
+/* What the provider will send: rewrite moves envelope and From: to the
+ * login; the account's own spf-include/dkim-domain win over the preset. */
+static void
+test_route_input(void **state)
+{
+	struct account acct = { .name = "alerts", .spf_include = "spf.163.test",
+	    .dkim_domain = "163.test" };
+	struct route r = { .status = ROUTE_OK, .account = &acct,
+	    .login = "alerts@163.test", .rewrite = 1, .envelope_differs = 1,
+	    .sender_key = "scanner@office.test" };
+	struct align_input in;
+
+	(void)state;
+	xstrlcpy(r.sender.domain, "office.test", sizeof(r.sender.domain));
+	assert_int_equal(align_route_input(&r, "scanner@office.test", &in), 1);
+	assert_string_equal(in.env_addr, "alerts@163.test");
+	assert_string_equal(in.env_domain, "163.test");
+	assert_string_equal(in.from_domain, "163.test");
+	assert_string_equal(in.spf_include, "spf.163.test");
+	assert_string_equal(in.dkim_domain, "163.test");
+	assert_int_equal(align_route_input(&r, "alerts@163.test", &in), 0);
+	r.rewrite = 0;
+	assert_int_equal(align_route_input(&r, "boss@strict.test", &in), 0);
+	assert_string_equal(in.env_addr, "scanner@office.test");
+	assert_string_equal(in.env_domain, "office.test");
+	assert_string_equal(in.from_domain, "strict.test");
+	acct.dkim_domain = NULL;
+	align_route_input(&r, "boss@strict.test", &in);
+	assert_null(in.dkim_domain);
+}
+
 int
 main(void)
 {
@@ -346,6 +378,7 @@ main(void)
 		cmocka_unit_test(test_matrix),
 		cmocka_unit_test(test_explanations),
 		cmocka_unit_test(test_org_domain),
+		cmocka_unit_test(test_route_input),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
