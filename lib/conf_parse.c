@@ -292,6 +292,22 @@ has_error_at(const struct diag *d, unsigned line)
 	return 0;
 }
 
+/* oauth-* options on an account that does not use xoauth2 do nothing. */
+static void
+warn_oauth(struct parser *p, const struct account *a, const unsigned *seen)
+{
+	if (a->auth_kind == AUTHK_XOAUTH2)
+		return;
+	for (size_t i = 0; i < conf_noptions; i++)
+		if (seen[i] && strncmp(conf_options[i].name, "oauth-", 6) == 0 &&
+		    strcmp(conf_options[i].section, "account") == 0) {
+			diag_warning(p->d, p->file, seen[i], "%s has no effect: "
+			    "account %s does not use auth = xoauth2",
+			    conf_options[i].name, a->name);
+			return;
+		}
+}
+
 static void
 resolve_accounts(struct parser *p)
 {
@@ -305,6 +321,8 @@ resolve_accounts(struct parser *p)
 		if (account_resolve(c->accounts[i], err, sizeof(err)) == -1)
 			diag_error(p->d, p->file, auth_line ? auth_line :
 			    c->accounts[i]->line, "%s", err);
+		else
+			warn_oauth(p, c->accounts[i], p->seen_acct[i]);
 	}
 }
 

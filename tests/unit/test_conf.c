@@ -352,6 +352,10 @@ static const struct {
 	  "mechanisms (account x)\n" },
 	{ "[account x]\nprovider = nosuch\n", "t.conf:2: provider: unknown "
 	  "provider \"nosuch\" (smarthostctl providers lists them)\n" },
+	{ "[account x]\nauth = login\noauth-tenant = t\noauth-scope = s\n",
+	  "t.conf:3: warning: oauth-tenant has no effect: account x does not "
+	  "use auth = xoauth2\n" },
+	{ "[account office@outlook.com]\noauth-tenant = t\n", "" },
 	{ "\xEF\xBB\xBF[global]\nuser = a\n", "" },
 	{ "[global]\r\nuser = a\r\n", "" },
 	{ "[account "
