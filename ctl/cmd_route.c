@@ -1,5 +1,5 @@
 /*
- * route — "smarthostctl route ADDRESS [--json]": how mail from an
+ * route — "smarthostctl route ADDRESS [--from FROM] [--json]": how mail from an
  * envelope sender is relayed, computed by the same route_lookup() the
  * milter and the relay use.
  *
@@ -9,20 +9,24 @@
  * EX_NOUSER no map line matches, EX_UNAVAILABLE the null sender has no
  * route, EX_CONFIG the configuration has errors.
  *
- * The milter's alignment verdicts (SPF/DKIM/DMARC for a given From:)
- * belong in struct view next to the route and in both printers, behind a
- * --from option parsed in route_args().
+ * --from 'HEADER FROM' adds the milter's alignment verdicts (SPF, DKIM,
+ * DMARC) for that From:, computed by the same align_route_input() and
+ * align_check() the milter uses; a From: that does not parse is
+ * EX_DATAERR.
  */
 #include <stdio.h>
 #include <string.h>
 #include <sysexits.h>
 
+#include "addr.h"
+#include "align.h"
 #include "ctl.h"
 #include "json.h"
 #include "route.h"
 
 struct route_args {
 	const char	*address;
+	const char	*from;		/* --from: a From: header value */
 	int		 json;
 };
 
@@ -41,6 +45,8 @@ struct view {
 	const char	*envelope;	/* what the provider will see */
 	int		 refused;	/* the provider would refuse it */
 	char		 error[1024];
+	int		 predicted;	/* --from given and evaluated */
+	struct align_result al;
 };
 
 static int
@@ -50,6 +56,8 @@ route_args(int argc, char **argv, struct route_args *a)
 	for (int i = 1; i < argc; i++) {
 		if (ctl_flag(argv[i], "--json"))
 			a->json = 1;
+		else if (strcmp(argv[i], "--from") == 0 && i + 1 < argc)
+			a->from = argv[++i];
 		else if (argv[i][0] == '-')
 			return -1;
 		else if (a->address)
@@ -161,6 +169,48 @@ rule_text(const struct view *v, char *buf, size_t size)
 	return buf;
 }
 
+/* --from: the milter's alignment verdicts, through the same library
+ * code (DNS from the system resolver; no message, so no existing DKIM
+ * signature counts). */
+static int
+predict(struct view *v, const char *from)
+{
+	struct mailbox mb[2];
+	struct align_input in;
+	struct align_opts o = { 0 };
+	struct align *a;
+	char key[ADDR_KEY_MAX];
+	size_t n = 0;
+
+	if (addr_parse_mailboxes(from, mb, 2, &n, v->error,
+	    sizeof(v->error)) < 0 || n != 1) {
+		if (n > 1)
+			snprintf(v->error, sizeof(v->error), "From: names %zu "
+			    "addresses; the milter wants exactly one", n);
+		return EX_DATAERR;
+	}
+	if ((a = align_new(&o, v->error, sizeof(v->error))) == NULL)
+		return EX_UNAVAILABLE;
+	align_route_input(&v->r, addr_key(&mb[0].addr, key, sizeof(key)), &in);
+	align_check(a, &in, &v->al);
+	align_free(a);
+	v->predicted = 1;
+	return EX_OK;
+}
+
+static void
+print_alignment(const struct view *v)
+{
+	char buf[512];
+	int refuse = align_refuses(&v->al);
+
+	printf("%-13s %s\n", "alignment:", align_format(&v->al, buf,
+	    sizeof(buf)));
+	printf("%-13s %s%s%s\n", "milter:", refuse == 1 ? "refuses (550 "
+	    "5.7.1): " : refuse == 2 ? "defers (451 4.4.3): " : "accepts",
+	    refuse ? v->al.why : "", "");
+}
+
 static void
 print_text(const struct view *v)
 {
@@ -196,6 +246,8 @@ print_text(const struct view *v)
 	else
 		printf("%-13s %s (as sent)\n", "envelope:", *v->envelope ?
 		    v->envelope : "<>");
+	if (v->predicted)
+		print_alignment(v);
 }
 
 static void
@@ -238,6 +290,18 @@ print_json(const struct view *v)
 	json_str(&j, "sender_refusal", v->r.sender_refusal);
 	json_str(&j, "envelope_sender", v->envelope);
 	json_bool(&j, "refused", v->refused);
+	if (v->predicted) {
+		json_open(&j, "alignment", '{');
+		json_str(&j, "spf", align_verdict_name(v->al.spf));
+		json_str(&j, "dkim", align_verdict_name(v->al.dkim));
+		json_str(&j, "dkim_domain", v->al.dkim == AV_PASS ?
+		    v->al.dkim_domain : NULL);
+		json_str(&j, "dmarc", align_verdict_name(v->al.dmarc));
+		json_str(&j, "policy", *v->al.policy ? v->al.policy : NULL);
+		json_bool(&j, "milter_refuses", align_refuses(&v->al) != 0);
+		json_str(&j, "why", *v->al.why ? v->al.why : NULL);
+		json_close(&j, '}');
+	}
 	json_close(&j, '}');
 }
 
@@ -254,10 +318,15 @@ cmd_route(const struct ctl *c, int argc, char **argv)
 	if ((cfg = ctl_load(c, 0, &ex)) == NULL)
 		return ex;
 	ex = explain(cfg, a.address, &v);
+	if (ex == EX_OK && a.from && (ex = predict(&v, a.from)) != EX_OK)
+		v.status = "bad-from";
 	if (a.json)
 		print_json(&v);
 	else if (ex == EX_OK)
 		print_text(&v);
+	else if (ex == EX_DATAERR && strcmp(v.status, "bad-from") == 0)
+		fprintf(stderr, "%s: bad From: \"%s\": %s\n", c->progname,
+		    a.from, v.error);
 	else if (ex == EX_DATAERR)
 		fprintf(stderr, "%s: bad address \"%s\": %s\n", c->progname,
 		    a.address, v.error);

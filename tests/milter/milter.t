@@ -48,6 +48,8 @@ dnsmasq -k -u root --conf-file=/dev/null --no-resolv --no-hosts \
     --txt-record='_dmarc.strictfrom.test,v=DMARC1; p=reject; adkim=s; aspf=s' \
     2>"$T/dnsmasq.err" &
 pids+=($!)
+for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/53) 2>/dev/null && break; sleep 0.1; done
+(exec 3<>/dev/tcp/127.0.0.1/53) 2>/dev/null || fail "dnsmasq did not start: $(cat "$T/dnsmasq.err")"
 
 # --- configuration ------------------------------------------------------
 cat >"$T/smarthost.conf" <<CONF

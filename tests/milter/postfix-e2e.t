@@ -22,6 +22,7 @@ t_spawn dns "$T/dnsmasq.log" dnsmasq -k -u root --conf-file=/dev/null \
     --txt-record='_dmarc.163.com,v=DMARC1; p=none' \
     --txt-record='strictfrom.test,v=spf1 -all' \
     --txt-record='_dmarc.strictfrom.test,v=DMARC1; p=reject; adkim=s; aspf=s'
+t_wait_port 127.0.0.1 53 5 || t_fail "dnsmasq did not start"
 
 # The sink: one file per message, envelope as X-Mail-Args / X-Rcpt-Args.
 mkdir -p "$T/sink" && chmod 777 "$T/sink"
@@ -46,9 +47,8 @@ mismatch@office.test  alerts@163.com
 MAP
 chmod 644 "$T/smarthost.conf" "$T/relay.map"
 t_spawn milter "$T/milter.log" "$B/smarthost-milter" -f -c "$T/smarthost.conf"
-t_wait_file "$T/milter.sock" 5 || t_wait_for "[ -S '$T/milter.sock' ]" 5 ||
+t_wait_for "[ -S '$T/milter.sock' ]" 5 ||
     t_fail "milter socket missing: $(cat "$T/milter.log")"
-t_wait_for "[ -S '$T/milter.sock' ]" 5 || t_fail "no milter socket"
 user=$(ps -o user= -p "$T_PID_milter")
 t_assert_eq nobody "$user" "milter runs as"
 

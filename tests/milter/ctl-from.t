@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# ctl-from.t — `smarthostctl route ADDRESS --from FROM` shows the verdicts
+# the milter reaches (same library code), DNS from a dnsmasq in a private
+# network namespace.
+. "$SMARTHOST_TOP/tests/lib/common.sh"
+t_enter_netns "$@"
+t_need dnsmasq
+ctl=$B/smarthostctl
+[ -x "$ctl" ] || t_fail "$ctl not built"
+t_tmpdir
+T=$T_TMP
+t_resolv 127.0.0.1
+t_spawn dns "$T/dnsmasq.log" dnsmasq -k -u root --conf-file=/dev/null \
+    --no-resolv --no-hosts --listen-address=127.0.0.1 --bind-interfaces \
+    --local=/test/ --local=/com/ \
+    --txt-record='spf.163.com,v=spf1 ip4:203.0.113.0/24 -all' \
+    --txt-record='163.com,v=spf1 include:spf.163.com -all' \
+    --txt-record='_dmarc.163.com,v=DMARC1; p=none' \
+    --txt-record='strictfrom.test,v=spf1 -all' \
+    --txt-record='_dmarc.strictfrom.test,v=DMARC1; p=reject; adkim=s; aspf=s'
+t_wait_port 127.0.0.1 53 5 || t_fail "dnsmasq did not start"
+
+cat >"$T/smarthost.conf" <<CONF
+[global]
+relay-map = $T/relay.map
+secrets = $T/secrets
+CONF
+cat >"$T/relay.map" <<MAP
+boss@163.com          boss@163.com
+scanner@office.test   alerts@163.com   rewrite
+MAP
+
+"$ctl" -c "$T/smarthost.conf" route boss@163.com --from 'Boss <boss@163.com>' >"$T/o1" 2>&1 ||
+    { cat "$T/o1"; t_fail "route --from exited $?"; }
+t_assert_grep '^alignment: +spf=pass; dkim=pass \(d=163\.com\); dmarc=pass \(p=none\)$' "$T/o1"
+t_assert_grep '^milter: +accepts$' "$T/o1"
+t_ok "own account: aligned"
+
+"$ctl" -c "$T/smarthost.conf" route scanner@office.test --from 'Scanner <scanner@office.test>' >"$T/o2" 2>&1 ||
+    { cat "$T/o2"; t_fail "route --from (rewrite) failed"; }
+t_assert_grep '^alignment: +spf=pass; dkim=pass \(d=163\.com\); dmarc=pass \(p=none\)$' "$T/o2"
+t_ok "rewrite: predicted for the login"
+
+"$ctl" -c "$T/smarthost.conf" route boss@163.com --from 'boss@strictfrom.test' >"$T/o3" 2>&1 ||
+    { cat "$T/o3"; t_fail "route --from (strict) failed"; }
+t_assert_grep '^alignment: +spf=pass; dkim=pass \(d=163\.com\); dmarc=fail \(p=reject\)$' "$T/o3"
+t_assert_grep '^milter: +refuses \(550 5\.7\.1\): From domain strictfrom\.test publishes DMARC p=reject \(strict\)' "$T/o3"
+t_ok "strict foreign From: refused, as the milter would"
+
+"$ctl" -c "$T/smarthost.conf" route boss@163.com --from 'boss@strictfrom.test' --json >"$T/o4" 2>&1 ||
+    { cat "$T/o4"; t_fail "route --from --json failed"; }
+/usr/bin/python3 - "$T/o4" <<'PY' || t_fail "JSON alignment object wrong: $(cat "$T/o4")"
+import json, sys
+a = json.load(open(sys.argv[1]))["alignment"]
+assert (a["spf"], a["dkim"], a["dkim_domain"], a["dmarc"], a["policy"],
+        a["milter_refuses"]) == ("pass", "pass", "163.com", "fail", "reject",
+        True), a
+PY
+t_ok "--json carries the verdicts"
+
+"$ctl" -c "$T/smarthost.conf" route boss@163.com --from 'a@163.com, b@163.com' >"$T/o5" 2>&1
+rc=$?
+t_assert_eq 65 "$rc" "exit status for a From: with two addresses"
+t_assert_grep 'bad From: .*names 2 addresses' "$T/o5"
+t_ok "bad From: is a data error"
