@@ -2,7 +2,8 @@
  * fuzz_addr — both address parsers on arbitrary bytes.  What parses must
  * survive the round trip: the key re-parses as a path to the same key,
  * and a formatted mailbox re-parses as a header value to the same key and
- * display name.  A mismatch aborts.
+ * display name; so does the input itself taken as a display name.  A
+ * mismatch aborts.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -64,6 +65,27 @@ check_mailbox(const struct mailbox *m)
 		mismatch("display", m->display, back[0].display);
 }
 
+/* Any display name without control characters formats and parses back
+ * to itself. */
+static void
+check_display(const char *s, size_t size)
+{
+	struct mailbox m;
+
+	if (size >= ADDR_DISPLAY_MAX || memchr(s, '\0', size) != NULL)
+		return;
+	memcpy(m.display, s, size);
+	m.display[size] = '\0';
+	for (size_t i = 0; i < size; i++)
+		if (((unsigned char)s[i] < 0x20 && s[i] != '\t') ||
+		    s[i] == 0x7f)
+			return;
+	memset(&m.addr, 0, sizeof(m.addr));
+	strcpy(m.addr.local, "k");
+	strcpy(m.addr.domain, "example.com");
+	check_mailbox(&m);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -79,5 +101,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    sizeof(err)) == 0)
 		for (size_t i = 0; i < n && i < MAXMB; i++)
 			check_mailbox(&mb[i]);
+	check_display(s, size);
 	return 0;
 }
