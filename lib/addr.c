@@ -735,8 +735,8 @@ hdr_list(struct lex *lx, struct mailbox *mb, size_t max, size_t *n)
 	return 0;
 }
 
-/* Unfold into v (ADDR_HEADER_MAX + 1): a line break followed by white
- * space is folding and goes; any other CR, LF, NUL or control refuses. */
+/* Unfold into v (ADDR_HEADER_MAX + 1): CRLF or LF followed by white
+ * space is folding and goes; any other CR or LF, NUL or control refuses. */
 static int
 hdr_unfold(const char *s, size_t len, char *v, size_t *vlen, char *err,
     size_t errsize)
@@ -755,7 +755,7 @@ hdr_unfold(const char *s, size_t len, char *v, size_t *vlen, char *err,
 		if (c == '\r' && i + 1 < len && s[i + 1] == '\n')
 			c = (unsigned char)s[++i];
 		if (c == '\r' || c == '\n') {
-			if (i + 1 < len && is_wsp(s[i + 1]))
+			if (c == '\n' && i + 1 < len && is_wsp(s[i + 1]))
 				continue;
 			return fail(err, errsize, "header value contains a "
 			    "line break");

@@ -217,6 +217,9 @@ static const struct {
 	{ "Bob <bob@example.com>\r\nBcc: x@example.com",
 	  "header value contains a line break" },
 	{ "Bob <bob@example.com>\r", "header value contains a line break" },
+	{ "Bob\r <bob@example.com>", "header value contains a line break" },
+	{ "Bob\r\n\r\n <bob@example.com>",
+	  "header value contains a line break" },
 	{ "B\x01ob <bob@example.com>", "header value contains a control "
 	  "character" },
 	{ "Bob <bob@example.com>, x", "missing @ in "
