@@ -238,11 +238,11 @@ path_body(struct pscan *ps, struct addr *a)
 		return -1;
 	if (angle && ps->p == ps->end)
 		return path_fail(ps, "unbalanced angle bracket");
-	if (!angle && ps->p < ps->end && *ps->p == '>')
-		return path_fail(ps, "unbalanced angle bracket");
 	if (angle && *ps->p == '>')
 		ps->p++;
 tail:
+	if (ps->p < ps->end && *ps->p == '>')
+		return path_fail(ps, "unbalanced angle bracket");
 	if (ps->p != ps->end)
 		return path_fail(ps, "trailing garbage after address");
 	return 0;
