@@ -233,6 +233,21 @@ limit_cooloff(struct limits *l, const char *account, unsigned seconds,
 	pthread_mutex_unlock(&l->mu);
 }
 
+void
+limit_cooloff_clear(struct limits *l, const char *account)
+{
+	struct counter *c;
+
+	pthread_mutex_lock(&l->mu);
+	for (c = l->head; c != NULL; c = c->next)
+		if (strcasecmp(c->account, account) == 0 && c->cool_until) {
+			c->cool_until = 0;
+			c->reason[0] = '\0';
+			l->dirty = 1;
+		}
+	pthread_mutex_unlock(&l->mu);
+}
+
 int
 limit_cooling(struct limits *l, const char *account, time_t now,
     char *why, size_t whysize)

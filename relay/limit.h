@@ -56,6 +56,9 @@ void	limit_cooloff(struct limits *, const char *account, unsigned seconds,
 int	limit_cooling(struct limits *, const char *account, time_t now,
 	    char *why, size_t whysize);
 
+/* End account's cool-off now (its authorization code was replaced). */
+void	limit_cooloff_clear(struct limits *, const char *account);
+
 /* Counters of account today (for logs and tests). */
 void	limit_get(struct limits *, const char *account, time_t now,
 	    unsigned *msgs, unsigned *rcpts);

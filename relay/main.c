@@ -90,6 +90,28 @@ load(const char *path)
 	return cfg;
 }
 
+/* An account whose authorization code changed may be tried again at
+ * once: its cool-off (after a refused code) ends. */
+static void
+clear_cooloffs(struct relay *rl, const struct config *old,
+    const struct config *cfg)
+{
+	const char *a, *b, *name;
+
+	if (old->secrets == NULL || cfg->secrets == NULL)
+		return;
+	for (size_t i = 0; i < cfg->naccounts; i++) {
+		name = cfg->accounts[i]->name;
+		a = secrets_get(old->secrets, name);
+		b = secrets_get(cfg->secrets, name);
+		if (b != NULL && (a == NULL || strcmp(a, b) != 0)) {
+			limit_cooloff_clear(rl->limits, name);
+			log_info("account=%s new authorization code: retrying "
+			    "now", name);
+		}
+	}
+}
+
 static void
 reload(struct relay *rl, const char *path)
 {
@@ -103,6 +125,7 @@ reload(struct relay *rl, const char *path)
 	if (strcmp(old->conf->relay_listen, cfg->conf->relay_listen) != 0)
 		log_warnx("listen changed to %s: takes effect at restart",
 		    cfg->conf->relay_listen);
+	clear_cooloffs(rl, old, cfg);
 	config_unref(old);
 	relay_swap_config(rl, cfg);
 	pool_reconfigure(rl->pool, cfg);

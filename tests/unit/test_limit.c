@@ -92,6 +92,11 @@ test_cooloff(void **state)
 	assert_false(limit_cooling(l, "a@163.com", NOON + 600, why,
 	    sizeof(why)));
 	assert_false(limit_cooling(l, "b@163.com", NOON, why, sizeof(why)));
+	/* a new code ends the cool-off at once */
+	limit_cooloff(l, "a@163.com", 600, "refused", NOON);
+	limit_cooloff_clear(l, "A@163.com");
+	assert_false(limit_cooling(l, "a@163.com", NOON + 1, why,
+	    sizeof(why)));
 	limit_free(l);
 }
 
