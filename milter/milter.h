@@ -69,6 +69,7 @@ struct mconn {
 	int		 internal;	/* client in internal-networks */
 	int		 leadspc;	/* header values keep their leading space */
 	int		 can_skip;	/* the MTA understands SMFIS_SKIP */
+	int		 nr_conn, nr_hdr;	/* no reply to connect, headers */
 	struct mmsg	 msg;
 };
 
