@@ -47,6 +47,8 @@ struct parser {
 	unsigned	*seen_conf;	/* for [global], [milter], [relay] */
 	unsigned	**seen_acct;	/* per account, as conf->accounts */
 	const struct conf_option *prev;	/* what an indented line continues */
+	char		 inih_sec[SECTION_MAX];	/* inih's section and name, */
+	char		 inih_name[SECTION_MAX];	/* to check we agree */
 };
 
 #define perr(p, ...)	diag_error((p)->d, (p)->file, (p)->line, __VA_ARGS__)
@@ -143,6 +145,8 @@ section_line(struct parser *p, const char *start)
 	}
 	p->inih_prev = 0;	/* inih forgets the previous name */
 	p->prev = NULL;
+	xstrlcpy(p->inih_sec, start + 1, (size_t)(close - start) <
+	    sizeof(p->inih_sec) ? (size_t)(close - start) : sizeof(p->inih_sec));
 	after = close + 1 + strspn(close + 1, " \t\r");
 	if (*after && *after != '#' && *after != ';')
 		perr(p, "text after \"]\" in section line");
@@ -253,11 +257,19 @@ handler(void *user, const char *section, const char *name, const char *value)
 	char err[512];
 
 	p->handled = 1;
+	if (strcmp(section, p->inih_sec) != 0 || (p->kind == L_CONT &&
+	    strcmp(name, p->inih_name) != 0)) {
+		perr(p, "internal error: the parser lost track of this line, "
+		    "please report it");
+		p->base = NULL;
+		return 1;
+	}
 	if (p->kind == L_CONT) {
 		continuation(p, value);
 		return 1;
 	}
-	p->inih_prev = 1;
+	p->inih_prev = *name != '\0';	/* inih continues only a name */
+	xstrlcpy(p->inih_name, name, sizeof(p->inih_name));
 	p->prev = NULL;
 	if (p->nosection)
 		perr(p, "option \"%s\" outside a section (add [global], "

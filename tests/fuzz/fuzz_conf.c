@@ -1,8 +1,9 @@
 /*
  * libFuzzer target: the input as smarthost.conf (conf_parse from memory).
- * Besides memory errors it checks one property: a file that parses without
- * an error is written back by conf_write() as text that parses without an
- * error to the same text.
+ * Besides memory errors it checks two properties: the parser never loses
+ * track of inih's section or continued option ("internal error"), and a
+ * file that parses without an error is written back by conf_write() as
+ * text that parses without an error to the same text.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -35,6 +36,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	diag_init(&d);
 	c = conf_parse((const char *)data, size, "fuzz.conf", &d);
+	for (size_t i = 0; i < d.n; i++)
+		if (strncmp(d.v[i].msg, "internal error:", 15) == 0) {
+			diag_print(&d, stderr);
+			abort();
+		}
 	if (diag_errors(&d) == 0) {
 		out = written(c);
 		diag_init(&d2);

@@ -356,6 +356,10 @@ static const struct {
 	  "t.conf:3: warning: oauth-tenant has no effect: account x does not "
 	  "use auth = xoauth2\n" },
 	{ "[account office@outlook.com]\noauth-tenant = t\n", "" },
+	{ "[global]\n= x\n  user = a\nuser = b\n",
+	  "t.conf:2: unknown option \"\" in [global]\n"
+	  "t.conf:4: duplicate option \"user\" in [global] (first on line "
+	  "3)\n" },
 	{ "\xEF\xBB\xBF[global]\nuser = a\n", "" },
 	{ "[global]\r\nuser = a\r\n", "" },
 	{ "[account "
