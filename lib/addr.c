@@ -86,7 +86,8 @@ char_name(char *buf, size_t size, unsigned char c)
 	return buf;
 }
 
-/* Normalise [s, s + len) as a domain into out (DOMAIN_MAX + 1). */
+/* Normalise [s, s + len) as a domain into out (DOMAIN_MAX + 1); the
+ * message is made printable ASCII like every other. */
 static int
 norm_domain(const char *s, size_t len, char *out, const char *all,
     size_t alllen, char *err, size_t errsize)
@@ -99,7 +100,12 @@ norm_domain(const char *s, size_t len, char *out, const char *all,
 		return fail(err, errsize, "domain longer than 253 characters");
 	memcpy(dom, s, len);
 	dom[len] = '\0';
-	return domain_normalize(dom, out, DOMAIN_MAX + 1, err, errsize);
+	if (domain_normalize(dom, out, DOMAIN_MAX + 1, err, errsize) == 0)
+		return 0;
+	for (char *p = err; *p; p++)		/* it quotes the domain */
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+			*p = '?';
+	return -1;
 }
 
 /*

@@ -2,8 +2,8 @@
  * fuzz_addr — both address parsers on arbitrary bytes.  What parses must
  * survive the round trip: the key re-parses as a path to the same key,
  * and a formatted mailbox re-parses as a header value to the same key and
- * display name; so does the input itself taken as a display name.  A
- * mismatch aborts.
+ * display name; so does the input itself taken as a display name.  Every
+ * refusal is printable ASCII.  A mismatch aborts.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -65,6 +65,18 @@ check_mailbox(const struct mailbox *m)
 		mismatch("display", m->display, back[0].display);
 }
 
+/* A refusal is one non-empty line of printable ASCII: it goes into an
+ * SMTP reply. */
+static void
+check_message(const char *err)
+{
+	if (err[0] == '\0')
+		mismatch("empty message", err, "");
+	for (const char *p = err; *p; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+			mismatch("unprintable message", err, "");
+}
+
 /* Any display name without control characters formats and parses back
  * to itself. */
 static void
@@ -97,10 +109,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (addr_parse_path_len(s, size, &a, err, sizeof(err)) == 0)
 		check_key(addr_key(&a, key, sizeof(key)));
+	else
+		check_message(err);
 	if (addr_parse_mailboxes_len(s, size, mb, MAXMB, &n, err,
 	    sizeof(err)) == 0)
 		for (size_t i = 0; i < n && i < MAXMB; i++)
 			check_mailbox(&mb[i]);
+	else
+		check_message(err);
 	check_display(s, size);
 	return 0;
 }

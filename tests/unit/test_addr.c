@@ -68,6 +68,8 @@ static const struct {
 	{ "<bob@exam ple.com>",
 	  "invalid character ' ' in domain \"exam ple.com\"" },
 	{ "<bob@>", "empty domain in \"<bob@>\"" },
+	{ "<bob@a\xff.com>", "invalid internationalized domain \"a?.com\": "
+	  "string encoding error" },
 	{ "<bob@a..b>", "empty label in domain \"a..b\"" },
 	{ "<bob@example.com>\r\n", "address contains a line break" },
 	{ "<b\nob@example.com>", "address contains a line break" },
