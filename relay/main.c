@@ -385,6 +385,7 @@ main(int argc, char *argv[])
 		return EX_OSERR;
 	relay_init(&rl, cfg);
 	rl.pool = pool_new();
+	pool_reconfigure(rl.pool, cfg);	/* timeouts, default CA file */
 	log_info("listening on %s", listen_spec);
 	serve(&rl, lfd, sfd, path);
 	listen_close(lfd, listen_spec);
