@@ -74,7 +74,6 @@ secrets = $D/secrets
 state-dir = $D/state
 user = root
 [relay]
-auth-cooloff = 10m
 ca-file = $D/pki/ca.crt
 $E_RELAY_EXTRA
 $blocks

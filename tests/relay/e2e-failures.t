@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Through a real Postfix and the relay into a provider-like smarthost, the
+# temporary failures that must leave mail safely in Postfix's queue:
+#  - a wrong authorization code: deferred (not bounced) with the account
+#    named, the account cools off (no further AUTH attempts); after the
+#    secret is fixed, SIGHUP and `postqueue -f`, delivered exactly once;
+#  - the smarthost down, then up: deferred, then delivered;
+#  - the connection dropped during DATA: deferred, then delivered once.
+. "$SMARTHOST_TOP/tests/relay/e2e-lib.sh"
+t_enter_netns "$@"
+e2e_init
+
+e2e_users 'a1@test.example right-code-41'
+e2e_peer p1 4651 implicit --sender-rule 163
+E_RELAY_EXTRA="auth-cooloff = 10m"	# longer than the test: only a new code ends it
+e2e_relay_conf "
+[account acc1]
+host = smtp.test
+port = 4651
+tls = implicit
+login = a1@test.example" "a1@test.example acc1" 'acc1 wrong-code-17'
+e2e_relay_start
+e2e_postfix
+
+# wrong code
+e2e_send w1 a1@test.example r1@dest.test
+pf_wait_log "$D/pf" 'to=<r1@dest\.test>.*status=(deferred|bounced)' 15 || t_fail "w1 not tried"
+t_assert_grep 'to=<r1@dest\.test>.*status=deferred .*454 4\.7\.0 .*authorization code of account acc1 refused' "$D/pf/maillog" "deferral"
+t_assert_no_grep 'status=bounced' "$D/pf/maillog" "bounce"
+t_assert_grep '"event": "auth".*"ok": false' "$D/events-p1"
+t_assert_grep 'account=acc1 .*authorization code refused' "$D/relay.log"
+# Postfix retries every second or two: the cooling account is not retried
+pf_wait_log "$D/pf" 'to=<r1@dest\.test>.*status=deferred .*451 4\.7\.1 account acc1 is cooling off until' 10 ||
+    t_fail "no retry answered from the cool-off state"
+t_assert_eq 1 "$(grep -c '"event": "auth"' "$D/events-p1")" "AUTH attempts at the smarthost"
+t_assert_eq 1 "$(pf_queue_count "$D/pf")" "messages queued"
+t_ok "wrong code: deferred 454 4.7.0 naming the account, cooled off (one AUTH attempt), still queued"
+
+printf 'acc1 right-code-41\n' >"$D/secrets"
+E_SECRETS+=(right-code-41)
+kill -HUP "$T_PID_relay"
+t_wait_for "grep -q 'configuration reloaded' '$D/relay.log'" 5 || t_fail "no reload"
+t_assert_grep 'account=acc1 new authorization code' "$D/relay.log"
+pf_flush "$D/pf"
+e2e_wait_delivered p1 w1 1 15
+pf_wait_queue_empty "$D/pf" 10 || t_fail "queue not empty"
+sleep 1
+t_assert_eq 1 "$(e2e_count p1 w1)" "copies of w1 delivered"
+t_ok "secret fixed, SIGHUP, postqueue -f: delivered exactly once"
+
+# smarthost down, then up
+e2e_peer_stop p1
+e2e_send d1 a1@test.example r2@dest.test
+pf_wait_log "$D/pf" 'to=<r2@dest\.test>.*status=deferred' 15 || t_fail "d1 not deferred"
+t_assert_grep 'to=<r2@dest\.test>.*status=deferred .*said: 4[0-9][0-9] 4\.4\.[0-9] ' "$D/pf/maillog" "deferral while down"
+e2e_peer p1 4651 implicit --sender-rule 163
+pf_flush "$D/pf"
+e2e_wait_delivered p1 d1 1 15
+pf_wait_queue_empty "$D/pf" 10 || t_fail "queue not empty"
+t_assert_eq 1 "$(e2e_count p1 d1)" "copies of d1 delivered"
+t_ok "smarthost down: deferred 4.4.x; up again: delivered once"
+
+# connection dropped during DATA (the first DATA after this restart)
+e2e_peer_stop p1
+e2e_peer p1 4651 implicit --sender-rule 163 --drop-during-data 1
+e2e_send x1 a1@test.example r3@dest.test
+pf_wait_log "$D/pf" 'to=<r3@dest\.test>.*status=deferred' 15 || t_fail "x1 not deferred"
+t_assert_grep 'to=<r3@dest\.test>.*status=deferred .*451 4\.4\.2 ' "$D/pf/maillog" "deferral after the drop"
+t_assert_grep '"event": "drop"' "$D/events-p1"
+e2e_wait_delivered p1 x1 1 20
+pf_wait_queue_empty "$D/pf" 10 || t_fail "queue not empty"
+t_assert_eq 1 "$(e2e_count p1 x1)" "copies of x1 delivered"
+t_ok "connection dropped during DATA: deferred 451 4.4.2, then delivered once"
+
+e2e_assert_no_secrets
+t_ok "no log, event file or transcript holds an authorization code"
