@@ -44,10 +44,11 @@ fi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
 	struct mconn *c = xcalloc(1, sizeof(*c));
-	/* No reply to connect and headers: two round trips fewer per
-	 * message plus one per header. */
+	/* No reply to connect, headers and end of headers: two round trips
+	 * fewer per message plus one per header. */
 	unsigned long want = SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA |
-	    SMFIP_HDR_LEADSPC | SMFIP_SKIP | SMFIP_NR_CONN | SMFIP_NR_HDR;
+	    SMFIP_HDR_LEADSPC | SMFIP_SKIP | SMFIP_NR_CONN | SMFIP_NR_HDR |
+	    SMFIP_NR_EOH;
 
 	*pf0 = f0 & (SMFIF_CHGFROM | SMFIF_ADDHDRS | SMFIF_CHGHDRS);
 	*pf1 = f1 & want;
@@ -56,6 +57,7 @@ fi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	c->can_skip = (*pf1 & SMFIP_SKIP) != 0;
 	c->nr_conn = (*pf1 & SMFIP_NR_CONN) != 0;
 	c->nr_hdr = (*pf1 & SMFIP_NR_HDR) != 0;
+	c->nr_eoh = (*pf1 & SMFIP_NR_EOH) != 0;
 	smfi_setpriv(ctx, c);
 	return SMFIS_CONTINUE;
 }
@@ -200,7 +202,7 @@ fi_eoh(SMFICTX *ctx)
 		return SMFIS_TEMPFAIL;
 	m = &c->msg;
 	if (!m->outbound)
-		return SMFIS_ACCEPT;
+		return c->nr_eoh ? SMFIS_NOREPLY : SMFIS_ACCEPT;
 	dkim_start(c);
 	for (size_t i = 0; i < m->nhdrs; i++) {
 		free(m->hdrs[i].name);
@@ -209,7 +211,7 @@ fi_eoh(SMFICTX *ctx)
 	free(m->hdrs);
 	m->hdrs = NULL;
 	m->nhdrs = 0;
-	return SMFIS_CONTINUE;
+	return c->nr_eoh ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 static sfsistat
@@ -219,6 +221,8 @@ fi_body(SMFICTX *ctx, unsigned char *buf, size_t len)
 
 	if (c == NULL)
 		return SMFIS_TEMPFAIL;
+	if (!c->msg.outbound)
+		return SMFIS_ACCEPT;
 	if (c->msg.dkim == NULL)
 		return c->can_skip ? SMFIS_SKIP : SMFIS_CONTINUE;
 	dkimcheck_body(c->msg.dkim, buf, len);

@@ -69,7 +69,7 @@ struct mconn {
 	int		 internal;	/* client in internal-networks */
 	int		 leadspc;	/* header values keep their leading space */
 	int		 can_skip;	/* the MTA understands SMFIS_SKIP */
-	int		 nr_conn, nr_hdr;	/* no reply to connect, headers */
+	int		 nr_conn, nr_hdr, nr_eoh;	/* steps without reply */
 	struct mmsg	 msg;
 };
 
