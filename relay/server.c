@@ -451,12 +451,10 @@ mail_nosession(struct session *s, const struct smtp_reply *r,
 		    p->auth_failure_hint : "check the code in the secrets "
 		    "file", c->auth_cooloff);
 		if (c->auth_failure == AUTHFAIL_BOUNCE)
-			say(s, 550, "5.7.8 %s; authorization code of account "
-			    "%s refused", text, t->acct->name);
+			say(s, 550, "5.7.8 %s", text);
 		else
-			say(s, 454, "4.7.0 %s; authorization code of account "
-			    "%s refused; retrying after %u s", text,
-			    t->acct->name, c->auth_cooloff);
+			say(s, 454, "4.7.0 %s; no new attempt for account %s "
+			    "for %u s", text, t->acct->name, c->auth_cooloff);
 		return;
 	}
 	enh = why == UPF_TLS ? "4.7.0" : why == UPF_LIMIT ? "4.4.5" :
@@ -643,9 +641,12 @@ data_end(struct session *s)
 	memset(&r, 0, sizeof(r));
 	code = upstream_data_end(t->up, &r);
 	if (code == 0) {
-		say(s, 451, "4.4.2 %s; no reply after the end of the message: "
-		    "outcome unknown, Postfix will retry (possible duplicate)",
-		    r.text[0] ? r.text : t->route.host);
+		if (r.text[0])
+			say(s, 451, "4.4.2 %s", r.text);
+		else
+			say(s, 451, "4.4.2 %s: no reply after the end of the "
+			    "message: it may have been delivered, and a retry "
+			    "may deliver it twice", t->route.host);
 		txn_end(s, "deferred", 0);
 		return -1;
 	}

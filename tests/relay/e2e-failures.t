@@ -25,7 +25,7 @@ e2e_postfix
 # wrong code
 e2e_send w1 a1@test.example r1@dest.test
 pf_wait_log "$D/pf" 'to=<r1@dest\.test>.*status=(deferred|bounced)' 15 || t_fail "w1 not tried"
-t_assert_grep 'to=<r1@dest\.test>.*status=deferred .*454 4\.7\.0 .*authorization code of account acc1 refused' "$D/pf/maillog" "deferral"
+t_assert_grep 'to=<r1@dest\.test>.*status=deferred .*454 4\.7\.0 .*authorization code of account acc1 .*no new attempt for account acc1 for 600 s' "$D/pf/maillog" "deferral"
 t_assert_no_grep 'status=bounced' "$D/pf/maillog" "bounce"
 t_assert_grep '"event": "auth".*"ok": false' "$D/events-p1"
 t_assert_grep 'account=acc1 .*authorization code refused' "$D/relay.log"
