@@ -5,20 +5,30 @@
 #    named, the account cools off (no further AUTH attempts); after the
 #    secret is fixed, SIGHUP and `postqueue -f`, delivered exactly once;
 #  - the smarthost down, then up: deferred, then delivered;
-#  - the connection dropped during DATA: deferred, then delivered once.
+#  - the connection dropped during DATA: deferred, then delivered once;
+#  - a provider's quota reply (Gmail 550 5.4.5) defers instead of bouncing
+#    and cools the account off.
 . "$SMARTHOST_TOP/tests/relay/e2e-lib.sh"
 t_enter_netns "$@"
 e2e_init
 
-e2e_users 'a1@test.example right-code-41'
+e2e_users 'a1@test.example right-code-41' 'q1@test.example quota-code-42'
 e2e_peer p1 4651 implicit --sender-rule 163
+e2e_peer quota 4671 implicit \
+    --temp-fail-mail '550 5.4.5 Daily sending quota exceeded.' 
 E_RELAY_EXTRA="auth-cooloff = 10m"	# longer than the test: only a new code ends it
 e2e_relay_conf "
 [account acc1]
 host = smtp.test
 port = 4651
 tls = implicit
-login = a1@test.example" "a1@test.example acc1" 'acc1 wrong-code-17'
+login = a1@test.example
+[account accq]
+host = smtp.test
+port = 4671
+tls = implicit
+login = q1@test.example" "a1@test.example acc1
+q1@test.example accq" 'acc1 wrong-code-17' 'accq quota-code-42'
 e2e_relay_start
 e2e_postfix
 
@@ -36,7 +46,7 @@ t_assert_eq 1 "$(grep -c '"event": "auth"' "$D/events-p1")" "AUTH attempts at th
 t_assert_eq 1 "$(pf_queue_count "$D/pf")" "messages queued"
 t_ok "wrong code: deferred 454 4.7.0 naming the account, cooled off (one AUTH attempt), still queued"
 
-printf 'acc1 right-code-41\n' >"$D/secrets"
+printf 'acc1 right-code-41\naccq quota-code-42\n' >"$D/secrets"
 E_SECRETS+=(right-code-41)
 kill -HUP "$T_PID_relay"
 t_wait_for "grep -q 'configuration reloaded' '$D/relay.log'" 5 || t_fail "no reload"
@@ -71,6 +81,16 @@ e2e_wait_delivered p1 x1 1 20
 pf_wait_queue_empty "$D/pf" 10 || t_fail "queue not empty"
 t_assert_eq 1 "$(e2e_count p1 x1)" "copies of x1 delivered"
 t_ok "connection dropped during DATA: deferred 451 4.4.2, then delivered once"
+
+# a quota reply: deferred, not bounced, and the account cools off
+e2e_send q1 q1@test.example r4@dest.test
+pf_wait_log "$D/pf" 'to=<r4@dest\.test>.*status=(deferred|bounced)' 15 || t_fail "q1 not tried"
+t_assert_grep 'to=<r4@dest\.test>.*status=deferred .*451 4\.7\.1 smtp\.test said: 550 5\.4\.5 Daily sending quota exceeded\.; account accq cooling off for 3600 s' "$D/pf/maillog" "quota deferral"
+pf_wait_log "$D/pf" 'to=<r4@dest\.test>.*status=deferred .*451 4\.7\.1 account accq is cooling off until' 10 ||
+    t_fail "no retry answered from the cool-off state"
+t_assert_eq 1 "$(grep -c '"event": "mail"' "$D/events-quota")" "MAIL attempts at the quota smarthost"
+t_assert_no_grep 'to=<r4@dest\.test>.*status=bounced' "$D/pf/maillog"
+t_ok "quota reply 550 5.4.5: deferred 451 4.7.1 with the provider's words, account cooled off"
 
 e2e_assert_no_secrets
 t_ok "no log, event file or transcript holds an authorization code"
