@@ -140,6 +140,15 @@ io_failed(struct upstream *up, struct smtp_reply *r, const char *err)
 		    up->peer, err, doing);
 }
 
+/* "554 5.7.1 text": a provider's reply quoted in a synthetic one. */
+static const char *
+said(const struct smtp_reply *r, char *buf, size_t size)
+{
+	snprintf(buf, size, "%d%s%s%s%s", r->code, r->enhanced[0] ? " " : "",
+	    r->enhanced, r->text[0] ? " " : "", r->text);
+	return buf;
+}
+
 /* ---- bytes ---- */
 
 static int
@@ -494,6 +503,7 @@ ehlo_name(char *buf, size_t size)
 static int
 up_ehlo(struct upstream *up, struct smtp_reply *r)
 {
+	char quote[SMTP_REPLY_TEXT_MAX + 32];
 	char name[256];
 	int code;
 
@@ -505,8 +515,8 @@ up_ehlo(struct upstream *up, struct smtp_reply *r)
 	if (code == 0)
 		return -1;
 	if (code != 250) {
-		up_break(up, r, UPF_PROTOCOL, "4.5.0", "%s refused EHLO: %d %s",
-		    up->peer, code, r->text);
+		up_break(up, r, UPF_PROTOCOL, "4.5.0", "%s refused EHLO: %s",
+		    up->peer, said(r, quote, sizeof(quote)));
 		return -1;
 	}
 	return 0;
@@ -515,14 +525,15 @@ up_ehlo(struct upstream *up, struct smtp_reply *r)
 static int
 up_greeting(struct upstream *up, struct smtp_reply *r)
 {
+	char quote[SMTP_REPLY_TEXT_MAX + 32];
 	int code;
 
 	up->state = UPS_GREETING;
 	if ((code = up_reply(up, r, 0)) == 0)
 		return -1;
 	if (code != 220) {
-		up_break(up, r, UPF_CONNECT, "4.3.2", "%s greeted with: %d %s",
-		    up->peer, code, r->text);
+		up_break(up, r, UPF_CONNECT, "4.3.2", "%s greeted with: %s",
+		    up->peer, said(r, quote, sizeof(quote)));
 		return -1;
 	}
 	return 0;
@@ -533,6 +544,7 @@ static int
 up_starttls(struct upstream *up, const struct upstream_params *p,
     struct smtp_reply *r)
 {
+	char quote[SMTP_REPLY_TEXT_MAX + 32];
 	int code;
 
 	if (!(up->caps & UPCAP_STARTTLS)) {
@@ -543,8 +555,8 @@ up_starttls(struct upstream *up, const struct upstream_params *p,
 	if ((code = up_command(up, UPS_STARTTLS, r, "STARTTLS")) == 0)
 		return -1;
 	if (code != 220) {
-		up_break(up, r, UPF_TLS, "4.7.4", "%s refused STARTTLS: %d %s",
-		    up->peer, code, r->text);
+		up_break(up, r, UPF_TLS, "4.7.4", "%s refused STARTTLS: %s",
+		    up->peer, said(r, quote, sizeof(quote)));
 		return -1;
 	}
 	if (up->rpos < up->rlen) {
@@ -560,13 +572,11 @@ static void
 auth_refused(struct upstream *up, const struct upstream_params *p,
     const struct auth_mech *m, struct smtp_reply *r)
 {
-	char text[SMTP_REPLY_TEXT_MAX];
+	char quote[SMTP_REPLY_TEXT_MAX + 32];
 
-	xstrlcpy(text, r->text, sizeof(text));
 	up_break(up, r, UPF_AUTH, "4.7.8", "%s refused the authorization "
-	    "code of account %s (AUTH %s): %d%s%s %s", up->peer, p->account,
-	    auth_mech_name(m), r->code, r->enhanced[0] ? " " : "",
-	    r->enhanced, text);
+	    "code of account %s (AUTH %s): %s", up->peer, p->account,
+	    auth_mech_name(m), said(r, quote, sizeof(quote)));
 }
 
 /* The exchange itself: every line holding credentials is wiped. */
@@ -692,6 +702,7 @@ log_dead(const struct upstream *up)
 int
 upstream_check(struct upstream *up)
 {
+	char quote[SMTP_REPLY_TEXT_MAX + 32];
 	struct smtp_reply r;
 
 	/* a reply nobody asked for (a 421 before closing) means dead; one
@@ -706,7 +717,8 @@ upstream_check(struct upstream *up)
 	if (up_command(up, UPS_RSET, &r, "RSET") != 250) {
 		if (!up->broken)
 			up_break(up, NULL, UPF_PROTOCOL, "4.5.0", "%s refused "
-			    "RSET: %d %s", up->peer, r.code, r.text);
+			    "RSET: %s", up->peer, said(&r, quote,
+			    sizeof(quote)));
 		log_dead(up);
 		return -1;
 	}
