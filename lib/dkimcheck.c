@@ -34,6 +34,25 @@ dkimcheck_new(struct align *a, const char *id, char *err, size_t errsize)
 	return c;
 }
 
+/* "name:value" with folded lines ending in CRLF: MTAs hand milters LF
+ * (Postfix) and libopendkim's relaxed canonicalization unfolds only CRLF. */
+static char *
+crlf_header(const char *name, const char *value)
+{
+	size_t n = strlen(name), len = n + 1, cap = n + 2 + 2 * strlen(value);
+	char *h = xmalloc(cap);
+
+	memcpy(h, name, n);
+	h[n] = ':';
+	for (const char *p = value; *p; p++) {
+		if (*p == '\n' && (p == value || p[-1] != '\r'))
+			h[len++] = '\r';
+		h[len++] = *p;
+	}
+	h[len] = '\0';
+	return h;
+}
+
 int
 dkimcheck_header(struct dkimcheck *c, const char *name, const char *value)
 {
@@ -42,7 +61,7 @@ dkimcheck_header(struct dkimcheck *c, const char *name, const char *value)
 
 	if (c->failed)
 		return -1;
-	h = xasprintf("%s:%s", name, value);
+	h = crlf_header(name, value);
 	r = dkim_header(c->dkim, (unsigned char *)h, strlen(h));
 	free(h);
 	if (r != DKIM_STAT_OK)
@@ -104,8 +123,12 @@ collect(struct dkimcheck *c, struct dkimcheck_result *res)
 		}
 	}
 	if (res->n == 0 && nsigs > 0)
-		snprintf(res->note, sizeof(res->note), "%s",
-		    dkim_sig_geterrorstr(dkim_sig_geterror(sigs[0])));
+		snprintf(res->note, sizeof(res->note), "%s (d=%s)",
+		    dkim_sig_getbh(sigs[0]) == DKIM_SIGBH_MISMATCH ?
+		    "body hash does not match" :
+		    dkim_sig_geterrorstr(dkim_sig_geterror(sigs[0])),
+		    dkim_sig_getdomain(sigs[0]) ?
+		    (const char *)dkim_sig_getdomain(sigs[0]) : "?");
 }
 
 int

@@ -11,6 +11,20 @@ t_need postfix swaks smtp-sink dnsmasq
 [ -x "$B/smarthost-milter" ] || t_fail "$B/smarthost-milter not built"
 t_tmpdir
 T=$T_TMP
+export T_KEEP=${T_KEEP:-}
+
+# A DKIM key for signed.test, and a message signed with it.
+t_need opendkim-genkey cc
+cc -o "$T/dkimsign" "$SMARTHOST_TOP/tests/milter/dkimsign.c" \
+    $(pkg-config --cflags --libs opendkim) || t_fail "cannot build dkimsign"
+opendkim-genkey -b 1024 -d signed.test -s sel -D "$T" || t_fail "opendkim-genkey"
+dkimtxt=$(grep -o '"[^"]*"' "$T/sel.txt" | tr -d '"\n')
+printf '%s\n' "From: Sales <sales@signed.test>" "To: friend@example.net" \
+    "Subject: signed here" "Date: Sun, 22 Nov 2026 02:00:00 +0000" \
+    "Message-ID: <e2e-1@signed.test>" "" "Hello," "signed body." >"$T/m.eml"
+"$T/dkimsign" signed.test sel "$T/sel.private" <"$T/m.eml" >"$T/signed.eml" ||
+    t_fail "dkimsign could not sign"
+sed 's/^signed body\.$/changed body./' "$T/signed.eml" >"$T/tampered.eml"
 
 # DNS for the alignment prediction.
 t_resolv 127.0.0.1
@@ -21,7 +35,11 @@ t_spawn dns "$T/dnsmasq.log" dnsmasq -k -u root --conf-file=/dev/null \
     --txt-record='163.com,v=spf1 include:spf.163.com -all' \
     --txt-record='_dmarc.163.com,v=DMARC1; p=none' \
     --txt-record='strictfrom.test,v=spf1 -all' \
-    --txt-record='_dmarc.strictfrom.test,v=DMARC1; p=reject; adkim=s; aspf=s'
+    --txt-record='_dmarc.strictfrom.test,v=DMARC1; p=reject; adkim=s; aspf=s' \
+    --txt-record='signed.test,v=spf1 -all' \
+    --txt-record='_dmarc.signed.test,v=DMARC1; p=reject' \
+    --txt-record="sel._domainkey.signed.test,$dkimtxt" \
+    --txt-record='spf.example.net,v=spf1 ip4:198.51.100.0/24 -all'
 t_wait_port 127.0.0.1 53 5 || t_fail "dnsmasq did not start"
 
 # The sink: one file per message, envelope as X-Mail-Args / X-Rcpt-Args.
@@ -39,11 +57,17 @@ internal-networks = 127.0.0.0/8
 [milter]
 socket = unix:$T/milter.sock
 dns-timeout = 3s
+[account signed-relay]
+host = smtp.example.net
+login = sales@signed.test
+spf-include = spf.example.net
+sender-must-match = no
 CONF
 cat >"$T/relay.map" <<MAP
 boss@163.com          boss@163.com
 scanner@office.test   alerts@163.com   rewrite
 mismatch@office.test  alerts@163.com
+@signed.test          signed-relay
 MAP
 chmod 644 "$T/smarthost.conf" "$T/relay.map"
 t_spawn milter "$T/milter.log" "$B/smarthost-milter" -f -c "$T/smarthost.conf"
@@ -83,9 +107,22 @@ pf_send "$T/pf" --from boss@163.com --to friend@example.net \
     --header "From: Boss <boss@strictfrom.test>" >"$T/s4" 2>&1
 t_assert_grep '<\*\* +550 5\.7\.1 From domain strictfrom\.test publishes DMARC p=reject \(strict\)' "$T/s4" "DMARC reply"
 t_ok "refused mail told why at SMTP time"
+
+# 5. Signed here (SPF fails, DKIM aligns): verified by the milter, accepted;
+#    the same message with its body changed is refused.
+pf_send "$T/pf" --from sales@signed.test --to friend@example.net \
+    --data "$T/signed.eml" >"$T/s5" 2>&1 || { cat "$T/s5"; t_fail "signed message refused"; }
+pf_wait_queue_empty "$T/pf" 15 || { pf_queue "$T/pf"; t_fail "mail still queued"; }
+t_wait_for "[ \$(ls '$T'/sink | wc -l) = 2 ]" 5 || t_fail "signed message not at the sink"
+msg=$(grep -l '^X-Mail-Args: <sales@signed\.test>' "$T"/sink/*.*)
+t_assert_grep '^X-Smarthost: account=signed-relay; host=smtp\.example\.net; spf=fail; dkim=pass \(d=signed\.test\); dmarc=pass \(p=reject\)$' "$msg" "trace header of the signed message"
+pf_send "$T/pf" --from sales@signed.test --to friend@example.net \
+    --data "$T/tampered.eml" >"$T/s6" 2>&1
+t_assert_grep '<\*\* +550 5\.7\.1 From domain signed\.test publishes DMARC p=reject but neither SPF \(fail for signed\.test\) nor DKIM \(none\) aligns' "$T/s6" "tampered message refused"
+t_ok "existing DKIM signatures verified by the milter"
 sleep 0.5
 n=$(ls "$T"/sink/ | wc -l)
-t_assert_eq 1 "$n" "messages at the sink"
+t_assert_eq 2 "$n" "messages at the sink"
 
 log=$(pf_log "$T/pf")
 t_assert_no_grep 'milter.*(warning|error|fatal)|(warning|error|fatal).*milter' "$log" "Postfix milter errors"
