@@ -78,6 +78,7 @@ t_assert_eq nobody "$user" "milter runs as"
 
 pf_create "$T/pf" 2525
 pf_conf "$T/pf" "smtpd_milters = unix:$T/milter.sock" \
+    "non_smtpd_milters = unix:$T/milter.sock" \
     "milter_default_action = tempfail" "relayhost = [127.0.0.1]:10025"
 pf_start "$T/pf"
 
@@ -120,9 +121,20 @@ pf_send "$T/pf" --from sales@signed.test --to friend@example.net \
     --data "$T/tampered.eml" >"$T/s6" 2>&1
 t_assert_grep '<\*\* +550 5\.7\.1 From domain signed\.test publishes DMARC p=reject but neither SPF \(fail for signed\.test\) nor DKIM \(none\) aligns' "$T/s6" "tampered message refused"
 t_ok "existing DKIM signatures verified by the milter"
+# 6. A local submission (sendmail -> pickup -> cleanup, non_smtpd_milters).
+printf '%s\n' "From: Scanner <scanner@office.test>" "To: friend@example.net" \
+    "Subject: local" "" "from the command line" |
+    timeout 20 sendmail -C "$T/pf/etc" -f scanner@office.test friend@example.net ||
+    t_fail "sendmail submission failed"
+t_wait_for "[ \$(ls '$T'/sink | wc -l) = 3 ]" 15 || { pf_queue "$T/pf"; t_fail "local submission not at the sink"; }
+msg=$(grep -l '^Subject: local' "$T"/sink/*.*)
+t_assert_grep '^X-Mail-Args: <alerts@163\.com>' "$msg" "local submission: envelope"
+t_assert_grep '^From: Scanner <alerts@163\.com>$' "$msg" "local submission: From"
+t_assert_grep '^X-Smarthost: account=alerts@163\.com; ' "$msg" "local submission: trace"
+t_ok "local submission judged through non_smtpd_milters"
 sleep 0.5
 n=$(ls "$T"/sink/ | wc -l)
-t_assert_eq 2 "$n" "messages at the sink"
+t_assert_eq 3 "$n" "messages at the sink"
 
 log=$(pf_log "$T/pf")
 t_assert_no_grep 'milter.*(warning|error|fatal)|(warning|error|fatal).*milter' "$log" "Postfix milter errors"
