@@ -163,7 +163,8 @@ fi_header(SMFICTX *ctx, char *name, char *value)
 		m->from = xstrdup(value);
 	else if (strcasecmp(name, "Reply-To") == 0)
 		m->nreplyto++;
-	else if (strcasecmp(name, c->cfg->conf->trace_header) == 0)
+	else if (c->cfg->conf->trace_header &&
+	    strcasecmp(name, c->cfg->conf->trace_header) == 0)
 		m->ntrace++;
 	else if (is_dkimsig(name))
 		m->dkimsig = 1;
