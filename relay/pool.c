@@ -18,8 +18,10 @@
  * idle unless it has carried messages-per-session transactions; a reaper
  * thread closes sessions idle longer than idle-timeout.
  *
- * TLS resumption: each entry keeps the newest session ticket any of its
- * connections received and offers it to the next connection.
+ * TLS resumption: each entry keeps the newest POOL_TICKETS sessions its
+ * connections received; each new connection takes the newest one (a TLS
+ * 1.3 ticket is used once) and adds the ones it receives in turn, so
+ * concurrent reconnects each have a ticket of their own.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -37,6 +39,8 @@
 #include "upstream_int.h"
 #include "util.h"
 
+#define POOL_TICKETS	8
+
 struct pool_acct {
 	struct pool_acct *next;
 	char		*name, *host, *login, *ca_file;
@@ -44,7 +48,8 @@ struct pool_acct {
 	enum tls_mode	 tls;
 	int		 draining;
 	struct tls_ctx	*tls_ctx;
-	struct tls_session *session;	/* newest resumable */
+	struct tls_session *tickets[POOL_TICKETS];	/* oldest first */
+	int		 ntickets;
 	struct upstream	*idle;		/* most recently used first */
 	unsigned	 nidle, nbusy, waiters, peak;
 	unsigned	 max, msgs_per_session, idle_timeout;
@@ -105,7 +110,8 @@ acct_free(struct pool_acct *a)
 	free(a->login);
 	free(a->ca_file);
 	tls_ctx_free(a->tls_ctx);
-	tls_session_free(a->session);
+	while (a->ntickets > 0)
+		tls_session_free(a->tickets[--a->ntickets]);
 	pthread_cond_destroy(&a->freed);
 	free(a);
 }
@@ -381,6 +387,19 @@ pool_free(struct pool *pool)
 
 /* ---- sessions ---- */
 
+/* Keeps a session received by a connection (lock held). */
+static void
+ticket_push(struct pool_acct *a, struct tls_session *t)
+{
+	if (a->ntickets == POOL_TICKETS) {
+		tls_session_free(a->tickets[0]);
+		memmove(a->tickets, a->tickets + 1,
+		    sizeof(a->tickets[0]) * (POOL_TICKETS - 1));
+		a->ntickets--;
+	}
+	a->tickets[a->ntickets++] = t;
+}
+
 /* Opens a session in the slot the caller reserved. */
 static struct upstream *
 pool_open(struct pool *pool, struct pool_acct *a, const struct route *rt,
@@ -393,18 +412,18 @@ pool_open(struct pool *pool, struct pool_acct *a, const struct route *rt,
 		.auth = &acc->auth, .tls_ctx = a->tls_ctx,
 		.default_auth = acc->preset ? acc->preset->default_auth : NULL,
 	};
-	struct tls_session *resume, *fresh = NULL;
+	struct tls_session *resume = NULL, *t;
 	struct upstream *up;
 
 	pthread_mutex_lock(&pool->lock);
 	p.connect_timeout = pool->connect_timeout;
 	p.command_timeout = pool->command_timeout;
 	p.data_timeout = pool->data_timeout;
-	p.resume = resume = tls_session_ref(a->session);
+	if (a->ntickets > 0)
+		p.resume = resume = a->tickets[--a->ntickets];
 	pthread_mutex_unlock(&pool->lock);
 
-	if ((up = upstream_open(&p, r, why)) != NULL)
-		fresh = upstream_tls_session(up);
+	up = upstream_open(&p, r, why);
 	tls_session_free(resume);
 
 	pthread_mutex_lock(&pool->lock);
@@ -418,10 +437,8 @@ pool_open(struct pool *pool, struct pool_acct *a, const struct route *rt,
 			a->resumed++;
 		else
 			a->full++;
-		if (fresh) {
-			tls_session_free(a->session);
-			a->session = fresh;
-		}
+		while ((t = upstream_tls_session(up)) != NULL)
+			ticket_push(a, t);
 		upstream_pooling(up)->owner = a;
 	}
 	pthread_mutex_unlock(&pool->lock);

@@ -25,9 +25,14 @@ struct tls_session {
 	SSL_SESSION	*s;
 };
 
+#define TLS_KEEP_SESSIONS 4
+
 struct tls_conn {
 	SSL		*ssl;
-	SSL_SESSION	*newest;	/* from the new-session callback */
+	SSL_SESSION	*sessions[TLS_KEEP_SESSIONS];	/* oldest first */
+	int		 nsessions;
+	int		 received;	/* new-session callbacks */
+	int		 handed_current;	/* SSL_get1_session() given */
 };
 
 static long long
@@ -39,7 +44,8 @@ now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Called for every session the server hands out (TLS 1.3: each ticket). */
+/* Called for every session the server hands out (TLS 1.3: each ticket,
+ * often two per connection).  The newest TLS_KEEP_SESSIONS are kept. */
 static int
 new_session(SSL *ssl, SSL_SESSION *sess)
 {
@@ -47,10 +53,22 @@ new_session(SSL *ssl, SSL_SESSION *sess)
 
 	if (c == NULL || !SSL_SESSION_is_resumable(sess))
 		return 0;
-	if (c->newest)
-		SSL_SESSION_free(c->newest);
-	c->newest = sess;
+	c->received++;
+	if (c->nsessions == TLS_KEEP_SESSIONS) {
+		SSL_SESSION_free(c->sessions[0]);
+		memmove(c->sessions, c->sessions + 1,
+		    sizeof(c->sessions[0]) * (TLS_KEEP_SESSIONS - 1));
+		c->nsessions--;
+	}
+	c->sessions[c->nsessions++] = sess;
 	return 1;		/* we keep the reference */
+}
+
+static void
+free_sessions(struct tls_conn *c)
+{
+	while (c->nsessions > 0)
+		SSL_SESSION_free(c->sessions[--c->nsessions]);
 }
 
 struct tls_ctx *
@@ -222,8 +240,7 @@ tls_connect(struct tls_ctx *t, int fd, const char *host,
 fail:
 	if (c->ssl)
 		SSL_free(c->ssl);
-	if (c->newest)
-		SSL_SESSION_free(c->newest);
+	free_sessions(c);
 	free(c);
 	return NULL;
 }
@@ -296,8 +313,7 @@ tls_close(struct tls_conn *c)
 	SSL_shutdown(c->ssl);
 	ERR_clear_error();
 	SSL_free(c->ssl);
-	if (c->newest)
-		SSL_SESSION_free(c->newest);
+	free_sessions(c);
 	free(c);
 }
 
@@ -305,14 +321,19 @@ struct tls_session *
 tls_session_get(struct tls_conn *c)
 {
 	struct tls_session *s;
-	SSL_SESSION *sess = c->newest;
+	SSL_SESSION *sess = NULL;
 
-	if (sess)
-		SSL_SESSION_up_ref(sess);
-	else if ((sess = SSL_get1_session(c->ssl)) != NULL &&
-	    !SSL_SESSION_is_resumable(sess)) {
-		SSL_SESSION_free(sess);
-		sess = NULL;
+	if (c->nsessions > 0) {
+		sess = c->sessions[--c->nsessions];
+	} else if (!c->received && !c->handed_current) {
+		/* TLS 1.2 resumed without a new ticket: the same session
+		 * stays good */
+		c->handed_current = 1;
+		sess = SSL_get1_session(c->ssl);
+		if (sess && !SSL_SESSION_is_resumable(sess)) {
+			SSL_SESSION_free(sess);
+			sess = NULL;
+		}
 	}
 	if (sess == NULL)
 		return NULL;

@@ -16,10 +16,12 @@
  * peer that has gone away raise SIGPIPE: programs using this module
  * ignore SIGPIPE.
  *
- * Sessions: each connection remembers the newest resumable session the
+ * Sessions: each connection keeps the last few resumable sessions the
  * server gave it (TLS 1.3 tickets arrive after the handshake, so ask after
- * the first reply has been read); tls_session_get() hands out a reference
- * that a later tls_connect() to the same host may resume.
+ * the first reply has been read); tls_session_get() hands them out one at
+ * a time, newest first, for later tls_connect() calls to the same host to
+ * resume.  A TLS 1.3 ticket is meant to be used once (RFC 8446 C.4):
+ * callers use each session for one connection.
  */
 #ifndef SMARTHOST_RELAY_TLS_H
 #define SMARTHOST_RELAY_TLS_H
@@ -55,7 +57,8 @@ const char *tls_describe(const struct tls_conn *, char *buf, size_t size);
 /* Sends close_notify (best effort, no wait) and frees the state. */
 void	tls_close(struct tls_conn *);
 
-/* A new reference to the newest resumable session, or NULL. */
+/* The newest resumable session not handed out yet (the caller owns
+ * it), or NULL. */
 struct tls_session *tls_session_get(struct tls_conn *);
 struct tls_session *tls_session_ref(const struct tls_session *);
 void	tls_session_free(struct tls_session *);
