@@ -92,5 +92,14 @@ t_assert_eq 1 "$(grep -c '"event": "mail"' "$D/events-quota")" "MAIL attempts at
 t_assert_no_grep 'to=<r4@dest\.test>.*status=bounced' "$D/pf/maillog"
 t_ok "quota reply 550 5.4.5: deferred 451 4.7.1 with the provider's words, account cooled off"
 
+# at exit the counters are saved: acc1 relayed 3 messages today, accq
+# is cooling off (a restarted relay keeps both)
+t_stop relay
+today=$(date +%Y%m%d)
+t_assert_grep "^acc1 $today 3 3 " "$D/state/relay-limits" "acc1 counters"
+t_assert_grep "^accq $today 0 0 [1-9][0-9]* smtp\.test said: 550 5\.4\.5" "$D/state/relay-limits" "accq cool-off"
+t_assert_eq "" "$(ls "$D/state" | grep -v '^relay-limits$')" "temporary files left in state-dir"
+t_ok "SIGTERM saves the daily counters and cool-off state"
+
 e2e_assert_no_secrets
 t_ok "no log, event file or transcript holds an authorization code"

@@ -22,7 +22,7 @@ write_conf() {		# listen [extra [relay] lines]
 relay-map = $D/relay.map
 secrets = $D/secrets
 state-dir = $D/state
-user = root
+user = ${RELAY_USER:-root}
 [relay]
 listen = $1
 max-clients = 2
@@ -117,6 +117,20 @@ t_assert_grep '^250-8BITMIME' "$D/out8"
 t_stop relayu
 t_assert_eq "" "$( [ -e "$D/relay.sock" ] && echo left)" "unix socket removed at exit"
 t_ok "listens on [::1]:port and on unix:PATH"
+
+# privileges: as user nobody, non-dumpable, state-dir given to nobody
+RELAY_USER=nobody write_conf 127.0.0.1:10027
+t_spawn relayn "$D/relayn.log" "$relay" -f -c "$D/smarthost.conf"
+t_wait_port 127.0.0.1 10027 5 || { cat "$D/relayn.log"; t_fail "relay as nobody does not listen"; }
+t_assert_eq "$(id -u nobody)" "$(awk '/^Uid:/ { print $2 $3 $4 $5 == $2 $2 $2 $2 ? $2 : "mixed" }' /proc/$T_PID_relayn/status)" "real, effective, saved and fs uid"
+t_assert_eq "$(id -g nobody)" "$(awk '/^Gid:/ { print $2 }' /proc/$T_PID_relayn/status)" "gid"
+t_assert_eq "$(id -g nobody)" "$(awk '/^Groups:/ { print $2 }' /proc/$T_PID_relayn/status)" "supplementary groups"
+# a non-dumpable process's /proc files belong to root
+t_assert_eq root "$(stat -c %U /proc/$T_PID_relayn/environ)" "dumpable flag (owner of /proc/PID/environ)"
+t_assert_eq nobody "$(stat -c %U "$D/state")" "owner of state-dir"
+$chat 127.0.0.1:10027 "EHLO x" QUIT >"$D/out9" 2>&1 || t_fail "relay as nobody does not serve"
+t_stop relayn
+t_ok "runs as nobody (all uids and gids), non-dumpable, owns its state-dir"
 
 # no log holds the secret
 if grep -r 'code-that-must-not-leak' "$D"/*.log "$D"/out* >/dev/null; then
