@@ -53,6 +53,7 @@ fi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	*pf0 = f0 & (SMFIF_CHGFROM | SMFIF_ADDHDRS | SMFIF_CHGHDRS);
 	*pf1 = f1 & want;
 	*pf2 = *pf3 = 0;
+	log_debug("negotiate: MTA offers actions %#lx steps %#lx, we ask %#lx %#lx", f0, f1, *pf0, *pf1);
 	c->leadspc = (*pf1 & SMFIP_HDR_LEADSPC) != 0;
 	c->can_skip = (*pf1 & SMFIP_SKIP) != 0;
 	c->nr_conn = (*pf1 & SMFIP_NR_CONN) != 0;

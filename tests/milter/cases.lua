@@ -3,7 +3,7 @@
 -- refusals, which miltertest cannot see) by queue ID.
 dofile(dir .. "/lib.lua")
 
-local trace163 = " account=boss@163.com; host=smtp.163.com; spf=pass; " ..
+local trace163 = sp .. "account=boss@163.com; host=smtp.163.com; spf=pass; " ..
     "dkim=pass (d=163.com); dmarc=pass (p=none)"
 
 run("routed: own 163 account, aligned, trace header added", function()
@@ -40,7 +40,7 @@ run("authorized SASL user through an enterprise account", function()
 	    headers = { { "From", "Sales <sales@company.test>" } } }
 	expect_stage(stage, r, "eom", SMFIR_ACCEPT)
 	local v = added(conn, "X-Smarthost")
-	expect(v == " account=ent-sales; host=smtp.exmail.qq.com; " ..
+	expect(v == sp .. "account=ent-sales; host=smtp.exmail.qq.com; " ..
 	    "spf=pass; dkim=none; dmarc=pass (p=reject)",
 	    "trace header is " .. tostring(v))
 	mt.disconnect(conn)
@@ -53,12 +53,12 @@ run("rewrite: envelope, From and Reply-To", function()
 	    { "Subject", "scan" } } }
 	expect_stage(stage, r, "eom", SMFIR_ACCEPT)
 	expect(mt.eom_check(conn, MT_HDRCHANGE, "From",
-	    " Office Scanner <alerts@163.com>"), "From not rewritten")
+	    sp .. "Office Scanner <alerts@163.com>"), "From not rewritten")
 	local rt = added(conn, "Reply-To")
-	expect(rt == " Office Scanner <scanner@office.test>",
+	expect(rt == sp .. "Office Scanner <scanner@office.test>",
 	    "Reply-To is " .. tostring(rt))
 	local v = added(conn, "X-Smarthost")
-	expect(v == " account=alerts@163.com; host=smtp.163.com; " ..
+	expect(v == sp .. "account=alerts@163.com; host=smtp.163.com; " ..
 	    "rewritten; spf=pass; dkim=pass (d=163.com); dmarc=pass (p=none)",
 	    "trace header is " .. tostring(v))
 	mt.disconnect(conn)
@@ -71,7 +71,7 @@ run("rewrite keeps an existing Reply-To", function()
 	    { "Reply-To", "helpdesk@office.test" } } }
 	expect_stage(stage, r, "eom", SMFIR_ACCEPT)
 	expect(mt.eom_check(conn, MT_HDRCHANGE, "From",
-	    " \"Scanner, 3rd floor\" <alerts@163.com>"), "From not rewritten")
+	    sp .. "\"Scanner, 3rd floor\" <alerts@163.com>"), "From not rewritten")
 	expect(not mt.eom_check(conn, MT_HDRADD, "Reply-To"),
 	    "a second Reply-To was added")
 	mt.disconnect(conn)

@@ -6,6 +6,13 @@
 
 failures = 0
 
+-- legacy=1 (miltertest -D legacy=1): negotiate like an MTA without the
+-- newer protocol options (no leading space in header values, no
+-- SMFIS_SKIP), as an older Sendmail does.  ("No reply" steps need no
+-- MTA support: libmilter answers "continue" itself.)
+legacy = legacy == "1"
+sp = legacy and "" or " "	-- leading space of header values we add
+
 function expect(cond, what)
 	if not cond then error(what, 2) end
 end
@@ -31,6 +38,12 @@ end
 function send(o)
 	local conn = mt.connect(sock, 40, 0.05)
 	expect(conn ~= nil, "cannot connect to " .. sock)
+	if legacy then
+		-- steps: only the SMFIP_NO* ones; all actions.  (miltertest
+		-- 1.0 takes the steps before the actions.)
+		check(mt.negotiate(conn, 6, 0x37f, 0x1ff), "negotiate")
+		expect(not mt.test_option(conn, 0x100000), "leading space")
+	end
 	check(mt.conninfo(conn, "client.test", o.ip or "10.1.2.3"), "conninfo")
 	if mt.getreply(conn) ~= SMFIR_CONTINUE then
 		return conn, "connect", mt.getreply(conn)

@@ -137,6 +137,9 @@ expect_log SECOND 'decision=reject reason="bad From header"'
 n=$(grep -c "qid=" "$T/milter.log")
 [ "$n" = 14 ] || fail "$n log lines for 14 judged messages"
 ok "one log line per judged message"
+mt inbound.lua legacy=1 || fail "inbound.lua with an MTA without the newer protocol options"
+mt cases.lua legacy=1 || fail "cases.lua with an MTA without the newer protocol options"
+ok "the same cases with an MTA offering no leading space, no-reply steps or SKIP"
 
 # --- reload --------------------------------------------------------------
 mt reload.lua phase=old || fail "reload.lua before reload"

@@ -18,7 +18,7 @@ run(phase .. " map: stranger@elsewhere.test", function()
 	else
 		expect_stage(stage, r, "eom", SMFIR_ACCEPT)
 		expect(mt.eom_check(conn, MT_HDRCHANGE, "From",
-		    " Stranger <boss@163.com>"), "From not rewritten")
+		    sp .. "Stranger <boss@163.com>"), "From not rewritten")
 	end
 	mt.disconnect(conn)
 end)
