@@ -122,6 +122,7 @@ static void
 write_list(FILE *fp, const char *name, const char *v)
 {
 	size_t col = (size_t)fprintf(fp, "%s =", name);
+	int first = 1;
 
 	while (*v) {
 		size_t len = strcspn(v, " ");
@@ -130,7 +131,10 @@ write_list(FILE *fp, const char *name, const char *v)
 			fputs("\n", fp);
 			col = 0;
 		}
-		col += (size_t)fprintf(fp, " %.*s", (int)len, v);
+		/* only a first word can start with ';' (see above) */
+		col += (size_t)fprintf(fp, "%s%.*s", first && *v == ';' ? "" :
+		    " ", (int)len, v);
+		first = 0;
 		v += len + strspn(v + len, " ");
 	}
 	fputc('\n', fp);
@@ -154,8 +158,9 @@ write_section(FILE *fp, const char *section, const void *base,
 			continue;
 		if (o->type == OPT_LIST)
 			write_list(fp, o->name, v);
-		else if (*v)
-			fprintf(fp, "%s = %s\n", o->name, v);
+		else if (*v)	/* "= ;x" would make ";x" a comment */
+			fprintf(fp, "%s =%s%s\n", o->name,
+			    *v == ';' ? "" : " ", v);
 		else
 			fprintf(fp, "# %s is unset\n", o->name);
 	}

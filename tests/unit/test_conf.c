@@ -538,6 +538,17 @@ test_write_roundtrip(void **state)
 	    "oauth-provider = microsoft\noauth-tenant = contoso.example\n");
 	free(out1);
 	conf_free(c);
+
+	/* a value starting with ';' stays a value when written back */
+	c = parse("[account x]\nlogin=;x\nallowed-users=;a b\n", &msgs);
+	assert_string_equal(msgs, "");
+	free(msgs);
+	fp = open_memstream(&out1, &n1);
+	conf_write(fp, c, 1);
+	fclose(fp);
+	assert_non_null(strstr(out1, "\nlogin =;x\nallowed-users =;a b\n"));
+	free(out1);
+	conf_free(c);
 }
 
 static void
