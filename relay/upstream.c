@@ -734,6 +734,18 @@ upstream_usable(const struct upstream *up)
 	return !up->broken && up->state != UPS_BODY && up->state != UPS_DOT;
 }
 
+/* After QUIT: wait (QUIT's timeout) for the server to close, so that a
+ * slot freed after upstream_close() is free at the provider too. */
+static void
+up_drain(struct upstream *up)
+{
+	long long deadline = now_ms() + state_timeout_ms(up);
+
+	do
+		up->rpos = up->rlen;
+	while (up_fill(up, deadline, NULL) == 1);
+}
+
 void
 upstream_close(struct upstream *up)
 {
@@ -741,8 +753,9 @@ upstream_close(struct upstream *up)
 
 	if (up == NULL)
 		return;
-	if (upstream_usable(up) && up->state != UPS_CONNECT)
-		up_command(up, UPS_QUIT, &r, "QUIT");
+	if (upstream_usable(up) && up->state != UPS_CONNECT &&
+	    up_command(up, UPS_QUIT, &r, "QUIT") == 221)
+		up_drain(up);
 	if (up->tls)
 		tls_close(up->tls);
 	if (up->fd != -1)

@@ -2,8 +2,8 @@
 # The relay's session pool, driven by upstream-drive against the
 # provider-like smarthost in a private network namespace: N transactions
 # on one pooled session (one TLS handshake); a new session per message
-# resumes TLS (the smarthost logs resumed: true); a pooled session the
-# provider dropped is replaced before MAIL and the message still goes; the
+# resumes TLS (the smarthost logs resumed: true), from 4 threads too; a
+# pooled session the provider dropped is replaced before MAIL and the message still goes; the
 # pool's idle timeout closes a session with QUIT before the provider's;
 # messages-per-session closes it; 8 threads on an account with
 # max-connections 2 never have more than 2 sessions at the smarthost; a
@@ -69,6 +69,7 @@ since() {		# events file line -> the lines after it
 
 start_peer a 4650 --max-sessions 2
 start_peer b 4660 --idle-timeout 1
+start_peer c 4670
 
 # 1. pooled reuse: 6 messages, one session, one handshake
 conf 4650
@@ -97,6 +98,16 @@ t_assert_eq 2 "$(count '"event": "tls".*"resumed": true' "$D/ev-resume")" \
 t_assert_eq 1 "$(stat_of full "$D/out-resume")" "full handshakes counted"
 t_assert_eq 2 "$(stat_of resumed "$D/out-resume")" "resumed counted"
 t_ok "new session per message: 1 full and 2 resumed TLS handshakes (smarthost: resumed true)"
+
+# 2b. concurrent reconnects: each takes a ticket of its own (TLS 1.3
+# tickets are used once), so only the first wave is full
+conf 4670 'max-connections = 4'
+drive resume4 -j 4 -n 5 -k || { cat "$D/out-resume4"; t_fail "resume4: not sent"; }
+full=$(stat_of full "$D/out-resume4")
+resumed=$(stat_of resumed "$D/out-resume4")
+[ "$full" -le 4 ] && [ "$resumed" -ge 16 ] ||
+    t_fail "4 threads x 5 sessions: $full full, $resumed resumed handshakes"
+t_ok "4 threads reconnecting: $full full, $resumed resumed handshakes"
 
 # 3. messages-per-session = 2: 5 messages take 3 sessions
 conf 4650 'messages-per-session = 2'
@@ -144,6 +155,15 @@ full=$(stat_of full "$D/out-bound")
 opened=$(stat_of opened "$D/out-bound")
 [ "$full" -le "$opened" ] || t_fail "$full full handshakes for $opened sessions"
 t_ok "8 threads, max-connections 2: at most $most sessions at the smarthost, pool peak $peak, $opened opened"
+
+# 6b. the same with a new session per message: a slot is free only once
+# the provider has closed the old session (QUIT, 221, EOF)
+m=$(mark "$D/ev-a")
+drive boundk -j 6 -n 4 -k -w 30 || { cat "$D/out-boundk"; t_fail "boundk: not sent"; }
+since "$D/ev-a" $m >"$D/ev-boundk"
+t_assert_eq 0 "$(count '"event": "busy"' "$D/ev-boundk")" "sessions refused"
+t_assert_eq 24 "$(count '"event": "quit"' "$D/ev-boundk")" "QUITs"
+t_ok "6 threads, a session per message, max-connections 2: the smarthost never refused one"
 
 # 7. max-connections 1, no wait: the second thread gets UPF_LIMIT at once
 conf 4650 'max-connections = 1'
