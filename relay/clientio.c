@@ -115,7 +115,7 @@ cio_read(struct cio *c, char *buf, size_t size, size_t *len, int *complete)
 		avail = c->iend - c->ipos;
 		lf = memchr(c->in + c->ipos, '\n', avail);
 		if (lf != NULL || avail >= size - 1 ||
-		    (avail > 0 && c->iend == sizeof(c->in)))
+		    avail == sizeof(c->in))	/* full: hand out a piece */
 			break;
 		if (c->dead)
 			return avail ? -1 : 0;

@@ -16,8 +16,8 @@
 
 #include "util.h"
 
-#define CIO_IN_SIZE	16384
-#define CIO_OUT_SIZE	8192
+#define CIO_IN_SIZE	4096
+#define CIO_OUT_SIZE	2048
 
 struct cio {
 	int	 fd;

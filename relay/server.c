@@ -29,7 +29,7 @@
 #include "util.h"
 
 #define CMD_MAX		1024	/* command line, with CRLF */
-#define DATA_CHUNK	8192	/* message bytes handed upstream at once */
+#define DATA_CHUNK	4096	/* message bytes handed upstream at once */
 #define MAX_ERRORS	20	/* bad commands before 421 */
 #define POOL_WAIT_MAX	60	/* seconds to wait for a pooled session */
 
@@ -608,7 +608,7 @@ data_stream(struct session *s, int fwd, unsigned long max,
 {
 	char buf[DATA_CHUNK + 2];
 	size_t len;
-	int bol = 1, complete;
+	int bol = 1, cr = 0, complete;
 
 	for (;;) {
 		if (cio_read(&s->io, buf, DATA_CHUNK, &len, &complete) <= 0)
@@ -616,10 +616,11 @@ data_stream(struct session *s, int fwd, unsigned long max,
 		if (bol && complete && (strcmp(buf, ".\r\n") == 0 ||
 		    strcmp(buf, ".\n") == 0))
 			return 1;
-		if (complete && (len < 2 || buf[len - 2] != '\r')) {
+		if (complete && !(len >= 2 ? buf[len - 2] == '\r' : cr)) {
 			buf[len - 1] = '\r';	/* bare LF -> CRLF */
 			buf[len++] = '\n';
 		}
+		cr = buf[len - 1] == '\r';
 		*bytes += len;
 		if (max && *bytes > max)
 			fwd = 0;

@@ -41,7 +41,7 @@ static struct {
 	int		 end_code;	/* 0: no reply after the dot */
 	int		 gets, puts, reusable, rsets;
 	char		 secret[64];
-	char		 env[300], params[64], rcpts[1024], data[8192];
+	char		 env[300], params[64], rcpts[1024], data[32768];
 } fk;
 
 static struct relay rl;
@@ -330,6 +330,42 @@ test_transaction(void **state)
 	assert_int_equal(fk.reusable, 1);
 }
 
+/* A line far longer than the relay's buffers passes through in pieces,
+ * and a dot after it is still found at the start of a line only. */
+static void
+test_long_data_line(void **state)
+{
+	char *line = xmalloc(10002), *input, *want;
+
+	memset(line, 'y', 10000);
+	line[0] = '.';
+	line[1] = '.';
+	line[10000] = '\0';
+	fake_reset();
+	input = xasprintf("HELO c\r\nMAIL FROM:<a1@test.example>\r\n"
+	    "RCPT TO:<r@dest.test>\r\nDATA\r\n%s\r\n.x\r\n.\r\nQUIT\r\n",
+	    line);
+	free(converse(input));
+	want = xasprintf("%s\r\n.x\r\n", line);
+	assert_string_equal(fk.data, want);
+	assert_int_equal(fk.reusable, 1);
+	free(want);
+	free(input);
+
+	/* the CR of a CRLF at the end of a piece: nothing doubled */
+	line[DATA_CHUNK - 2] = '\0';
+	fake_reset();
+	input = xasprintf("HELO c\r\nMAIL FROM:<a1@test.example>\r\n"
+	    "RCPT TO:<r@dest.test>\r\nDATA\r\n%s\r\nend\r\n.\r\nQUIT\r\n",
+	    line);
+	free(converse(input));
+	want = xasprintf("%s\r\nend\r\n", line);
+	assert_string_equal(fk.data, want);
+	free(want);
+	free(input);
+	free(line);
+}
+
 static void
 test_rewrite_and_provider_refusal(void **state)
 {
@@ -573,6 +609,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_transaction),
+		cmocka_unit_test(test_long_data_line),
 		cmocka_unit_test(test_rewrite_and_provider_refusal),
 		cmocka_unit_test(test_routes_and_policies),
 		cmocka_unit_test(test_auth_failure_cools_off),
