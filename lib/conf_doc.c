@@ -117,25 +117,40 @@ conf_write_mdoc(FILE *fp)
 	}
 }
 
+/* "name = WORD" for the first word of a value, which stays on the name's
+ * line (a line starting with ';' is a comment): "=" alone where the line
+ * would be too long, no space before a ';'.  Returns the column. */
+static size_t
+write_first(FILE *fp, const char *name, const char *w, size_t len)
+{
+	const char *eq = " = ";
+
+	if (strlen(name) + 3 + len > CONF_LINE_MAX)
+		eq = "=";
+	else if (*w == ';')
+		eq = " =";
+	return (size_t)fprintf(fp, "%s%s%.*s", name, eq, (int)len, w);
+}
+
 /* "name = a b c", going on over indented lines before 72 columns. */
 static void
 write_list(FILE *fp, const char *name, const char *v)
 {
-	size_t col = (size_t)fprintf(fp, "%s =", name);
-	int first = 1;
+	size_t len = strcspn(v, " "), col;
 
-	while (*v) {
-		size_t len = strcspn(v, " ");
-
-		if (col + 1 + len > 72 && col > 1) {
-			fputs("\n", fp);
+	if (*v == '\0') {
+		fprintf(fp, "%s =\n", name);
+		return;
+	}
+	col = write_first(fp, name, v, len);
+	for (v += len; *v; v += len) {
+		v += strspn(v, " ");
+		len = strcspn(v, " ");
+		if (col + 1 + len > 72) {
+			fputc('\n', fp);
 			col = 0;
 		}
-		/* only a first word can start with ';' (see above) */
-		col += (size_t)fprintf(fp, "%s%.*s", first && *v == ';' ? "" :
-		    " ", (int)len, v);
-		first = 0;
-		v += len + strspn(v + len, " ");
+		col += (size_t)fprintf(fp, " %.*s", (int)len, v);
 	}
 	fputc('\n', fp);
 }
@@ -158,10 +173,10 @@ write_section(FILE *fp, const char *section, const void *base,
 			continue;
 		if (o->type == OPT_LIST)
 			write_list(fp, o->name, v);
-		else if (*v)	/* "= ;x" would make ";x" a comment */
-			fprintf(fp, "%s =%s%s\n", o->name,
-			    *v == ';' ? "" : " ", v);
-		else
+		else if (*v) {
+			write_first(fp, o->name, v, strlen(v));
+			fputc('\n', fp);
+		} else
 			fprintf(fp, "# %s is unset\n", o->name);
 	}
 }

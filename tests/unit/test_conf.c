@@ -501,7 +501,7 @@ test_accounts(void **state)
 static void
 test_write_roundtrip(void **state)
 {
-	char *out1 = NULL, *out2 = NULL, *msgs;
+	char *out1 = NULL, *out2 = NULL, *msgs, in[256], want[256];
 	size_t n1 = 0, n2 = 0;
 	struct conf *c, *c2;
 	FILE *fp;
@@ -547,6 +547,19 @@ test_write_roundtrip(void **state)
 	conf_write(fp, c, 1);
 	fclose(fp);
 	assert_non_null(strstr(out1, "\nlogin =;x\nallowed-users =;a b\n"));
+	free(out1);
+	conf_free(c);
+
+	/* a value as long as a line may be is written without spaces */
+	snprintf(in, sizeof(in), "[account x]\nsender-refusal=%0184d\n", 0);
+	c = parse(in, &msgs);
+	assert_string_equal(msgs, "");
+	free(msgs);
+	fp = open_memstream(&out1, &n1);
+	conf_write(fp, c, 1);
+	fclose(fp);
+	snprintf(want, sizeof(want), "\nsender-refusal=%0184d\n", 0);
+	assert_non_null(strstr(out1, want));
 	free(out1);
 	conf_free(c);
 }
