@@ -132,9 +132,9 @@ enter_section(struct parser *p, char *name)
 static void
 section_line(struct parser *p, const char *start)
 {
-	const char *close = find_close(start + 1);
+	const char *close = find_close(start + 1), *after;
 	char name[CONF_LINE_MAX + 1];
-	const char *after;
+	size_t n;		/* length of the name + 1 */
 
 	p->base = NULL;		/* options are skipped until a good one */
 	p->nosection = 0;
@@ -145,17 +145,17 @@ section_line(struct parser *p, const char *start)
 	}
 	p->inih_prev = 0;	/* inih forgets the previous name */
 	p->prev = NULL;
-	xstrlcpy(p->inih_sec, start + 1, (size_t)(close - start) <
-	    sizeof(p->inih_sec) ? (size_t)(close - start) : sizeof(p->inih_sec));
+	n = (size_t)(close - start);
+	xstrlcpy(p->inih_sec, start + 1, n < SECTION_MAX ? n : SECTION_MAX);
 	after = close + 1 + strspn(close + 1, " \t\r");
 	if (*after && *after != '#' && *after != ';')
 		perr(p, "text after \"]\" in section line");
-	if ((size_t)(close - start - 1) >= SECTION_MAX) {
-		perr(p, "section line longer than %d characters",
+	if (n > SECTION_MAX) {
+		perr(p, "section name longer than %d characters",
 		    SECTION_MAX - 1);
 		return;
 	}
-	xstrlcpy(name, start + 1, (size_t)(close - start));
+	xstrlcpy(name, start + 1, n);
 	enter_section(p, str_trim(name));
 }
 

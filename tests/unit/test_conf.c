@@ -362,9 +362,11 @@ static const struct {
 	  "3)\n" },
 	{ "\xEF\xBB\xBF[global]\nuser = a\n", "" },
 	{ "[global]\r\nuser = a\r\n", "" },
+	{ "[account "		/* 49 characters between the brackets */
+	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa]\nport = 1\n", "" },
 	{ "[account "
-	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa]\n",
-	  "t.conf:1: section line longer than 49 characters\n" },
+	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa]\nport = 1\n",
+	  "t.conf:1: section name longer than 49 characters\n" },
 };
 
 static void
