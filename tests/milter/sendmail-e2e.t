@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# sendmail-e2e.t — a real Sendmail 8.17 with smarthost-milter as its
+# INPUT_MAIL_FILTER and smtp-sink as SMART_HOST; swaks submits.
+#
+# Debian's sendmail-bin conflicts with postfix, so it is not installed:
+# the packages are fetched once with `apt-get download` (outside the
+# network namespace) into $SMARTHOST_CACHE (default /var/cache/smarthost-
+# tests) and unpacked there; the daemon runs from that tree with a .cf
+# built by m4.  Without them the test fails saying so.
+. "$SMARTHOST_TOP/tests/lib/common.sh"
+cache=${SMARTHOST_CACHE:-/var/cache/smarthost-tests}/sendmail
+sm=$cache/root/usr/libexec/sendmail/sendmail
+if [ "${T_IN_NETNS:-}" != 1 ] && [ ! -x "$sm" ]; then
+	mkdir -p "$cache/debs" "$cache/root" || t_fail "cannot create $cache"
+	(cd "$cache/debs" && timeout 120 apt-get download -q sendmail-bin \
+	    sendmail-base sendmail-cf >/dev/null 2>&1) ||
+	    t_fail "cannot fetch Sendmail (apt-get download sendmail-bin sendmail-base sendmail-cf)"
+	for d in "$cache"/debs/*.deb; do dpkg -x "$d" "$cache/root" || t_fail "dpkg -x $d"; done
+fi
+t_enter_netns "$@"
+t_need m4 swaks smtp-sink dnsmasq
+[ -x "$sm" ] || t_fail "$sm missing"
+missing=$(ldd "$sm" | grep "not found")
+[ -z "$missing" ] || t_fail "Sendmail lacks libraries (packages libwrap0 liblockfile1): $missing"
+[ -x "$B/smarthost-milter" ] || t_fail "$B/smarthost-milter not built"
+t_tmpdir
+T=$T_TMP
+# Sendmail refuses a milter socket below a world-writable directory (/tmp).
+R=$(mktemp -d /run/smarthost-sendmail.XXXXXX) || t_fail "mktemp in /run"
+t_cleanup_add "rm -rf '$R'"
+
+t_hosts "127.0.0.1 mx.office.test"
+t_resolv 127.0.0.1
+t_spawn dns "$T/dnsmasq.log" dnsmasq -k -u root --conf-file=/dev/null \
+    --no-resolv --no-hosts --listen-address=127.0.0.1 --bind-interfaces \
+    --local=/test/ --local=/com/ --local=/net/ \
+    --txt-record='spf.163.com,v=spf1 ip4:203.0.113.0/24 -all' \
+    --txt-record='163.com,v=spf1 include:spf.163.com -all' \
+    --txt-record='_dmarc.163.com,v=DMARC1; p=none'
+t_wait_port 127.0.0.1 53 5 || t_fail "dnsmasq did not start"
+mkdir -p "$T/sink" && chmod 777 "$T/sink"
+t_spawn sink "$T/sink.log" smtp-sink -u nobody -d "$T/sink/%M." 127.0.0.1:10025 100
+t_wait_port 127.0.0.1 10025 5 || t_fail "smtp-sink did not listen"
+
+cat >"$T/smarthost.conf" <<CONF
+[global]
+relay-map = $T/relay.map
+secrets = $T/secrets
+user = root
+local-domains = office.test
+internal-networks = 127.0.0.0/8
+[milter]
+socket = unix:$R/milter.sock
+CONF
+printf '%s\n' "scanner@office.test alerts@163.com rewrite" \
+    "mismatch@office.test alerts@163.com" >"$T/relay.map"
+t_spawn milter "$T/milter.log" "$B/smarthost-milter" -f -c "$T/smarthost.conf"
+t_wait_for "[ -S '$R/milter.sock' ]" 5 || t_fail "no milter socket: $(cat "$T/milter.log")"
+
+mkdir -p "$T/queue" && chmod 700 "$T/queue"
+printf 'hosts files\n' >"$T/service.switch"
+: >"$T/aliases"
+cat >"$T/test.mc" <<MC
+divert(0)dnl
+OSTYPE(\`linux')dnl
+define(\`confDOMAIN_NAME', \`mx.office.test')dnl
+define(\`QUEUE_DIR', \`$T/queue')dnl
+define(\`confPID_FILE', \`$T/sendmail.pid')dnl
+define(\`confDONT_PROBE_INTERFACES', \`True')dnl
+define(\`confSERVICE_SWITCH_FILE', \`$T/service.switch')dnl
+define(\`confBIND_OPTS', \`-DNSRCH -DEFNAMES')dnl
+define(\`ALIAS_FILE', \`$T/aliases')dnl
+define(\`confDEF_USER_ID', \`nobody:nogroup')dnl
+define(\`SMART_HOST', \`[127.0.0.1]')dnl
+define(\`RELAY_MAILER_ARGS', \`TCP \$h 10025')dnl
+define(\`ESMTP_MAILER_ARGS', \`TCP \$h 10025')dnl
+define(\`confTO_ICONNECT', \`5s')dnl
+FEATURE(\`no_default_msa')dnl
+FEATURE(\`promiscuous_relay')dnl
+FEATURE(\`accept_unresolvable_domains')dnl
+DAEMON_OPTIONS(\`Port=2526, Addr=127.0.0.1, Name=MTA')dnl
+INPUT_MAIL_FILTER(\`smarthost', \`S=unix:$R/milter.sock, F=T, T=S:10s;R:10s;E:30s')dnl
+MAILER(\`smtp')dnl
+MC
+cfdir=$cache/root/usr/share/sendmail/cf
+m4 -D_CF_DIR_="$cfdir/" "$cfdir/m4/cf.m4" "$T/test.mc" >"$T/test.cf" 2>"$T/m4.err" ||
+    t_fail "m4: $(cat "$T/m4.err")"
+t_assert_grep '^Xsmarthost, S=unix:' "$T/test.cf" "milter in the .cf"
+t_spawn sendmail "$T/sendmail.log" "$sm" -C "$T/test.cf" -bD -X "$T/smtp.trace"
+t_wait_port 127.0.0.1 2526 10 || t_fail "sendmail did not listen: $(cat "$T/sendmail.log")"
+
+send() { timeout 30 swaks -s 127.0.0.1 -p 2526 --helo client.test "$@"; }
+send --from scanner@office.test --to friend@example.net \
+    --header "From: Office Scanner <scanner@office.test>" \
+    --header "X-Smarthost: forged" >"$T/s1" 2>&1 ||
+    { cat "$T/s1"; t_fail "rewritten message refused"; }
+# A sink file is complete once the body is in it.
+t_wait_for "grep -qs 'This is a test mailing' '$T'/sink/*.*" 15 ||
+    t_fail "sink got nothing: $(cat "$T/milter.log")"
+msg=$(grep -ls 'This is a test mailing' "$T"/sink/*.* | head -n 1)
+t_assert_grep '^X-Mail-Args: <alerts@163\.com>' "$msg" "envelope sender"
+t_assert_grep '^From: Office Scanner <alerts@163\.com>$' "$msg" "From rewritten"
+t_assert_grep '^Reply-To: Office Scanner <scanner@office\.test>$' "$msg" "Reply-To"
+t_assert_grep '^X-Smarthost: account=alerts@163\.com; host=smtp\.163\.com; rewritten; spf=pass; dkim=pass \(d=163\.com\); dmarc=pass \(p=none\)$' "$msg" "trace header"
+t_assert_eq 1 "$(grep -c '^X-Smarthost:' "$msg")" "trace headers"
+t_ok "Sendmail: rewritten message delivered as the account"
+
+send --from mismatch@office.test --to friend@example.net >"$T/s2" 2>&1
+t_assert_grep "<\*\* +553 5\.7\.1 .*smtp\.163\.com requires the envelope sender to be the account login alerts@163\.com \(it says: 553 Mail from must equal authorized user\); add 'rewrite' to relay\.map line 2" "$T/s2" "mismatch reply"
+send --from stranger@elsewhere.test --to friend@example.net >"$T/s3" 2>&1
+t_assert_grep '<\*\* +550 5\.7\.1 .*no route for sender stranger@elsewhere\.test' "$T/s3" "no-route reply"
+t_ok "Sendmail: refusals reach the client"
+t_assert_grep 'qid=[0-9A-Za-z]+ sender=<scanner@office.test> account=alerts@163.com decision=accept' "$T/milter.log" "milter log with Sendmail's queue ID"
