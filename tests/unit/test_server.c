@@ -209,7 +209,9 @@ load_config(const char *extra_relay)
 	    "[account test1]\nhost = smtp.test\nport = 465\n"
 	    "tls = implicit\nlogin = a1@test.example\n"
 	    "[account test2]\nhost = smtp.test\nlogin = a2@test.example\n"
-	    "daily-messages = 1\n", dir, dir, extra_relay);
+	    "daily-messages = 1\n"
+	    "[account test3]\nhost = smtp.test\nlogin = a3@test.example\n"
+	    "daily-recipients = 2\n", dir, dir, extra_relay);
 	write_file("smarthost.conf", conf, 0644);
 	diag_init(&d);
 	cfg = config_load(path, 0, &d);
@@ -230,7 +232,8 @@ setup(void **state)
 	write_file("relay.map",
 	    "a1@test.example    test1\n"
 	    "@office.lan        test1   rewrite\n"
-	    "limited@test.example test2\n", 0644);
+	    "limited@test.example test2\n"
+	    "a3@test.example test3\n", 0644);
 	pthread_mutex_init(&rl.mu, NULL);
 	pthread_cond_init(&rl.idle, NULL);
 	xstrlcpy(rl.hostname, "relay.test", sizeof(rl.hostname));
@@ -497,6 +500,17 @@ test_quota_and_limits(void **state)
 	    "MAIL FROM:<limited@test.example>\r\nQUIT\r\n");
 	assert_non_null(strstr(out, "queued as 12345\r\n451 4.7.1 daily limit "
 	    "of 1 messages for account test2 reached; resets at 00:00 "));
+	free(out);
+
+	/* test3 allows two recipients a day: the third is deferred alone */
+	fake_reset();
+	out = converse("HELO c\r\nMAIL FROM:<a3@test.example>\r\n"
+	    "RCPT TO:<r1@dest.test>\r\nRCPT TO:<r2@dest.test>\r\n"
+	    "RCPT TO:<r3@dest.test>\r\nDATA\r\nhi\r\n.\r\nQUIT\r\n");
+	assert_non_null(strstr(out, "Ok\r\n452 4.7.1 daily limit of 2 "
+	    "recipients for account test3 reached; resets at 00:00 "));
+	assert_non_null(strstr(out, "queued as 12345\r\n"));
+	assert_string_equal(fk.rcpts, "<r1@dest.test><r2@dest.test>");
 	free(out);
 }
 
