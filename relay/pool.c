@@ -57,12 +57,20 @@ struct pool_acct {
 	pthread_cond_t	 freed;		/* a slot or idle session is free */
 };
 
+/* Counters of drained entries, so that pool_stats() covers the whole
+ * life of an account across reloads. */
+struct pool_retired {
+	struct pool_retired *next;
+	struct pool_stat st;
+};
+
 struct pool {
 	pthread_mutex_t	 lock;
 	pthread_cond_t	 wake;		/* the reaper's */
 	pthread_t	 reaper;
 	int		 stop;
 	struct pool_acct *accts;
+	struct pool_retired *retired;
 	unsigned	 connect_timeout, command_timeout, data_timeout;
 	unsigned	 idle_timeout, msgs_per_session;
 	char		*ca_file;
@@ -116,6 +124,28 @@ acct_free(struct pool_acct *a)
 	free(a);
 }
 
+static void
+retire_counters(struct pool *pool, const struct pool_acct *a)
+{
+	struct pool_retired *r;
+
+	for (r = pool->retired; r; r = r->next)
+		if (strcmp(r->st.account, a->name) == 0)
+			break;
+	if (r == NULL) {
+		r = xcalloc(1, sizeof(*r));
+		xstrlcpy(r->st.account, a->name, sizeof(r->st.account));
+		r->next = pool->retired;
+		pool->retired = r;
+	}
+	if (a->peak > r->st.peak)
+		r->st.peak = a->peak;
+	r->st.opened += a->opened;
+	r->st.full_handshakes += a->full;
+	r->st.resumed_handshakes += a->resumed;
+	r->st.reuses += a->reuses;
+}
+
 /* Unlinks and frees a drained entry nobody uses any more. */
 static void
 acct_release(struct pool *pool, struct pool_acct *a)
@@ -127,6 +157,7 @@ acct_release(struct pool *pool, struct pool_acct *a)
 	for (pp = &pool->accts; *pp; pp = &(*pp)->next)
 		if (*pp == a) {
 			*pp = a->next;
+			retire_counters(pool, a);
 			acct_free(a);
 			return;
 		}
@@ -358,6 +389,7 @@ pool_free(struct pool *pool)
 {
 	struct upstream *closing = NULL;
 	struct pool_acct *a, *next;
+	struct pool_retired *r;
 
 	if (pool == NULL)
 		return;
@@ -377,6 +409,10 @@ pool_free(struct pool *pool)
 	for (a = pool->accts; a; a = next) {	/* busy at exit: leak-free */
 		next = a->next;
 		acct_free(a);
+	}
+	while ((r = pool->retired) != NULL) {
+		pool->retired = r->next;
+		free(r);
 	}
 	pthread_mutex_unlock(&pool->lock);
 	free(pool->ca_file);
@@ -573,33 +609,52 @@ pool_put(struct pool *pool, struct upstream *up, int reusable)
 	}
 }
 
+/* The entry for name in v[0..*n), added if there is room. */
+static struct pool_stat *
+stat_slot(struct pool_stat *v, size_t max, size_t *n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < *n && i < max; i++)
+		if (strcmp(v[i].account, name) == 0)
+			return &v[i];
+	if ((*n)++ >= max)
+		return NULL;
+	memset(&v[i], 0, sizeof(v[i]));
+	xstrlcpy(v[i].account, name, sizeof(v[i].account));
+	return &v[i];
+}
+
 size_t
 pool_stats(struct pool *pool, struct pool_stat *v, size_t max)
 {
+	const struct pool_retired *r;
 	const struct pool_acct *a;
-	size_t n = 0, i;
+	struct pool_stat *st;
+	size_t n = 0;
 
 	pthread_mutex_lock(&pool->lock);
 	for (a = pool->accts; a; a = a->next) {
-		for (i = 0; i < n && i < max; i++)
-			if (strcmp(v[i].account, a->name) == 0)
-				break;
-		if (i == n) {
-			n++;
-			if (i >= max)
-				continue;
-			memset(&v[i], 0, sizeof(v[i]));
-			xstrlcpy(v[i].account, a->name, sizeof(v[i].account));
-		} else if (i >= max)
+		if ((st = stat_slot(v, max, &n, a->name)) == NULL)
 			continue;
-		v[i].open += a->nidle + a->nbusy;
-		v[i].busy += a->nbusy;
-		if (a->peak > v[i].peak)
-			v[i].peak = a->peak;
-		v[i].opened += a->opened;
-		v[i].full_handshakes += a->full;
-		v[i].resumed_handshakes += a->resumed;
-		v[i].reuses += a->reuses;
+		st->open += a->nidle + a->nbusy;
+		st->busy += a->nbusy;
+		if (a->peak > st->peak)
+			st->peak = a->peak;
+		st->opened += a->opened;
+		st->full_handshakes += a->full;
+		st->resumed_handshakes += a->resumed;
+		st->reuses += a->reuses;
+	}
+	for (r = pool->retired; r; r = r->next) {
+		if ((st = stat_slot(v, max, &n, r->st.account)) == NULL)
+			continue;
+		if (r->st.peak > st->peak)
+			st->peak = r->st.peak;
+		st->opened += r->st.opened;
+		st->full_handshakes += r->st.full_handshakes;
+		st->resumed_handshakes += r->st.resumed_handshakes;
+		st->reuses += r->st.reuses;
 	}
 	pthread_mutex_unlock(&pool->lock);
 	return n;

@@ -4,12 +4,14 @@
  * the benchmark.
  *
  *	upstream-drive -c CONF -f SENDER -t RCPT [-n MSGS] [-j THREADS]
- *	    [-w WAIT] [-p PAUSE_MS] [-k] [-b BODY_BYTES]
+ *	    [-w WAIT] [-p PAUSE_MS] [-k] [-b BODY_BYTES] [-R CONF2]
  *
  * Loads CONF (with its relay map and secrets) as the relay does, routes
  * SENDER, and sends MSGS messages from each of THREADS threads through one
  * pool, pausing PAUSE_MS between messages (-k: close the session after
- * each message instead of pooling it).  Prints one line per message:
+ * each message instead of pooling it).  With -R, it then reloads from
+ * CONF2 (pool_reconfigure(), as on SIGHUP) and does it all once more.
+ * Prints one line per message:
  *
  *	SENT code=250 reused=1 text="..."
  *	FAIL why=UPF_TLS code=451 enhanced=4.7.5 local=1 text="..."
@@ -180,20 +182,31 @@ load(const char *conf, const char *sender)
 	return cfg;
 }
 
+static void
+run(unsigned threads)
+{
+	pthread_t tid[64];
+
+	for (unsigned i = 0; i < threads; i++)
+		pthread_create(&tid[i], NULL, worker, NULL);
+	for (unsigned i = 0; i < threads; i++)
+		pthread_join(tid[i], NULL);
+}
+
 int
 main(int argc, char **argv)
 {
-	const char *conf = NULL, *sender = NULL;
+	const char *conf = NULL, *conf2 = NULL, *sender = NULL;
 	unsigned threads = 1;
-	pthread_t tid[64];
-	struct config *cfg;
+	struct config *cfg, *cfg2;
 	double t0;
 	int c;
 
-	while ((c = getopt(argc, argv, "b:c:f:j:kn:p:t:w:")) != -1) {
+	while ((c = getopt(argc, argv, "b:c:f:j:kn:p:R:t:w:")) != -1) {
 		switch (c) {
 		case 'b': g.body_bytes = (unsigned)atoi(optarg); break;
 		case 'c': conf = optarg; break;
+		case 'R': conf2 = optarg; break;
 		case 'f': sender = optarg; break;
 		case 'j': threads = (unsigned)atoi(optarg); break;
 		case 'k': g.keep = 0; break;
@@ -207,7 +220,7 @@ main(int argc, char **argv)
 	if (!conf || !sender || !g.rcpt || threads < 1 || threads > 64) {
 		fprintf(stderr, "usage: upstream-drive -c CONF -f SENDER -t "
 		    "RCPT [-n MSGS] [-j THREADS<=64] [-w WAIT] [-p PAUSE_MS] "
-		    "[-k] [-b BYTES]\n");
+		    "[-k] [-b BYTES] [-R CONF2]\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -217,12 +230,18 @@ main(int argc, char **argv)
 	g.pool = pool_new();
 	pool_reconfigure(g.pool, cfg);
 	t0 = now_s();
-	for (unsigned i = 0; i < threads; i++)
-		pthread_create(&tid[i], NULL, worker, NULL);
-	for (unsigned i = 0; i < threads; i++)
-		pthread_join(tid[i], NULL);
-	printf("TIME messages=%u seconds=%.3f\n", threads * g.msgs,
-	    now_s() - t0);
+	run(threads);
+	if (conf2) {
+		cfg2 = load(conf2, sender);
+		pool_reconfigure(g.pool, cfg2);
+		config_unref(cfg);
+		cfg = cfg2;
+		printf("RELOADED\n");
+		fflush(stdout);
+		run(threads);
+	}
+	printf("TIME messages=%u seconds=%.3f\n", threads * g.msgs *
+	    (conf2 ? 2 : 1), now_s() - t0);
 	print_stats();
 	pool_free(g.pool);
 	config_unref(cfg);

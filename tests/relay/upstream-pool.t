@@ -7,7 +7,8 @@
 # pool's idle timeout closes a session with QUIT before the provider's;
 # messages-per-session closes it; 8 threads on an account with
 # max-connections 2 never have more than 2 sessions at the smarthost; a
-# pool wait that runs out gives UPF_LIMIT.
+# pool wait that runs out gives UPF_LIMIT; a reload drains the sessions of
+# an account whose server changed and keeps the others.
 . "$SMARTHOST_TOP/tests/lib/common.sh"
 . "$SMARTHOST_TOP/tests/lib/pki.sh"
 t_enter_netns "$@"
@@ -36,7 +37,7 @@ conf() {		# port [extra account option lines...]
 		printf '[account pool]\nlogin = p@test.example\n'
 		printf 'host = smtp.test\nport = %s\ntls = implicit\n' "$port"
 		printf '%s\n' "$@"
-	} >"$D/smarthost.conf"
+	} >"${CONF_OUT:-$D/smarthost.conf}"
 }
 start_peer() {		# name port [smarthost options...]
 	local name=$1 port=$2
@@ -172,6 +173,27 @@ t_assert_eq 1 "$(count '^SENT code=250' "$D/out-limit")" "one sent"
 t_assert_grep '^FAIL why=UPF_LIMIT code=451 enhanced=4\.4\.5 local=1 text="all 1 sessions of account pool with smtp\.test are busy \(waited 0 s\)"' \
     "$D/out-limit"
 t_ok "pool bound reached and no wait: UPF_LIMIT 4.4.5"
+
+# 8. reload (pool_reconfigure, as on SIGHUP): an unchanged account keeps
+# its pooled session; a changed one (port) is drained at once (QUIT to the
+# old server) and the next message opens a session to the new one
+conf 4650
+drive reload-same -n 2 -R "$D/smarthost.conf" ||
+    { cat "$D/out-reload-same"; t_fail "reload-same: not sent"; }
+t_assert_eq 1 "$(stat_of opened "$D/out-reload-same")" "sessions opened"
+t_assert_eq 3 "$(stat_of reuses "$D/out-reload-same")" "reuses"
+CONF_OUT=$D/moved.conf conf 4670
+ma=$(mark "$D/ev-a")
+mc=$(mark "$D/ev-c")
+drive reload-moved -n 2 -R "$D/moved.conf" ||
+    { cat "$D/out-reload-moved"; t_fail "reload-moved: not sent"; }
+since "$D/ev-a" $ma >"$D/ev-moved-a"
+since "$D/ev-c" $mc >"$D/ev-moved-c"
+t_assert_eq 2 "$(stat_of opened "$D/out-reload-moved")" "sessions opened"
+t_assert_eq 2 "$(count '"event": "data"' "$D/ev-moved-a")" "messages to the old server"
+t_assert_eq 1 "$(count '"event": "quit"' "$D/ev-moved-a")" "old session closed"
+t_assert_eq 2 "$(count '"event": "data"' "$D/ev-moved-c")" "messages to the new server"
+t_ok "reload: unchanged account keeps its session; a moved one is drained and reconnected"
 
 for f in "$D"/out-* "$D"/ev-* "$D"/peer-*.log; do
 	grep -qF -e Sekr1t-pool-5Rb -e "$(printf Sekr1t-pool-5Rb | base64)" \
