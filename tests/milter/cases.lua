@@ -140,6 +140,17 @@ run("DMARC: strict From domain through a consumer account", function()
 	mt.disconnect(conn)
 end)
 
+run("DNS failure while checking DMARC: 451 4.4.3", function()
+	local conn, stage, r = send{ auth = "boss", qid = "DNSFAIL",
+	    from = "<boss@163.com>",
+	    headers = { { "From", "Boss <boss@broken.test>" } } }
+	expect_stage(stage, r, "eom", SMFIR_REPLYCODE)
+	expect(mt.eom_check(conn, MT_SMTPREPLY, "451", "4.4.3",
+	    "DNS lookup failed while checking DMARC for broken.test " ..
+	    "(spf=pass, dkim=pass); try again later"), "DNS failure reply")
+	mt.disconnect(conn)
+end)
+
 run("two messages on one connection: context reset at MAIL", function()
 	local conn, stage, r = send{ qid = "FIRST", auth = "boss",
 	    from = "<boss@163.com>", headers = { { "From", "boss@163.com" } } }

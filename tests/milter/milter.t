@@ -46,6 +46,7 @@ dnsmasq -k -u root --conf-file=/dev/null --no-resolv --no-hosts \
     --txt-record='_dmarc.company.test,v=DMARC1; p=reject' \
     --txt-record='strictfrom.test,v=spf1 -all' \
     --txt-record='_dmarc.strictfrom.test,v=DMARC1; p=reject; adkim=s; aspf=s' \
+    --server=/broken.test/127.0.0.9 \
     2>"$T/dnsmasq.err" &
 pids+=($!)
 for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/53) 2>/dev/null && break; sleep 0.1; done
@@ -61,7 +62,7 @@ local-domains = office.test
 internal-networks = 10.0.0.0/8
 [milter]
 socket = unix:$T/milter.sock
-dns-timeout = 3s
+dns-timeout = 1s
 [account ent-sales]
 provider = exmail.qq.com
 login = sales@company.test
@@ -135,7 +136,7 @@ expect_log TWOFROM 'decision=reject reason="bad From header"'
 expect_log DMARC 'decision=reject reason="DMARC would fail"'
 expect_log SECOND 'decision=reject reason="bad From header"'
 n=$(grep -c "qid=" "$T/milter.log")
-[ "$n" = 14 ] || fail "$n log lines for 14 judged messages"
+[ "$n" = 15 ] || fail "$n log lines for 15 judged messages"
 ok "one log line per judged message"
 mt inbound.lua legacy=1 || fail "inbound.lua with an MTA without the newer protocol options"
 mt cases.lua legacy=1 || fail "cases.lua with an MTA without the newer protocol options"
@@ -159,6 +160,20 @@ for _ in $(seq 50); do grep -q "reloaded " "$T/milter.log" && break; sleep 0.1; 
 grep -q "reloaded " "$T/milter.log" || fail "good map not reloaded"
 mt reload.lua phase=new || fail "new routes not in force after a good reload"
 ok "a good reload replaces the routes"
+
+# --- other actions ---------------------------------------------------------
+cp "$T/relay.map.good" "$T/relay.map"
+sed -i 's/^dns-timeout = 1s$/&\nno-route = tempfail\ndmarc = tag\nfrom-header = accept/' "$T/smarthost.conf"
+kill -HUP $mpid
+for _ in $(seq 50); do [ "$(grep -c "reloaded " "$T/milter.log")" = 2 ] && break; sleep 0.1; done
+[ "$(grep -c "reloaded " "$T/milter.log")" = 2 ] || fail "new actions not reloaded"
+mt actions.lua || fail "actions.lua"
+expect_log ACT-NOROUTE 'decision=tempfail reason="no route"'
+expect_log ACT-NOROUTE 'reply="451 4.7.1 no route for sender nobody@nowhere.test'
+expect_log ACT-DMARC 'decision=accept reason="DMARC would fail"'
+expect_log DNSFAIL 'decision=tempfail reason="DNS failure"'
+expect_log ACT-DNSFAIL 'decision=accept reason=ok'
+ok "actions: tempfail, tag, accept; a DNS failure is a tempfail unless dmarc = tag"
 
 # --- stop ----------------------------------------------------------------
 kill -TERM $mpid
