@@ -308,7 +308,7 @@ static int
 mail_params(struct session *s, const char *params, unsigned long *size,
     int *body8)
 {
-	char buf[CMD_MAX], *tok, *save = NULL, *end;
+	char buf[CMD_MAX], name[64], *tok, *save = NULL, *end;
 
 	*size = 0;
 	*body8 = 0;
@@ -325,8 +325,9 @@ mail_params(struct session *s, const char *params, unsigned long *size,
 		} else if (strcasecmp(tok, "BODY=8BITMIME") == 0)
 			*body8 = 1;
 		else if (strcasecmp(tok, "BODY=7BIT") != 0) {
-			say(s, 555, "5.5.4 unsupported MAIL parameter %.*s",
-			    (int)strcspn(tok, "="), tok);
+			say(s, 555, "5.5.4 unsupported MAIL parameter %s",
+			    str_printable(name, sizeof(name), tok,
+			    strcspn(tok, "=")));
 			return -1;
 		}
 	}
@@ -566,8 +567,9 @@ cmd_rcpt(struct session *s, const char *arg)
 	    split_path(arg + 3, path, sizeof(path), &params) != 0)
 		return say(s, 501, "5.5.4 syntax: RCPT TO:<address>");
 	if (*params)
-		return say(s, 555, "5.5.4 unsupported RCPT parameter %.*s",
-		    (int)strcspn(params, "= "), params);
+		return say(s, 555, "5.5.4 unsupported RCPT parameter %s",
+		    str_printable(err, sizeof(err), params,
+		    strcspn(params, "= ")));
 	if (addr_parse_path(path, &a, err, sizeof(err)) != 0 || a.null)
 		return say(s, 501, "5.1.3 bad recipient address: %s",
 		    a.null ? "null address" : err);
