@@ -97,7 +97,7 @@ $(B)/tests/upstream-drive: tests/relay/upstream-drive.c $(UPSTREAM_OBJ) $(B)/lib
 # libFuzzer targets: clang, ASan + UBSan, always their own build tree.
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ilib \
              -DSYSCONFDIR='"$(SYSCONFDIR)"' $(PKG_CFLAGS)
-build-fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h)
+build-fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h relay/*.c relay/*.h)
 	@mkdir -p $(@D)
 	$(FUZZCC) $(FUZZ_FLAGS) -o $@ $< $(LIB_SRC) $(PKG_LIBS) -lspf2 -lopendmarc -lpthread
 
