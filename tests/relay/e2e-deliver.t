@@ -108,5 +108,24 @@ grep -c 'account=acc3 .*status=sent.*session=reused' "$D/relay.log" >"$D/reused.
 t_note "relay transactions on a reused session: $(cat "$D/reused.count")"
 t_ok "50 messages: peak $peak ≤ 2 concurrent sessions, $full full handshakes ≤ $conn sessions opened"
 
+# SIGHUP during a transaction: it finishes with the snapshot it started
+# with; the next transaction sees the new map (acc1 no longer routed)
+chat="/usr/bin/python3 $SMARTHOST_TOP/tests/relay/smtpchat.py"
+$chat 127.0.0.1:10025 "EHLO x" "MAIL FROM:<a1@test.example>" \
+    "RCPT TO:<h@dest.test>" DATA "!sleep 1.5" \
+    "<<Subject: in flight\\nX-Test-Id: h1\\n\\nbody" QUIT >"$D/inflight" 2>&1 &
+chatpid=$!
+t_cleanup_add "kill $chatpid 2>/dev/null"
+t_wait_for "grep -q '^354 ' '$D/inflight'" 5 || t_fail "no 354 for the in-flight message"
+printf 'a2@test.example acc2\na3@test.example acc3\n' >"$D/relay.map"
+kill -HUP "$T_PID_relay"
+t_wait_for "grep -q 'configuration reloaded' '$D/relay.log'" 5 || t_fail "no reload"
+wait $chatpid || { cat "$D/inflight"; t_fail "in-flight dialogue failed"; }
+t_assert_grep '^250 2\.0\.0 smtp\.test said: 250 Mail OK' "$D/inflight" "in-flight message"
+e2e_wait_delivered p1 h1 1 5
+$chat 127.0.0.1:10025 "EHLO x" "MAIL FROM:<a1@test.example>" QUIT >"$D/after" 2>&1
+t_assert_grep '^550 5\.7\.1 no route for sender <a1@test\.example>' "$D/after" "after reload"
+t_ok "SIGHUP: the transaction in flight is delivered, the next one uses the new map"
+
 e2e_assert_no_secrets
 t_ok "no log, event file or transcript holds an authorization code"

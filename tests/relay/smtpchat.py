@@ -7,13 +7,14 @@ TARGET is HOST:PORT, [V6]:PORT or unix:PATH.  Reads the greeting, then
 sends each COMMAND (a line; "\\n" inside one means: send these lines at
 once, pipelined) and reads one reply per line sent.  A COMMAND starting
 with "<<" is message text after DATA: its lines (again split at "\\n")
-and the final "." are sent, and one reply is read.  Prints every reply
+and the final "." are sent, and one reply is read.  "!sleep S" pauses.  Prints every reply
 line as received.  Exits 0 when the server answered everything, 1 when it
 closed or timed out first (what it said so far is printed).
 """
 import argparse
 import socket
 import sys
+import time
 
 
 def connect(target, source, timeout):
@@ -59,6 +60,9 @@ def main():
     try:
         replies(f, 1)
         for c in a.commands:
+            if c.startswith("!sleep "):
+                time.sleep(float(c.split()[1]))
+                continue
             lines = c[2:].split("\\n") if c.startswith("<<") else c.split("\\n")
             if c.startswith("<<"):
                 lines.append(".")
