@@ -1,65 +1,18 @@
 /*
- * server — see server.h.
- *
- * Per transaction: MAIL looks the sender up (route_lookup), applies the
- * null-sender policy, the cool-off state and the daily message limit,
- * takes a session from the pool and forwards MAIL (as the login where the
- * route says rewrite); each RCPT is forwarded and answered on its own;
- * DATA is streamed line by line.  Provider replies are passed on with
- * their codes (reply.h) except quota replies, which defer and cool the
- * account off.
+ * server — see server.h.  The dialogue: greeting, EHLO/HELO, XFORWARD,
+ * RSET, NOOP, QUIT, syntax errors and line limits; MAIL, RCPT and DATA
+ * are txn.c's.
  */
-#include <ctype.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "addr.h"
-#include "clientio.h"
-#include "limit.h"
-#include "log.h"
-#include "answer.h"
-#include "route.h"
-#include "server.h"
-#include "util.h"
+#include "session.h"
 
-#define CMD_MAX		1024	/* command line, with CRLF */
-#define DATA_CHUNK	4096	/* message bytes handed upstream at once */
 #define MAX_ERRORS	20	/* bad commands before 421 */
-#define POOL_WAIT_MAX	60	/* seconds to wait for a pooled session */
-
-struct txn {
-	int		 active;
-	struct config	*cfg;
-	struct route	 route;
-	const struct account *acct;
-	struct upstream	*up;
-	char		 sender[ADDR_PATH_MAX + 1];	/* printable */
-	int		 rewrite;
-	int		 reserved;	/* holds a limits reservation */
-	int		 reused;
-	unsigned	 rcpts;		/* accepted by the provider */
-	int		 code;		/* last reply code of the txn */
-	char		 reply[ANSWER_MAX + 1];	/* last non-2xx reply */
-	char		 broken[ANSWER_MAX + 1];	/* upstream lost: answer */
-	struct timespec	 t0;
-};
-
-struct session {
-	struct relay	*relay;
-	struct cio	 io;
-	const char	*client;
-	int		 helo;
-	unsigned	 errors;
-	unsigned	 timeout, data_timeout;
-	char		 qid[64];	/* XFORWARD IDENT */
-	struct txn	 t;
-};
 
 struct config *
 relay_config(struct relay *rl)
@@ -97,11 +50,8 @@ server_refuse(int fd, const char *reply)
 }
 
 /* Reply and remember the code as the transaction's last. */
-static int
-say(struct session *s, int code, const char *fmt, ...) SH_PRINTF(3, 4);
-
-static int
-say(struct session *s, int code, const char *fmt, ...)
+int
+server_say(struct session *s, int code, const char *fmt, ...)
 {
 	char text[ANSWER_MAX + 1];
 	va_list ap;
@@ -120,8 +70,8 @@ say(struct session *s, int code, const char *fmt, ...)
 }
 
 /* A full reply line made by reply.h. */
-static int
-say_line(struct session *s, const char *line)
+int
+server_say_line(struct session *s, const char *line)
 {
 	cio_reply(&s->io, "%s", line);
 	if (s->t.active) {
@@ -132,28 +82,6 @@ say_line(struct session *s, const char *line)
 	return 0;
 }
 
-/* ---- effective account values ---- */
-
-static unsigned
-acct_daily_msgs(const struct account *a)
-{
-	return a->daily_msgs ? a->daily_msgs :
-	    a->preset ? a->preset->daily_msgs : 0;
-}
-
-static unsigned
-acct_daily_rcpts(const struct account *a)
-{
-	return a->daily_rcpts ? a->daily_rcpts :
-	    a->preset ? a->preset->daily_rcpts : 0;
-}
-
-static unsigned long
-acct_max_size(const struct account *a)
-{
-	return a->preset ? a->preset->max_size : 0;
-}
-
 /* SIZE to advertise: the largest account's limit, 0 if any is unknown. */
 static unsigned long
 advertised_size(const struct config *cfg)
@@ -161,566 +89,13 @@ advertised_size(const struct config *cfg)
 	unsigned long max = 0;
 
 	for (size_t i = 0; i < cfg->naccounts; i++) {
-		unsigned long m = acct_max_size(cfg->accounts[i]);
+		unsigned long m = txn_max_size(cfg->accounts[i]);
 		if (m == 0)
 			return 0;
 		if (m > max)
 			max = m;
 	}
 	return max;
-}
-
-/* ---- transactions ---- */
-
-static long
-elapsed_ms(const struct timespec *t0)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (t.tv_sec - t0->tv_sec) * 1000 +
-	    (t.tv_nsec - t0->tv_nsec) / 1000000;
-}
-
-static void
-txn_log(struct session *s, const char *status)
-{
-	struct txn *t = &s->t;
-	char qid[80], sender[300], acct[300], reply[ANSWER_MAX + 3];
-
-	log_info("qid=%s sender=%s account=%s host=%s rcpts=%u result=%d "
-	    "status=%s duration_ms=%ld session=%s rewrite=%s client=%s%s%s",
-	    log_quote(qid, sizeof(qid), s->qid[0] ? s->qid : "-"),
-	    log_quote(sender, sizeof(sender), t->sender),
-	    log_quote(acct, sizeof(acct), t->acct ? t->acct->name : "-"),
-	    t->acct && t->route.host ? t->route.host : "-", t->rcpts,
-	    t->code, status, elapsed_ms(&t->t0),
-	    t->up == NULL && !t->reused ? "none" :
-	    t->reused ? "reused" : "new", t->rewrite ? "yes" : "no",
-	    s->client, t->code >= 400 ? " reply=" : "",
-	    t->code >= 400 ? log_quote(reply, sizeof(reply), t->reply) : "");
-}
-
-/* End the transaction: log it, settle the limits, give the session back
- * (reusable only if the provider's side of it is known to be closed). */
-static void
-txn_end(struct session *s, const char *status, int reusable)
-{
-	struct txn *t = &s->t;
-	struct smtp_reply r;
-	int delivered = strcmp(status, "sent") == 0;
-
-	if (!t->active)
-		return;
-	txn_log(s, status);
-	if (t->reserved)
-		limit_release(s->relay->limits, t->acct->name, delivered,
-		    t->rcpts, time(NULL));
-	if (t->up != NULL) {
-		if (reusable && !delivered && t->code != 0 &&
-		    strcmp(status, "aborted") == 0)
-			reusable = upstream_rset(t->up, &r) / 100 == 2;
-		pool_put(s->relay->pool, t->up, reusable);
-	}
-	if (t->cfg != NULL)
-		config_unref(t->cfg);
-	memset(t, 0, sizeof(*t));
-	s->qid[0] = '\0';
-}
-
-/* The upstream session died mid-transaction: later commands get this. */
-static void
-txn_lost(struct session *s, const struct smtp_reply *r)
-{
-	struct txn *t = &s->t;
-
-	snprintf(t->broken, sizeof(t->broken), "451 4.4.2 %.255s: %.600s",
-	    t->route.host ? t->route.host : "provider",
-	    r->text[0] ? r->text : "connection lost");
-	if (r->local)
-		snprintf(t->broken, sizeof(t->broken), "451 4.4.2 %.850s",
-		    r->text[0] ? r->text : "connection to provider lost");
-	pool_put(s->relay->pool, t->up, 0);
-	t->up = NULL;
-}
-
-/* A provider reply to MAIL, RCPT or end of DATA: relay it, or defer it
- * and cool the account off if it means "quota".  Returns the code sent. */
-static int
-provider_reply(struct session *s, const struct smtp_reply *r)
-{
-	struct txn *t = &s->t;
-	const struct conf *c = t->cfg->conf;
-	char line[ANSWER_MAX + 1], suffix[300], reason[ANSWER_MAX + 1];
-
-	if (answer_is_quota(r)) {
-		answer_recoded(r, r->code, "", NULL, reason, sizeof(reason));
-		limit_cooloff(s->relay->limits, t->acct->name,
-		    c->quota_cooloff, reason + 4, time(NULL));
-		snprintf(suffix, sizeof(suffix), "account %s cooling off "
-		    "for %u s", t->acct->name, c->quota_cooloff);
-		log_warnx("account=%s host=%s quota or rate reply, cooling "
-		    "off for %u s: %s", t->acct->name, t->route.host,
-		    c->quota_cooloff, reason + 4);
-		answer_recoded(r, 451, "4.7.1", suffix, line, sizeof(line));
-	} else
-		answer_relayed(r, line, sizeof(line));
-	say_line(s, line);
-	return atoi(line);
-}
-
-/* ---- MAIL ---- */
-
-/* Split "<path> PARAMS" (after "FROM:" / "TO:"): returns 0 and fills
- * path (with brackets) and params, or -1. */
-static int
-split_path(const char *arg, char *path, size_t psize, const char **params)
-{
-	const char *p = arg, *end;
-	int quoted = 0;
-
-	while (*p == ' ')
-		p++;
-	if (*p == '<') {
-		for (end = p + 1; *end && (quoted || *end != '>'); end++) {
-			if (*end == '"')
-				quoted = !quoted;
-			else if (*end == '\\' && end[1])
-				end++;
-		}
-		if (*end != '>')
-			return -1;
-		end++;
-	} else
-		end = p + strcspn(p, " ");
-	if (end == p || (size_t)(end - p) >= psize)
-		return -1;
-	memcpy(path, p, (size_t)(end - p));
-	path[end - p] = '\0';
-	while (*end == ' ')
-		end++;
-	*params = end;
-	return 0;
-}
-
-/* MAIL parameters: SIZE and BODY only.  0, or -1 after a reply. */
-static int
-mail_params(struct session *s, const char *params, unsigned long *size,
-    int *body8)
-{
-	char buf[CMD_MAX], name[64], *tok, *save = NULL, *end;
-
-	*size = 0;
-	*body8 = 0;
-	xstrlcpy(buf, params, sizeof(buf));
-	for (tok = strtok_r(buf, " ", &save); tok;
-	    tok = strtok_r(NULL, " ", &save)) {
-		if (strncasecmp(tok, "SIZE=", 5) == 0) {
-			errno = 0;
-			*size = strtoul(tok + 5, &end, 10);
-			if (*end || end == tok + 5 || errno) {
-				say(s, 501, "5.5.4 bad SIZE parameter");
-				return -1;
-			}
-		} else if (strcasecmp(tok, "BODY=8BITMIME") == 0)
-			*body8 = 1;
-		else if (strcasecmp(tok, "BODY=7BIT") != 0) {
-			say(s, 555, "5.5.4 unsupported MAIL parameter %s",
-			    str_printable(name, sizeof(name), tok,
-			    strcspn(tok, "=")));
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/* The account for the null sender: conf null_sender_account. */
-static int
-null_route(struct session *s)
-{
-	struct txn *t = &s->t;
-	const struct conf *c = t->cfg->conf;
-	const struct account *a;
-
-	if (c->null_sender_account == NULL || !*c->null_sender_account) {
-		say(s, c->null_sender == NULLS_DEFER ? 450 : 550,
-		    "%s null sender (bounce or DSN) not relayed: no account "
-		    "for <> (set null_sender_account in smarthost.conf or "
-		    "add a \"<>\" line to %s)",
-		    c->null_sender == NULLS_DEFER ? "4.7.1" : "5.7.1",
-		    c->relay_map ? c->relay_map : "relay.map");
-		return -1;
-	}
-	if ((a = config_account(t->cfg, c->null_sender_account)) == NULL) {
-		say(s, 451, "4.3.5 null_sender_account %s is not a known "
-		    "account", c->null_sender_account);
-		return -1;
-	}
-	t->route.status = ROUTE_OK;
-	t->route.account = a;
-	t->route.host = a->host;
-	t->route.port = account_port(a);
-	t->route.tls = account_tls(a);
-	t->route.login = a->login;
-	t->route.sender_must_match = a->sender_must_match;
-	t->route.sender_refusal = a->sender_refusal;
-	t->route.envelope_differs = 1;
-	return 0;
-}
-
-/* Route the sender and apply the policies; 0, or -1 after a reply. */
-static int
-mail_route(struct session *s, const char *path)
-{
-	struct txn *t = &s->t;
-	char err[256];
-
-	switch (route_lookup(t->cfg, path, &t->route, err, sizeof(err))) {
-	case ROUTE_BAD_ADDRESS:
-		say(s, 501, "5.1.7 bad sender address: %s", err);
-		return -1;
-	case ROUTE_NONE:
-		say(s, 550, "5.7.1 no route for sender %s in %s: add a line "
-		    "for it (or @domain, or *)", t->sender,
-		    t->cfg->conf->relay_map ? t->cfg->conf->relay_map :
-		    "relay.map");
-		return -1;
-	case ROUTE_NULL_SENDER:
-		if (null_route(s) != 0)
-			return -1;
-		break;
-	case ROUTE_OK:
-		break;
-	}
-	t->acct = t->route.account;
-	if (t->acct == NULL || t->route.host == NULL || t->route.login == NULL) {
-		say(s, 451, "4.3.5 account %s has no host or login",
-		    t->route.entry ? t->route.entry->account : "?");
-		t->acct = NULL;
-		return -1;
-	}
-	t->rewrite = t->route.sender.null ||
-	    (t->route.rewrite && t->route.envelope_differs);
-	return 0;
-}
-
-static int
-mail_limits(struct session *s, unsigned long size)
-{
-	struct txn *t = &s->t;
-	char why[512];
-	time_t now = time(NULL);
-	unsigned long max = acct_max_size(t->acct);
-
-	if (max && size > max) {
-		say(s, 552, "5.3.4 message size %lu exceeds the limit of %lu "
-		    "bytes of account %s", size, max, t->acct->name);
-		return -1;
-	}
-	if (limit_cooling(s->relay->limits, t->acct->name, now, why,
-	    sizeof(why))) {
-		say(s, 451, "4.7.1 %s", why);
-		return -1;
-	}
-	if (limit_reserve(s->relay->limits, t->acct->name,
-	    acct_daily_msgs(t->acct), now, why, sizeof(why)) != 0) {
-		say(s, 451, "4.7.1 %s", why);
-		return -1;
-	}
-	t->reserved = 1;
-	return 0;
-}
-
-/* pool_get() failed: choose the reply, cool off after AUTH failures. */
-static void
-mail_nosession(struct session *s, const struct smtp_reply *r,
-    enum upstream_fail why)
-{
-	struct txn *t = &s->t;
-	const struct conf *c = t->cfg->conf;
-	const struct preset *p = t->acct->preset;
-	char text[SMTP_REPLY_TEXT_MAX];
-	const char *enh;
-
-	str_printable(text, sizeof(text), r->text, strlen(r->text));
-	if (why == UPF_AUTH) {
-		limit_cooloff(s->relay->limits, t->acct->name,
-		    c->auth_cooloff, text, time(NULL));
-		log_warnx("account=%s host=%s authorization code refused: "
-		    "%s; %s; no new attempt for %u s", t->acct->name,
-		    t->route.host, text, p && p->auth_failure_hint ?
-		    p->auth_failure_hint : "check the code in the secrets "
-		    "file", c->auth_cooloff);
-		if (c->auth_failure == AUTHFAIL_BOUNCE)
-			say(s, 550, "5.7.8 %s", text);
-		else
-			say(s, 454, "4.7.0 %s; no new attempt for account %s "
-			    "for %u s", text, t->acct->name, c->auth_cooloff);
-		return;
-	}
-	enh = why == UPF_TLS ? "4.7.0" : why == UPF_LIMIT ? "4.4.5" :
-	    why == UPF_PROTOCOL ? "4.5.0" : "4.4.1";
-	if (r->code / 100 == 4 && r->enhanced[0] == '4')
-		enh = r->enhanced;
-	say(s, r->code / 100 == 4 ? r->code : 451, "%s %s", enh, text);
-}
-
-/* Upstream MAIL with the envelope the provider must see. */
-static void
-mail_forward(struct session *s, const char *path, unsigned long size,
-    int body8)
-{
-	struct txn *t = &s->t;
-	struct smtp_reply r;
-	char env[ADDR_PATH_MAX + 3], params[64] = "", p8[16];
-	unsigned caps = upstream_caps(t->up);
-	int code;
-
-	if (t->rewrite)
-		snprintf(env, sizeof(env), "<%s>", t->route.login);
-	else if (path[0] == '<')
-		xstrlcpy(env, path, sizeof(env));
-	else
-		snprintf(env, sizeof(env), "<%s>", path);
-	if (size && (caps & UPCAP_SIZE))
-		snprintf(params, sizeof(params), "SIZE=%lu", size);
-	if (body8 && (caps & UPCAP_8BITMIME)) {
-		snprintf(p8, sizeof(p8), "%sBODY=8BITMIME",
-		    params[0] ? " " : "");
-		xstrlcat(params, p8, sizeof(params));
-	}
-	memset(&r, 0, sizeof(r));
-	code = upstream_mail(t->up, env, params[0] ? params : NULL, &r);
-	if (code == 0) {
-		txn_lost(s, &r);
-		say_line(s, t->broken);
-	} else
-		code = provider_reply(s, &r);
-	if (code / 100 != 2)
-		txn_end(s, code / 100 == 5 ? "bounced" : "deferred",
-		    code != 0 && code != 421);
-}
-
-static int
-cmd_mail(struct session *s, const char *arg)
-{
-	struct txn *t = &s->t;
-	struct smtp_reply r;
-	enum upstream_fail why = UPF_NONE;
-	char path[ADDR_PATH_MAX + 1];
-	const char *params, *secret;
-	unsigned long size;
-	unsigned wait;
-	int body8;
-
-	if (!s->helo)
-		return say(s, 503, "5.5.1 send HELO or EHLO first");
-	if (t->active)
-		return say(s, 503, "5.5.1 nested MAIL command");
-	if (strncasecmp(arg, "FROM:", 5) != 0 ||
-	    split_path(arg + 5, path, sizeof(path), &params) != 0)
-		return say(s, 501, "5.5.4 syntax: MAIL FROM:<address>");
-	memset(t, 0, sizeof(*t));
-	t->active = 1;
-	clock_gettime(CLOCK_MONOTONIC, &t->t0);
-	str_printable(t->sender, sizeof(t->sender), path, strlen(path));
-	t->cfg = relay_config(s->relay);
-	if (mail_params(s, params, &size, &body8) != 0 ||
-	    mail_route(s, path) != 0 || mail_limits(s, size) != 0)
-	{
-		txn_end(s, s->t.code / 100 == 5 ? "bounced" : "deferred", 0);
-		return 0;
-	}
-	secret = t->cfg->secrets ? secrets_get(t->cfg->secrets,
-	    t->acct->name) : NULL;
-	wait = t->cfg->conf->command_timeout;
-	if (wait == 0 || wait > POOL_WAIT_MAX)
-		wait = POOL_WAIT_MAX;
-	memset(&r, 0, sizeof(r));
-	t->up = pool_get(s->relay->pool, &t->route, secret, wait, &r, &why);
-	if (t->up == NULL) {
-		mail_nosession(s, &r, why);
-		txn_end(s, s->t.code / 100 == 5 ? "bounced" : "deferred", 0);
-		return 0;
-	}
-	t->reused = upstream_reused(t->up);
-	mail_forward(s, path, size, body8);
-	return 0;
-}
-
-/* ---- RCPT ---- */
-
-static int
-cmd_rcpt(struct session *s, const char *arg)
-{
-	struct txn *t = &s->t;
-	struct smtp_reply r;
-	struct addr a;
-	char path[ADDR_PATH_MAX + 1], err[256], why[512];
-	char bracketed[ADDR_PATH_MAX + 3];
-	const char *params;
-	int code;
-
-	if (!t->active)
-		return say(s, 503, "5.5.1 need MAIL before RCPT");
-	if (strncasecmp(arg, "TO:", 3) != 0 ||
-	    split_path(arg + 3, path, sizeof(path), &params) != 0)
-		return say(s, 501, "5.5.4 syntax: RCPT TO:<address>");
-	if (*params)
-		return say(s, 555, "5.5.4 unsupported RCPT parameter %s",
-		    str_printable(err, sizeof(err), params,
-		    strcspn(params, "= ")));
-	if (addr_parse_path(path, &a, err, sizeof(err)) != 0 || a.null)
-		return say(s, 501, "5.1.3 bad recipient address: %s",
-		    a.null ? "null address" : err);
-	if (t->up == NULL)
-		return say_line(s, t->broken);
-	if (t->acct->preset && t->acct->preset->max_rcpt_per_msg &&
-	    t->rcpts >= t->acct->preset->max_rcpt_per_msg)
-		return say(s, 452, "4.5.3 too many recipients: %s takes at "
-		    "most %u per message", t->acct->preset->host,
-		    t->acct->preset->max_rcpt_per_msg);
-	if (!limits_rcpt_ok(s->relay->limits, t->acct->name,
-	    acct_daily_rcpts(t->acct), t->rcpts, time(NULL), why, sizeof(why)))
-		return say(s, 452, "4.7.1 %s", why);
-	memset(&r, 0, sizeof(r));
-	if (path[0] != '<') {
-		snprintf(bracketed, sizeof(bracketed), "<%s>", path);
-		xstrlcpy(path, bracketed, sizeof(path));
-	}
-	code = upstream_rcpt(t->up, path, NULL, &r);
-	if (code == 0) {
-		txn_lost(s, &r);
-		return say_line(s, t->broken);
-	}
-	if (provider_reply(s, &r) / 100 == 2)
-		t->rcpts++;
-	if (code == 421)
-		txn_lost(s, &r);
-	return 0;
-}
-
-/* ---- DATA ---- */
-
-/* Read the message up to the final dot, passing it upstream while fwd;
- * 1 at the dot, 0 if the client is gone. */
-static int
-data_stream(struct session *s, int fwd, unsigned long max,
-    unsigned long *bytes, int *failed)
-{
-	char buf[DATA_CHUNK + 2];
-	size_t len;
-	int bol = 1, cr = 0, complete;
-
-	for (;;) {
-		if (cio_read(&s->io, buf, DATA_CHUNK, &len, &complete) <= 0)
-			return 0;
-		if (bol && complete && (strcmp(buf, ".\r\n") == 0 ||
-		    strcmp(buf, ".\n") == 0))
-			return 1;
-		if (complete && !(len >= 2 ? buf[len - 2] == '\r' : cr)) {
-			buf[len - 1] = '\r';	/* bare LF -> CRLF */
-			buf[len++] = '\n';
-		}
-		cr = buf[len - 1] == '\r';
-		*bytes += len;
-		if (max && *bytes > max)
-			fwd = 0;
-		if (fwd && !*failed &&
-		    upstream_data_write(s->t.up, buf, len) < 0)
-			*failed = 1;
-		bol = complete;
-	}
-}
-
-/* After the dot: the provider's final reply.  -1 closes the session. */
-static int
-data_end(struct session *s)
-{
-	struct txn *t = &s->t;
-	struct smtp_reply r;
-	int code;
-
-	memset(&r, 0, sizeof(r));
-	code = upstream_data_end(t->up, &r);
-	if (code == 0) {
-		if (r.text[0])
-			say(s, 451, "4.4.2 %s", r.text);
-		else
-			say(s, 451, "4.4.2 %s: no reply after the end of the "
-			    "message: it may have been delivered, and a retry "
-			    "may deliver it twice", t->route.host);
-		txn_end(s, "deferred", 0);
-		return -1;
-	}
-	code = provider_reply(s, &r);
-	txn_end(s, code / 100 == 2 ? "sent" : code / 100 == 5 ? "bounced" :
-	    "deferred", code / 100 != 4 || r.code != 421);
-	return 0;
-}
-
-static int
-cmd_data_body(struct session *s)
-{
-	struct txn *t = &s->t;
-	unsigned long bytes = 0, max = acct_max_size(t->acct);
-	int failed = 0;
-
-	s->io.timeout = s->data_timeout;
-	cio_reply(&s->io, "354 End data with <CR><LF>.<CR><LF>");
-	if (!data_stream(s, 1, max, &bytes, &failed)) {
-		txn_end(s, "aborted", 0);
-		return -1;
-	}
-	s->io.timeout = s->timeout;
-	if (max && bytes > max) {
-		say(s, 552, "5.3.4 message size exceeds the limit of %lu bytes "
-		    "of account %s", max, t->acct->name);
-		txn_end(s, "bounced", 0);
-		return 0;
-	}
-	if (failed) {
-		say(s, 451, "4.4.2 %s: connection lost while sending the "
-		    "message (not delivered)", t->route.host);
-		txn_end(s, "deferred", 0);
-		return 0;
-	}
-	return data_end(s);
-}
-
-static int
-cmd_data(struct session *s, const char *arg)
-{
-	struct txn *t = &s->t;
-	struct smtp_reply r;
-	int code;
-
-	if (*arg) {
-		say(s, 501, "5.5.4 syntax: DATA");
-		return 0;
-	}
-	if (!t->active) {
-		say(s, 503, "5.5.1 need MAIL before DATA");
-		return 0;
-	}
-	if (t->rcpts == 0) {
-		say(s, 554, "5.5.1 no valid recipients");
-		return 0;
-	}
-	if (t->up == NULL) {
-		say_line(s, t->broken);
-		return 0;
-	}
-	memset(&r, 0, sizeof(r));
-	code = upstream_data_start(t->up, &r);
-	if (code == 354)
-		return cmd_data_body(s);
-	if (code == 0) {
-		txn_lost(s, &r);
-		say_line(s, t->broken);
-	} else
-		provider_reply(s, &r);
-	return 0;
 }
 
 /* ---- the rest of the dialogue ---- */
@@ -732,12 +107,12 @@ cmd_ehlo(struct session *s, const char *arg, int extended)
 	unsigned long size;
 
 	if (!*arg)
-		return say(s, 501, "5.5.4 syntax: %s hostname",
+		return server_say(s, 501, "5.5.4 syntax: %s hostname",
 		    extended ? "EHLO" : "HELO");
 	txn_end(s, "aborted", 1);
 	s->helo = 1;
 	if (!extended)
-		return say(s, 250, "%s", s->relay->hostname);
+		return server_say(s, 250, "%s", s->relay->hostname);
 	cfg = relay_config(s->relay);
 	size = advertised_size(cfg);
 	config_unref(cfg);
@@ -761,19 +136,19 @@ cmd_xforward(struct session *s, const char *arg)
 	size_t n;
 
 	if (s->t.active)
-		return say(s, 503, "5.5.1 XFORWARD inside a transaction");
+		return server_say(s, 503, "5.5.1 XFORWARD inside a transaction");
 	xstrlcpy(buf, arg, sizeof(buf));
 	for (tok = strtok_r(buf, " ", &save); tok;
 	    tok = strtok_r(NULL, " ", &save)) {
 		if (strchr(tok, '=') == NULL)
-			return say(s, 501, "5.5.4 bad XFORWARD attribute");
+			return server_say(s, 501, "5.5.4 bad XFORWARD attribute");
 		if (strncasecmp(tok, "IDENT=", 6) != 0)
 			continue;
 		n = strspn(tok + 6, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 		    "abcdefghijklmnopqrstuvwxyz0123456789.-_[]");
 		snprintf(s->qid, sizeof(s->qid), "%.*s", (int)n, tok + 6);
 	}
-	return say(s, 250, "2.0.0 Ok");
+	return server_say(s, 250, "2.0.0 Ok");
 }
 
 /* One command; -1 ends the session. */
@@ -789,29 +164,29 @@ command(struct session *s, char *line)
 	if (IS("EHLO") || IS("HELO"))
 		cmd_ehlo(s, arg, IS("EHLO"));
 	else if (IS("MAIL"))
-		cmd_mail(s, arg);
+		txn_mail(s, arg);
 	else if (IS("RCPT"))
-		cmd_rcpt(s, arg);
+		txn_rcpt(s, arg);
 	else if (IS("DATA"))
-		return cmd_data(s, arg);
+		return txn_data(s, arg);
 	else if (IS("RSET")) {
 		txn_end(s, "aborted", 1);
-		say(s, 250, "2.0.0 Ok");
+		server_say(s, 250, "2.0.0 Ok");
 	} else if (IS("NOOP"))
-		say(s, 250, "2.0.0 Ok");
+		server_say(s, 250, "2.0.0 Ok");
 	else if (IS("XFORWARD"))
 		cmd_xforward(s, arg);
 	else if (IS("QUIT")) {
 		txn_end(s, "aborted", 1);
-		say(s, 221, "2.0.0 Bye");
+		server_say(s, 221, "2.0.0 Bye");
 		return -1;
 	} else if (IS("VRFY") || IS("EXPN") || IS("STARTTLS") ||
 	    IS("AUTH") || IS("BDAT") || IS("ETRN") || IS("HELP")) {
 		s->errors++;
-		say(s, 502, "5.5.1 command not implemented");
+		server_say(s, 502, "5.5.1 command not implemented");
 	} else {
 		s->errors++;
-		say(s, 500, "5.5.2 command not recognized");
+		server_say(s, 500, "5.5.2 command not recognized");
 	}
 #undef IS
 	return 0;
@@ -849,17 +224,17 @@ session_loop(struct session *s)
 	while ((rc = read_command(s, line, sizeof(line))) > 0) {
 		if (rc == 2) {
 			s->errors++;
-			say(s, 500, "5.5.2 line too long (limit %d)", CMD_MAX);
+			server_say(s, 500, "5.5.2 line too long (limit %d)", CMD_MAX);
 		} else if (rc == 3) {
 			s->errors++;
-			say(s, 500, "5.5.2 NUL character in command");
+			server_say(s, 500, "5.5.2 NUL character in command");
 		} else if (line[0] == '\0') {
 			s->errors++;
-			say(s, 500, "5.5.2 empty command");
+			server_say(s, 500, "5.5.2 empty command");
 		} else if (command(s, line) != 0)
 			break;
 		if (s->errors >= MAX_ERRORS) {
-			say(s, 421, "4.7.0 too many errors, closing");
+			server_say(s, 421, "4.7.0 too many errors, closing");
 			break;
 		}
 		if (s->io.dead)

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "../../relay/server.c"
+#include "../../relay/txn.c"
 #include "../../relay/clientio.c"
 #include "../../relay/answer.c"
 #include "../../relay/limit.c"
