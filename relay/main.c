@@ -339,13 +339,30 @@ relay_init(struct relay *rl, struct config *cfg)
 	    sizeof(err));
 	if (err[0])
 		log_warnx("limits: %s", err);
+	rl->pool = pool_new();
+	pool_reconfigure(rl->pool, cfg);	/* timeouts, default CA file */
+}
+
+/* After the listener is closed: drain, save the limits, free. */
+static void
+stop(struct relay *rl)
+{
+	int idle = drain(rl) == 0;
+
+	save_limits(rl, 1);
+	if (idle) {	/* nothing uses them any more */
+		relay_swap_config(rl, NULL);
+		pool_free(rl->pool);
+		limit_free(rl->limits);
+	}
+	log_info("stopped");
 }
 
 int
 main(int argc, char *argv[])
 {
 	const char *path = CONF_DEFAULT_PATH;
-	int ch, fg = 0, check = 0, debug = 0, lfd, sfd, idle;
+	int ch, fg = 0, check = 0, debug = 0, lfd, sfd;
 	const struct passwd *pw;
 	struct config *cfg;
 	struct relay rl;
@@ -384,19 +401,10 @@ main(int argc, char *argv[])
 	if (drop_privileges(pw) != 0 || (sfd = signals()) == -1)
 		return EX_OSERR;
 	relay_init(&rl, cfg);
-	rl.pool = pool_new();
-	pool_reconfigure(rl.pool, cfg);	/* timeouts, default CA file */
 	log_info("listening on %s", listen_spec);
 	serve(&rl, lfd, sfd, path);
 	listen_close(lfd, listen_spec);
-	idle = drain(&rl) == 0;
-	save_limits(&rl, 1);
-	if (idle) {	/* nothing uses them any more */
-		relay_swap_config(&rl, NULL);
-		pool_free(rl.pool);
-		limit_free(rl.limits);
-	}
-	log_info("stopped");
 	free(listen_spec);
+	stop(&rl);
 	return 0;
 }
