@@ -29,7 +29,7 @@ from_check(struct mconn *c, struct outcome *o)
 {
 	struct mmsg *m = &c->msg;
 	struct mailbox mb[MILTER_MAX_FROM];
-	char err[256];
+	char err[256] = "";
 	size_t n = 0;
 	enum judgement j = judge_act(c->cfg->conf->from_header);
 	int temp = j == J_TEMPFAIL;
@@ -206,7 +206,7 @@ trace(SMFICTX *ctx, struct mconn *c, const struct outcome *o)
 			align_format(&o->al, verdicts, sizeof(verdicts));
 		snprintf(v, sizeof(v), "account=%s; host=%s; %s%s",
 		    m->route.account->name, m->route.host ? m->route.host : "-",
-		    o->rewrote ? "rewritten; " : "", verdicts);
+		    o->rewrote || o->from_rewritten ? "rewritten; " : "", verdicts);
 	}
 	return add_header(ctx, c, name, v);
 }
