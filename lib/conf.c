@@ -75,8 +75,8 @@ OPT("milter", "trace-header", OPT_STRING, "X-Smarthost", C(trace_header),
     "one already present is removed first.",
     .norm = conf_norm_header_name),
 OPT("milter", "dns-timeout", OPT_SECONDS, "10s", C(dns_timeout),
-    "Time allowed for the DNS lookups of one message; running out is a "
-    "temporary failure.", .min = 1),
+    "Time allowed for each DNS query of the alignment check; a query that "
+    "runs out is a DNS failure.", .min = 1),
 /* [relay] */
 OPT("relay", "listen", OPT_STRING, "127.0.0.1:10025", C(relay_listen),
     "Where smarthost-relay accepts mail from Postfix: ADDRESS:PORT, "

@@ -137,7 +137,7 @@ start(int foreground)
 	char err[256], res[64];
 	int r = 0;
 
-	snprintf(res, sizeof(res), "timeout:%u attempts:2",
+	snprintf(res, sizeof(res), "timeout:%u attempts:1",
 	    c->conf->dns_timeout ? c->conf->dns_timeout : 10);
 	setenv("RES_OPTIONS", res, 0);
 	ao.dns_timeout = c->conf->dns_timeout;
