@@ -20,6 +20,15 @@ run("routed: own 163 account, aligned, trace header added", function()
 	mt.disconnect(conn)
 end)
 
+run("routed: internal IPv6 client, no SASL", function()
+	local conn, stage, r = send{ ip = "2001:db8:1::25", qid = "ROUTED6",
+	    from = "<boss@163.com>",
+	    headers = { { "From", "Boss <boss@163.com>" } } }
+	expect_stage(stage, r, "eom", SMFIR_ACCEPT)
+	expect(added(conn, "X-Smarthost") == trace163, "trace header")
+	mt.disconnect(conn)
+end)
+
 run("no route: refused at RCPT", function()
 	local conn, stage, r = send{ qid = "NOROUTE",
 	    from = "<stranger@elsewhere.test>" }

@@ -13,6 +13,14 @@ run("inbound: unauthenticated outside client accepted at MAIL", function()
 	mt.disconnect(conn)
 end)
 
+run("inbound: IPv6 client outside internal-networks accepted at MAIL",
+    function()
+	local conn, stage, r = send{ ip = "2001:db8:2::1", qid = "IN4",
+	    from = "<someone@example.net>", rcpts = { "<boss@office.test>" } }
+	expect_stage(stage, r, "mail", SMFIR_ACCEPT)
+	mt.disconnect(conn)
+end)
+
 run("local: internal sender to local recipients only, untouched", function()
 	local conn, stage, r = send{ auth = "boss", qid = "IN2",
 	    from = "<boss@163.com>", rcpts = { "<colleague@office.test>",

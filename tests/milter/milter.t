@@ -59,7 +59,7 @@ relay-map = $T/relay.map
 secrets = $T/secrets
 user = root
 local-domains = office.test
-internal-networks = 10.0.0.0/8
+internal-networks = 10.0.0.0/8 2001:db8:1::/48
 [milter]
 socket = unix:$T/milter.sock
 dns-timeout = 1s
@@ -117,7 +117,7 @@ expect_log() {	# qid fixed-string
 mt inbound.lua || fail "inbound.lua"
 grep -q "query\[" "$T/dns.log" && fail "inbound mail caused DNS queries: $(cat "$T/dns.log")"
 ok "no DNS query for inbound and local mail"
-for q in IN1 IN2 IN3; do
+for q in IN1 IN2 IN3 IN4; do
 	logline $q && fail "inbound message $q was judged"
 done
 ok "inbound messages not judged or logged"
@@ -126,6 +126,7 @@ ok "inbound messages not judged or logged"
 mt cases.lua || fail "cases.lua"
 grep -q "query\[TXT\] _dmarc.163.com" "$T/dns.log" || fail "no DMARC query seen"
 expect_log ROUTED "sender=<boss@163.com> account=boss@163.com decision=accept reason=ok client=10.1.2.3 sasl=boss"
+expect_log ROUTED6 "decision=accept reason=ok client=2001:db8:1::25 sasl=-"
 expect_log NOROUTE 'decision=reject reason="no route"'
 expect_log NOROUTE 'reply="550 5.7.1 no route for sender stranger@elsewhere.test in relay.map: add a line for stranger@elsewhere.test, @elsewhere.test or *"'
 expect_log UNAUTH 'reply="550 5.7.1 carol may not send as sales@company.test: account ent-sales (smarthost.conf line 10) allows only its allowed-users; add carol there or send as your own address"'
@@ -136,7 +137,7 @@ expect_log TWOFROM 'decision=reject reason="bad From header"'
 expect_log DMARC 'decision=reject reason="DMARC would fail"'
 expect_log SECOND 'decision=reject reason="bad From header"'
 n=$(grep -c "qid=" "$T/milter.log")
-[ "$n" = 15 ] || fail "$n log lines for 15 judged messages"
+[ "$n" = 16 ] || fail "$n log lines for 16 judged messages"
 ok "one log line per judged message"
 mt inbound.lua legacy=1 || fail "inbound.lua with an MTA without the newer protocol options"
 mt cases.lua legacy=1 || fail "cases.lua with an MTA without the newer protocol options"
