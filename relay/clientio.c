@@ -19,20 +19,40 @@ cio_init(struct cio *c, int fd, unsigned timeout)
 	c->timeout = timeout ? timeout : 300;
 }
 
+#define STOP_CHECK_MS 500	/* how often a waiting reader looks at *stop */
+
+static int
+stop_requested(const struct cio *c)
+{
+	return c->stoppable && c->stop != NULL &&
+	    __atomic_load_n(c->stop, __ATOMIC_RELAXED);
+}
+
+/* Wait for events, at most c->timeout seconds (in slices, so a stop
+ * request is seen); -1 on timeout, error or stop. */
 static int
 wait_fd(struct cio *c, short events)
 {
 	struct pollfd p = { .fd = c->fd, .events = events };
-	int n;
+	long left = (long)c->timeout * 1000;
+	int n, slice;
 
-	do
-		n = poll(&p, 1, (int)c->timeout * 1000);
-	while (n == -1 && errno == EINTR);
-	if (n <= 0) {
-		c->dead = 1;
-		return -1;
+	for (;;) {
+		if (events == POLLIN && stop_requested(c)) {
+			c->stopped = 1;
+			return -1;
+		}
+		slice = left > STOP_CHECK_MS ? STOP_CHECK_MS : (int)left;
+		n = poll(&p, 1, slice);
+		if (n > 0)
+			return 0;
+		if (n == -1 && errno != EINTR)
+			break;
+		if (n == 0 && (left -= slice) <= 0)
+			break;
 	}
-	return 0;
+	c->dead = 1;
+	return -1;
 }
 
 int

@@ -27,6 +27,9 @@ struct cio {
 	char	 out[CIO_OUT_SIZE];
 	size_t	 olen;
 	int	 dead;			/* EOF, timeout or write error */
+	const int *stop;		/* non-zero: the relay is stopping */
+	int	 stoppable;		/* waiting for input may end on *stop */
+	int	 stopped;		/* it did */
 };
 
 void	cio_init(struct cio *, int fd, unsigned timeout);
@@ -35,7 +38,8 @@ int	cio_reply(struct cio *, const char *fmt, ...) SH_PRINTF(2, 3);
 int	cio_flush(struct cio *);
 /* Next line or piece: 1 with *len bytes in buf (NUL-terminated, size >
  * 1) and *complete set when they end with LF; 0 on EOF; -1 on timeout or
- * error.  Flushes pending replies before waiting. */
+ * error, or with c->stopped set when it had to wait while stoppable and
+ * *stop became non-zero.  Flushes pending replies before waiting. */
 int	cio_read(struct cio *, char *buf, size_t size, size_t *len,
 	    int *complete);
 

@@ -279,6 +279,7 @@ serve(struct relay *rl, int lfd, int sfd, const char *path)
 				continue;
 			}
 			log_info("signal %u: stopping", si.ssi_signo);
+			__atomic_store_n(&rl->stopping, 1, __ATOMIC_RELAXED);
 			break;
 		}
 		if (p[0].revents & POLLIN)

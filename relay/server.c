@@ -221,7 +221,11 @@ session_loop(struct session *s)
 	int rc;
 
 	cio_reply(&s->io, "220 %s ESMTP smarthost-relay", s->relay->hostname);
-	while ((rc = read_command(s, line, sizeof(line))) > 0) {
+	for (;;) {
+		/* a stopping relay closes sessions between transactions */
+		s->io.stoppable = !s->t.active;
+		if ((rc = read_command(s, line, sizeof(line))) <= 0)
+			break;
 		if (rc == 2) {
 			s->errors++;
 			server_say(s, 500, "5.5.2 line too long (limit %d)", CMD_MAX);
@@ -240,6 +244,9 @@ session_loop(struct session *s)
 		if (s->io.dead)
 			break;
 	}
+	if (s->io.stopped)
+		server_say(s, 421, "4.3.2 %s smarthost-relay shutting down",
+		    s->relay->hostname);
 	txn_end(s, "aborted", 0);
 	cio_flush(&s->io);
 }
@@ -258,6 +265,7 @@ server_run(struct relay *rl, int fd, const char *client)
 	    s->timeout;
 	config_unref(cfg);
 	cio_init(&s->io, fd, s->timeout);
+	s->io.stop = &rl->stopping;
 	session_loop(s);
 	close(fd);
 	free(s);

@@ -26,6 +26,7 @@ struct relay {
 	struct pool	*pool;
 	struct limits	*limits;
 	unsigned	 nclients;	/* (mu) */
+	int		 stopping;	/* atomic: idle clients get 421 */
 	char		 hostname[256];	/* in the greeting and EHLO */
 };
 

@@ -127,5 +127,21 @@ $chat 127.0.0.1:10025 "EHLO x" "MAIL FROM:<a1@test.example>" QUIT >"$D/after" 2>
 t_assert_grep '^550 5\.7\.1 no route for sender <a1@test\.example>' "$D/after" "after reload"
 t_ok "SIGHUP: the transaction in flight is delivered, the next one uses the new map"
 
+# SIGTERM during a transaction: it is finished, then the relay exits 0
+$chat 127.0.0.1:10025 "EHLO x" "MAIL FROM:<a2@test.example>" \
+    "RCPT TO:<t@dest.test>" DATA "!sleep 1.5" \
+    "<<Subject: at stop\\nX-Test-Id: t1\\n\\nbody" QUIT >"$D/atstop" 2>&1 &
+chatpid=$!
+t_cleanup_add "kill $chatpid 2>/dev/null"
+t_wait_for "grep -q '^354 ' '$D/atstop'" 5 || t_fail "no 354 for the message at stop"
+kill -TERM "$T_PID_relay"
+t_wait_for "! kill -0 $T_PID_relay 2>/dev/null" 10 || t_fail "relay did not stop"
+wait "$T_PID_relay"; rc=$?
+t_assert_eq 0 "$rc" "relay exit status"
+wait $chatpid
+t_assert_grep '^250 2\.0\.0 smtp\.test said: 250 Mail OK' "$D/atstop" "message at stop"
+t_assert_eq 1 "$(e2e_count p2 t1)" "copies of the message at stop"
+t_ok "SIGTERM during a transaction: finished and delivered, relay exits 0"
+
 e2e_assert_no_secrets
 t_ok "no log, event file or transcript holds an authorization code"

@@ -95,13 +95,22 @@ t_assert_no_grep 'no route' "$D/out6" "after reload"
 t_assert_grep '^4[0-9][0-9] 4\.' "$D/out6" "MAIL after reload (no provider: 4xx)"
 t_ok "SIGHUP loads the new map (the sender now routes; provider down: 4xx)"
 
-# SIGTERM: exit 0
+# SIGTERM: an idle client gets 421 4.3.2 at once, the relay exits 0
+$chat 127.0.0.1:10025 "EHLO x" "!sleep 1.5" NOOP >"$D/out-idle" 2>&1 &
+chatpid=$!
+t_cleanup_add "kill $chatpid 2>/dev/null"
+t_wait_for "grep -q '^250 XFORWARD' '$D/out-idle'" 5 || t_fail "idle client not served"
+t0=$(t__now_ms)
 kill -TERM "$T_PID_relay"
 t_wait_for "! kill -0 $T_PID_relay 2>/dev/null" 10 || t_fail "relay did not stop"
 wait "$T_PID_relay"; rc=$?
+ms=$(($(t__now_ms) - t0))
 t_assert_eq 0 "$rc" "exit status after SIGTERM"
 t_assert_grep 'stopped' "$D/relay.log"
-t_ok "SIGTERM stops the relay with status 0"
+[ $ms -lt 3000 ] || t_fail "SIGTERM took $ms ms with an idle client"
+wait $chatpid
+t_assert_grep '^421 4\.3\.2 .*shutting down' "$D/out-idle" "idle client at SIGTERM"
+t_ok "SIGTERM: the idle client gets 421 4.3.2, the relay exits 0 in $ms ms"
 
 # IPv6 and unix listeners
 write_conf '[::1]:10026'
