@@ -84,17 +84,19 @@ static int
 dns_setup(struct align *a, const struct align_opts *o, char *err,
     size_t errsize)
 {
-	if (o->dns != NULL) {
-		a->dns = o->dns;
+	SPF_dns_server_t *below = o->dns;
+
+	if (below != NULL && !o->cache) {
+		a->dns = below;
 		return 0;
 	}
-	a->own_resolv = SPF_dns_resolv_new(NULL, "resolv", 0);
-	if (a->own_resolv == NULL) {
+	if (below == NULL &&
+	    (below = a->own_resolv = SPF_dns_resolv_new(NULL, "resolv", 0)) ==
+	    NULL) {
 		snprintf(err, errsize, "libspf2: cannot initialise the resolver");
 		return -1;
 	}
-	a->own_cache = SPF_dns_cache_new(a->own_resolv, "cache", 0,
-	    ALIGN_CACHE_BITS);
+	a->own_cache = SPF_dns_cache_new(below, "cache", 0, ALIGN_CACHE_BITS);
 	if (a->own_cache == NULL) {
 		snprintf(err, errsize, "libspf2: cannot create the DNS cache");
 		return -1;
@@ -138,9 +140,12 @@ align_free(struct align *a)
 		return;
 	if (a->spf)
 		SPF_server_free(a->spf);
-	if (a->own_cache)
-		SPF_dns_free(a->own_cache);	/* frees the layer below too */
-	else if (a->own_resolv)
+	if (a->own_cache) {
+		/* SPF_dns_free() frees the layers below: keep an injected one */
+		if (a->own_resolv == NULL)
+			a->own_cache->layer_below = NULL;
+		SPF_dns_free(a->own_cache);
+	} else if (a->own_resolv)
 		SPF_dns_free(a->own_resolv);
 	if (a->dkim)
 		dkim_close(a->dkim);

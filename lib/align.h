@@ -39,8 +39,10 @@ enum align_verdict {
 #define ALIGN_MAX_SIGS	8
 
 struct align_opts {
-	/* NULL: system resolver + TTL cache.  Else used as is, not freed. */
+	/* NULL: system resolver + TTL cache.  Else used as is, not freed
+	 * (under the TTL cache too when cache is set). */
 	struct SPF_dns_server_struct *dns;
+	int		 cache;
 	/* NULL: DKIM keys from DNS; else a libopendkim key file (tests). */
 	const char	*dkim_keyfile;
 	unsigned	 dns_timeout;	/* seconds for DKIM key queries; 0 = default */

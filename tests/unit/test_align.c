@@ -358,6 +358,48 @@ test_org_domain(void **state)
 	}
 }
 
+/* A DNS layer that counts the queries reaching it. */
+static int nqueries;
+
+static SPF_dns_rr_t *
+count_lookup(SPF_dns_server_t *s, const char *domain, ns_type type, int cache)
+{
+	nqueries++;
+	return SPF_dns_lookup(s->layer_below, domain, type, cache);
+}
+
+/* Answers are cached for their TTL (the zone's: a day): the same check
+ * again asks DNS nothing. */
+static void
+test_cache(void **state)
+{
+	struct fixture *f = *state;
+	SPF_dns_server_t counter = { .lookup = count_lookup,
+	    .layer_below = f->zone, .name = "count" };
+	struct align_opts o = { .dns = &counter, .cache = 1 };
+	struct align_input in = {
+		.env_addr = "boss@163.test", .env_domain = "163.test",
+		.from_domain = "strictfrom.test", .spf_include = "spf.163.test",
+		.dkim_domain = "163.test",
+	};
+	struct align_result r;
+	struct align *a;
+	char err[256];
+	int first;
+
+	if ((a = align_new(&o, err, sizeof(err))) == NULL)
+		fail_msg("align_new: %s", err);
+	nqueries = 0;
+	assert_int_equal(align_check(a, &in, &r), AV_FAIL);
+	first = nqueries;
+	assert_true(first >= 4);	/* includes, SPF record, DMARC record */
+	for (int i = 0; i < 50; i++)
+		assert_int_equal(align_check(a, &in, &r), AV_FAIL);
+	assert_int_equal(nqueries, first);
+	align_free(a);			/* leaves the zone alone */
+	assert_int_equal(align_check(f->align, &in, &r), AV_FAIL);
+}
+
 /* What the provider will send: rewrite moves envelope and From: to the
  * login; the account's own spf-include/dkim-domain win over the preset. */
 static void
@@ -397,6 +439,7 @@ main(void)
 		cmocka_unit_test(test_explanations),
 		cmocka_unit_test(test_org_domain),
 		cmocka_unit_test(test_route_input),
+		cmocka_unit_test(test_cache),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
