@@ -622,11 +622,6 @@ up_auth(struct upstream *up, const struct upstream_params *p,
 		    "authenticate without TLS", up->peer);
 		return -1;
 	}
-	if (p->secret == NULL || p->secret[0] == '\0') {
-		up_break(up, r, UPF_AUTH, "4.7.8", "no authorization code for "
-		    "account %s in the secrets", p->account);
-		return -1;
-	}
 	if (!(up->caps & UPCAP_AUTH)) {
 		up_break(up, r, UPF_AUTH, "4.7.8", "%s does not offer AUTH",
 		    up->peer);
@@ -640,6 +635,19 @@ up_auth(struct upstream *up, const struct upstream_params *p,
 		return -1;
 	}
 	return auth_exchange(up, p, m, r);
+}
+
+/* Without a code there is nothing to log in with: not even connect. */
+static int
+have_secret(struct upstream *up, const struct upstream_params *p,
+    struct smtp_reply *r)
+{
+	if (p->secret != NULL && p->secret[0] != '\0')
+		return 1;
+	snprintf(up->peer, sizeof(up->peer), "%s:%u", up->host, p->port);
+	up_break(up, r, UPF_AUTH, "4.7.8", "no authorization code for "
+	    "account %s in the secrets", p->account);
+	return 0;
 }
 
 static struct upstream *
@@ -668,7 +676,7 @@ upstream_open(const struct upstream_params *p, struct smtp_reply *r,
 	char desc[128], reason[SMTP_REPLY_TEXT_MAX + 8];
 	int ok;
 
-	ok = up_connect(up, p->port, r) == 0 &&
+	ok = have_secret(up, p, r) && up_connect(up, p->port, r) == 0 &&
 	    (p->tls != TLS_IMPLICIT || up_handshake(up, p, r) == 0) &&
 	    up_greeting(up, r) == 0 && up_ehlo(up, r) == 0 &&
 	    (p->tls != TLS_STARTTLS || (up_starttls(up, p, r) == 0 &&

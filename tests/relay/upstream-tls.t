@@ -66,6 +66,7 @@ account badcode u7@test.example smtp.test 4650 implicit
 account refused u8@test.example smtp.test 4659 implicit
 account nodns u9@test.example nowhere.test 4650 implicit
 account silent u10@test.example smtp.test 4650 starttls
+account nosecret u11@test.example smtp.test 4650 implicit
 
 start_peer() {		# name port tls cert key
 	local args=(--listen "127.0.0.1:$2" --tls "$3" --users "$D/users"
@@ -137,6 +138,14 @@ t_assert_grep '^FAIL why=UPF_AUTH code=451 enhanced=4\.7\.8 local=1 text="smtp\.
     "$D/out-badcode"
 t_assert_grep '"event": "auth".*"login": "u7@test.example".*"ok": false' "$D/ev-good"
 t_ok "refused code: UPF_AUTH with the provider's text"
+
+# no code in the secrets: nothing is tried, not even a connection
+lines=$(wc -l <"$D/ev-good")
+run nosecret u11@test.example && { cat "$D/out-nosecret"; t_fail "nosecret sent"; }
+t_assert_eq "$lines" "$(wc -l <"$D/ev-good")" "smarthost events"
+t_assert_grep '^FAIL why=UPF_AUTH code=451 enhanced=4\.7\.8 local=1 text="no authorization code for account nosecret in the secrets"' \
+    "$D/out-nosecret"
+t_ok "no code in the secrets: UPF_AUTH, the provider is not contacted"
 
 # connection failures
 run refused u8@test.example && t_fail "refused: sent"
