@@ -39,7 +39,8 @@ t_assert_grep 'to=<r1@dest\.test>.*status=deferred .*454 4\.7\.0 .*authorization
 t_assert_no_grep 'status=bounced' "$D/pf/maillog" "bounce"
 t_assert_grep '"event": "auth".*"ok": false' "$D/events-p1"
 t_assert_grep 'account=acc1 .*authorization code refused' "$D/relay.log"
-# Postfix retries every second or two: the cooling account is not retried
+# a retry: the cooling account is not tried again
+pf_flush "$D/pf"
 pf_wait_log "$D/pf" 'to=<r1@dest\.test>.*status=deferred .*451 4\.7\.1 account acc1 is cooling off until' 10 ||
     t_fail "no retry answered from the cool-off state"
 t_assert_eq 1 "$(grep -c '"event": "auth"' "$D/events-p1")" "AUTH attempts at the smarthost"
@@ -86,6 +87,7 @@ t_ok "connection dropped during DATA: deferred 451 4.4.2, then delivered once"
 e2e_send q1 q1@test.example r4@dest.test
 pf_wait_log "$D/pf" 'to=<r4@dest\.test>.*status=(deferred|bounced)' 15 || t_fail "q1 not tried"
 t_assert_grep 'to=<r4@dest\.test>.*status=deferred .*451 4\.7\.1 smtp\.test said: 550 5\.4\.5 Daily sending quota exceeded\.; account accq cooling off for 3600 s' "$D/pf/maillog" "quota deferral"
+pf_flush "$D/pf"
 pf_wait_log "$D/pf" 'to=<r4@dest\.test>.*status=deferred .*451 4\.7\.1 account accq is cooling off until' 10 ||
     t_fail "no retry answered from the cool-off state"
 t_assert_eq 1 "$(grep -c '"event": "mail"' "$D/events-quota")" "MAIL attempts at the quota smarthost"
