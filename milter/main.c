@@ -6,9 +6,14 @@
  * SIGHUP, SIGTERM and SIGINT with sigwait().  libmilter's own signal
  * thread would treat SIGHUP as "stop", so the main thread takes it first
  * and hands the reload to a reload thread, going straight back to
- * sigwait(); SIGTERM and SIGINT become smfi_stop().
+ * sigwait(); SIGTERM and SIGINT become smfi_stop(), with the listener
+ * woken so that the stop takes effect at once.
  */
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <errno.h>
 #include <grp.h>
 #include <pthread.h>
@@ -30,6 +35,7 @@ static pthread_mutex_t reload_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t reload_cond = PTHREAD_COND_INITIALIZER;
 static int reload_pending, stopping;
 static int milter_status;
+static char *listen_socket;		/* for wake_listener() */
 
 static void
 usage(void)
@@ -147,7 +153,8 @@ start(int foreground)
 	} else if (smfi_register(milter_desc) != MI_SUCCESS) {
 		log_errx("smfi_register failed");
 		r = -1;
-	} else if (open_socket(c->conf) < 0 ||
+	} else if ((listen_socket = xstrdup(c->conf->milter_socket)),
+	    open_socket(c->conf) < 0 ||
 	    drop_privileges(c->conf->user) < 0)
 		r = -1;
 	else if (!foreground && daemon(0, 0) < 0) {
@@ -156,6 +163,73 @@ start(int foreground)
 	}
 	config_unref(c);
 	return r;
+}
+
+/*
+ * smfi_stop() waits for a mutex libmilter's listener holds while it polls
+ * (5 s at a time); a connection to our own socket ends the poll.  Only for
+ * unix: and numeric inet: sockets; otherwise the stop just takes longer.
+ */
+static void
+wake_listener(void)
+{
+	struct sockaddr_un un = { .sun_family = AF_UNIX };
+	struct sockaddr_in in = { .sin_family = AF_INET };
+	const char *s = listen_socket, *at;
+	struct sockaddr *sa = NULL;
+	socklen_t len = 0;
+	int fd;
+
+	if (s == NULL)
+		return;
+	if ((strncmp(s, "unix:", 5) == 0 || strncmp(s, "local:", 6) == 0) &&
+	    xstrlcpy(un.sun_path, strchr(s, ':') + 1, sizeof(un.sun_path)) <
+	    sizeof(un.sun_path)) {
+		sa = (struct sockaddr *)&un;
+		len = sizeof(un);
+	} else if (strncmp(s, "inet:", 5) == 0) {
+		at = strchr(s, '@');
+		in.sin_port = htons((unsigned short)atoi(s + 5));
+		if (inet_pton(AF_INET, at ? at + 1 : "127.0.0.1",
+		    &in.sin_addr) != 1)
+			return;
+		if (in.sin_addr.s_addr == htonl(INADDR_ANY))
+			in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		sa = (struct sockaddr *)&in;
+		len = sizeof(in);
+	}
+	if (sa == NULL || (fd = socket(sa->sa_family, SOCK_STREAM, 0)) < 0)
+		return;
+	(void)connect(fd, sa, len);
+	close(fd);
+}
+
+static void *
+stop_thread(void *arg)
+{
+	smfi_stop();
+	__atomic_store_n((int *)arg, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+/* smfi_stop(), poking the listener until it has taken the stop (2 s at
+ * most; libmilter's own 5 s poll ends it anyway). */
+static void
+stop_milter(void)
+{
+	pthread_t t;
+	int done = 0;
+
+	if (pthread_create(&t, NULL, stop_thread, &done) != 0) {
+		smfi_stop();
+		return;
+	}
+	for (int i = 0; i < 40 && !__atomic_load_n(&done, __ATOMIC_SEQ_CST);
+	    i++) {
+		wake_listener();
+		usleep(50000);
+	}
+	pthread_join(t, NULL);
 }
 
 static void
@@ -178,7 +252,7 @@ signal_loop(void)
 		pthread_cond_signal(&reload_cond);
 		pthread_mutex_unlock(&reload_lock);
 	}
-	smfi_stop();
+	stop_milter();
 }
 
 static int
@@ -237,5 +311,6 @@ main(int argc, char **argv)
 	r = run();
 	snapshot_free();
 	align_free(milter_align);
+	free(listen_socket);
 	return r;
 }
