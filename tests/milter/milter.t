@@ -178,8 +178,8 @@ ok "actions: tempfail, tag, accept; a DNS failure is a tempfail unless dmarc = t
 
 # --- stop ----------------------------------------------------------------
 kill -TERM $mpid
-for _ in $(seq 100); do kill -0 $mpid 2>/dev/null || break; sleep 0.1; done
-kill -0 $mpid 2>/dev/null && fail "milter still running 10 s after SIGTERM"
+for _ in $(seq 30); do kill -0 $mpid 2>/dev/null || break; sleep 0.1; done
+kill -0 $mpid 2>/dev/null && fail "milter still running 3 s after SIGTERM"
 wait $mpid
 rc=$?
 [ $rc = 0 ] || fail "milter exited $rc after SIGTERM"
