@@ -344,6 +344,22 @@ relay_init(struct relay *rl, struct config *cfg)
 	pool_reconfigure(rl->pool, cfg);	/* timeouts, default CA file */
 }
 
+/* One line per account: what the pool did since start. */
+static void
+log_pool_stats(struct pool *pool)
+{
+	struct pool_stat st[64];
+	size_t n = pool_stats(pool, st, 64);
+	char name[300];
+
+	for (size_t i = 0; i < n && i < 64; i++)
+		log_info("account=%s sessions_opened=%lu full_handshakes=%lu "
+		    "resumed_handshakes=%lu reuses=%lu peak_sessions=%u",
+		    log_quote(name, sizeof(name), st[i].account),
+		    st[i].opened, st[i].full_handshakes,
+		    st[i].resumed_handshakes, st[i].reuses, st[i].peak);
+}
+
 /* After the listener is closed: drain, save the limits, free. */
 static void
 stop(struct relay *rl)
@@ -351,6 +367,7 @@ stop(struct relay *rl)
 	int idle = drain(rl) == 0;
 
 	save_limits(rl, 1);
+	log_pool_stats(rl->pool);
 	if (idle) {	/* nothing uses them any more */
 		relay_swap_config(rl, NULL);
 		pool_free(rl->pool);

@@ -141,7 +141,8 @@ t_assert_eq 0 "$rc" "relay exit status"
 wait $chatpid
 t_assert_grep '^250 2\.0\.0 smtp\.test said: 250 Mail OK' "$D/atstop" "message at stop"
 t_assert_eq 1 "$(e2e_count p2 t1)" "copies of the message at stop"
-t_ok "SIGTERM during a transaction: finished and delivered, relay exits 0"
+t_assert_grep "account=acc3 sessions_opened=$conn full_handshakes=$full resumed_handshakes=$resumed reuses=[0-9]+ peak_sessions=$peak" "$D/relay.log" "pool statistics at exit"
+t_ok "SIGTERM during a transaction: finished and delivered, relay exits 0 (pool statistics logged)"
 
 e2e_assert_no_secrets
 t_ok "no log, event file or transcript holds an authorization code"
