@@ -29,9 +29,18 @@ Usage:
   --auth-mechs "PLAIN LOGIN"   mechanisms to advertise (PLAIN, LOGIN,
                           XOAUTH2)
   --xoauth2-tokens FILE   lines "login token": valid XOAUTH2 bearer tokens
-                          (advertises XOAUTH2)
-  --xoauth2-validate URL  reserved: validate bearer tokens at URL (not yet
-                          implemented; giving it is an error)
+                          (advertises XOAUTH2); checked before
+                          --xoauth2-validate
+  --xoauth2-validate URL  validate XOAUTH2 bearer tokens at URL (advertises
+                          XOAUTH2): POST application/x-www-form-urlencoded
+                          "token=TOKEN" (RFC 7662 introspection); the token
+                          is good when the JSON answer has "active": true and
+                          "username" (or "sub" or "email") equal to the
+                          XOAUTH2 user.  HTTPS is verified against
+                          --xoauth2-ca FILE (else the system store); 5 s
+                          timeout; an unreachable URL fails the AUTH with
+                          "454 4.7.0 Temporary authentication failure"
+  --xoauth2-ca FILE       CA file for --xoauth2-validate
   --no-auth-required      accept MAIL without AUTH (default: AUTH required,
                           "530 5.7.0 Authentication required")
   --sender-rule 163|qq|none
@@ -50,6 +59,17 @@ Usage:
                           Recipient address rejected: User unknown")
   --drop-during-data N    for the first N DATA commands: send 354, read one
                           line, then drop the connection without a reply
+  --auth-reply TEXT       answer every AUTH, right or wrong, with TEXT (e.g.
+                          163's "550 User has no permission": SMTP not
+                          enabled for the account); recorded as ok false
+  --reject-connect TEXT   greet every connection with TEXT (e.g. "554 IP
+                          blocked") and close it
+  --greeting-delay S      wait S seconds before the 220 greeting
+  --data-reply TEXT       answer the final dot with TEXT instead of 250
+                          (message not stored unless TEXT starts with 2)
+  --hang-after-data N     for the first N messages: store the message, then
+                          never answer the final dot (the client must time
+                          out; a retry shows up as a second stored copy)
   --temp-fail-mail TEXT   answer every MAIL FROM (after the sender rule) with
                           TEXT, e.g. "451 MI:SFQ ..." or "550 5.4.5 Daily
                           sending quota exceeded"
@@ -61,10 +81,11 @@ Usage:
                           last and atomically, so wait for *.json
   --events FILE           append one JSON object per line per event:
                           {"ts","event","session","sessions",...} where event
-                          is connect, busy, tls (version, cipher, sni,
-                          resumed), ehlo, auth (mechanism, login, ok, tls;
-                          never the password or token), mail, rcpt, data
-                          (size, queued), drop, timeout, quit, disconnect;
+                          is connect, busy, reject, tls (version, cipher,
+                          sni, resumed), ehlo, auth (mechanism, login, ok,
+                          tls; never the password or token), mail, rcpt,
+                          data (size, queued), drop, hang, timeout, quit,
+                          disconnect;
                           "sessions" is the number of sessions open
   --ready-file FILE       write the bound port to FILE when listening
 Prints "READY <port>" on stdout once listening.  Exits 0 on SIGTERM/SIGINT.
@@ -99,6 +120,7 @@ class State:
         self.next_session = 0
         self.sessions = 0
         self.data_count = 0
+        self.final_count = 0
         self.msg_count = 0
         self.events = open(opts.events, "a") if opts.events else None
 
@@ -189,14 +211,21 @@ class Handler:
         return reply
 
     async def handle_DATA(self, server, session, envelope):
+        self.st.final_count += 1
+        hang = self.st.final_count <= self.o.hang_after_data
+        reply = self.o.data_reply
         name = None
-        if self.o.maildir:
+        if self.o.maildir and (reply is None or reply.startswith("2")):
             name = self.st.store(server.sid, server.login(),
                                  server.tls_active(), envelope)
-        reply = "250 Mail OK queued as %s" % (name or "sink")
-        server.emit("data", size=len(envelope.original_content),
+        if reply is None:
+            reply = "250 Mail OK queued as %s" % (name or "sink")
+        server.emit("hang" if hang else "data",
+                    size=len(envelope.original_content),
                     mail_from=envelope.mail_from, rcpt_tos=envelope.rcpt_tos,
-                    queued=name, reply=reply)
+                    queued=name, reply=None if hang else reply)
+        if hang:
+            await asyncio.sleep(3600)	# until the client gives up
         return reply
 
     async def handle_QUIT(self, server, session, envelope):
@@ -247,6 +276,14 @@ class ProviderSMTP(SMTP):
                 transport.write(self.st.opts.busy_reply.encode() + b"\r\n")
                 transport.close()
                 return
+            if self.st.opts.reject_connect:
+                self.busy = True
+                self.st.emit("reject", self.sid, peer=list(peer or ()),
+                             reply=self.st.opts.reject_connect)
+                transport.write(self.st.opts.reject_connect.encode() +
+                                b"\r\n")
+                transport.close()
+                return
             self.st.sessions += 1
             self.counted = True
             self.emit("connect", peer=list(peer or ()))
@@ -281,8 +318,29 @@ class ProviderSMTP(SMTP):
                                   % self.hostname).encode())
         super()._timeout_cb()
 
+    async def _handle_client(self):
+        if self.st.opts.greeting_delay:
+            await asyncio.sleep(self.st.opts.greeting_delay)
+        return await super()._handle_client()
+
     # --- commands ----------------------------------------------------
     async def smtp_AUTH(self, arg):
+        if self.st.opts.auth_reply and self.tls_active():
+            mech = (arg or "").split(" ")[0].upper()
+            one = len((arg or "").split()) == 1
+            login = plain_login(arg)
+            if mech == "LOGIN":	# read what the client sends, then refuse
+                user = (await self.challenge_auth(
+                    self.AuthLoginUsernameChallenge) if one else
+                    b64_or_none(arg.split()[1]))
+                if isinstance(user, bytes):
+                    login = user.decode("utf-8", "replace")
+                await self.challenge_auth(self.AuthLoginPasswordChallenge)
+            elif mech in ("PLAIN", "XOAUTH2") and one:
+                await self.challenge_auth("")
+            self.emit("auth", tls=True, ok=False, mechanism=mech,
+                      login=login, reply=self.st.opts.auth_reply)
+            return await self.push(self.st.opts.auth_reply)
         if not self.tls_active():
             self.emit("auth", tls=False, ok=False,
                       mechanism=(arg or "").split(" ")[0].upper(),
@@ -325,6 +383,13 @@ class ProviderSMTP(SMTP):
         return await super().smtp_DATA(arg)
 
 
+def b64_or_none(text):
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
 def plain_login(arg):
     """The login of an AUTH PLAIN initial response (for the event log);
     never returns the password."""
@@ -340,9 +405,8 @@ def plain_login(arg):
 
 def make_authenticator(state):
     def authenticator(server, session, envelope, mechanism, auth_data):
-        if mechanism == "XOAUTH2":
-            login, secret = auth_data
-            ok = login in state.tokens and state.tokens[login] == secret
+        if mechanism == "XOAUTH2":	# checked by auth_XOAUTH2
+            login, ok = auth_data
         else:
             login = auth_data.login.decode("utf-8", "replace")
             secret = auth_data.password.decode("utf-8", "replace")
@@ -376,7 +440,39 @@ async def auth_XOAUTH2(server, args):
     except (binascii.Error, ValueError, KeyError, UnicodeDecodeError):
         await server.push("501 5.5.2 Can't decode XOAUTH2 initial response")
         return AuthResult(success=False, handled=True)
-    return server._authenticate("XOAUTH2", (login, token))
+    ok = token is not None and server.st.tokens.get(login) == token
+    if not ok and server.st.opts.xoauth2_validate:
+        loop = asyncio.get_running_loop()
+        try:
+            ok = await loop.run_in_executor(None, introspect,
+                                            server.st.opts, login, token)
+        except OSError as e:
+            server.emit("auth", mechanism="XOAUTH2", login=login, ok=False,
+                        tls=server.tls_active(),
+                        error="validation failed: %s" % e.__class__.__name__)
+            await server.push("454 4.7.0 Temporary authentication failure")
+            return AuthResult(success=False, handled=True)
+    return server._authenticate("XOAUTH2", (login, ok))
+
+
+def introspect(opts, login, token):
+    """True if the token validation URL says the token is active for
+    login (blocking; run in an executor)."""
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+    ctx = ssl.create_default_context(cafile=opts.xoauth2_ca)
+    body = urllib.parse.urlencode({"token": token}).encode()
+    req = urllib.request.Request(opts.xoauth2_validate, data=body)
+    try:
+        with urllib.request.urlopen(req, timeout=5, context=ctx) as r:
+            ans = json.loads(r.read().decode() or "{}")
+    except urllib.error.HTTPError:
+        return False
+    except ValueError:
+        return False
+    who = ans.get("username") or ans.get("sub") or ans.get("email")
+    return ans.get("active") is True and who == login
 
 
 def tls_context(opts):
@@ -399,6 +495,12 @@ def parse_args(argv):
     a("--auth-mechs", default=None)
     a("--xoauth2-tokens")
     a("--xoauth2-validate")
+    a("--xoauth2-ca")
+    a("--auth-reply")
+    a("--reject-connect")
+    a("--greeting-delay", type=float, default=0)
+    a("--data-reply")
+    a("--hang-after-data", type=int, default=0)
     a("--no-auth-required", action="store_true")
     a("--sender-rule", choices=sorted(SENDER_RULES), default="none")
     a("--max-sessions", type=int, default=0)
@@ -416,16 +518,13 @@ def parse_args(argv):
     o = p.parse_args(argv)
     if o.tls != "none" and not (o.cert and o.key):
         p.error("--tls %s needs --cert and --key" % o.tls)
-    if o.xoauth2_validate:
-        p.error("--xoauth2-validate is not implemented yet; "
-                "use --xoauth2-tokens")
     host, _, port = o.listen.rpartition(":")
     o.host, o.port = host.strip("[]"), int(port)
     o.reject_rcpt = {r.lower() for r in o.reject_rcpt}
     if o.maildir:
         os.makedirs(o.maildir, exist_ok=True)
-    mechs = o.auth_mechs or ("PLAIN LOGIN" +
-                             (" XOAUTH2" if o.xoauth2_tokens else ""))
+    oauth = o.xoauth2_tokens or o.xoauth2_validate
+    mechs = o.auth_mechs or ("PLAIN LOGIN" + (" XOAUTH2" if oauth else ""))
     o.mechs = set(mechs.upper().split())
     return o
 
