@@ -304,10 +304,10 @@ static int
 up_reply(struct upstream *up, struct smtp_reply *r, int ehlo)
 {
 	long long deadline = now_ms() + state_timeout_ms(up);
+	char err[128], quote[SMTP_REPLY_TEXT_MAX + 32];
 	struct reply_parse p;
 	const char *line, *text;
 	size_t len, tlen;
-	char err[128];
 	int rc, first = 1;
 
 	reply_begin(&p, r, up->host);
@@ -324,6 +324,9 @@ up_reply(struct upstream *up, struct smtp_reply *r, int ehlo)
 			ehlo_keyword(up, text, tlen);
 		first = 0;
 	} while (rc == 0);
+	if (r->code == 421)	/* the server is closing the session */
+		up_break(up, NULL, UPF_CONNECT, "4.4.2", "%s closed the "
+		    "session: %s", up->peer, said(r, quote, sizeof(quote)));
 	return r->code;
 }
 
@@ -603,6 +606,10 @@ auth_exchange(struct upstream *up, const struct upstream_params *p,
 			return -1;
 		if (code == 235)
 			return 0;
+		if (code == 421) {	/* not a verdict on the code */
+			*r = up->fail;
+			return -1;
+		}
 		if (code != 334) {
 			auth_refused(up, p, m, r);
 			return -1;
@@ -712,6 +719,7 @@ upstream_check(struct upstream *up)
 {
 	char quote[SMTP_REPLY_TEXT_MAX + 32];
 	struct smtp_reply r;
+	int code;
 
 	/* a reply nobody asked for (a 421 before closing) means dead; one
 	 * still in the socket is read as the reply to RSET */
@@ -722,8 +730,8 @@ upstream_check(struct upstream *up)
 		log_dead(up);
 		return -1;
 	}
-	if (up_command(up, UPS_RSET, &r, "RSET") != 250) {
-		if (!up->broken)
+	if ((code = up_command(up, UPS_RSET, &r, "RSET")) != 250) {
+		if (code != 0)
 			up_break(up, NULL, UPF_PROTOCOL, "4.5.0", "%s refused "
 			    "RSET: %s", up->peer, said(&r, quote,
 			    sizeof(quote)));
