@@ -33,6 +33,8 @@
 #			   gets SIGTERM, and SIGKILL after 5 s.
 # t_stop NAME		   Stop a t_spawn'ed process now (TERM, bounded wait,
 #			   KILL).  Returns the process's exit status.
+# t_pid_gone PID	   Succeed if PID has exited (zombies count as gone:
+#			   daemons are reaped by PID 1, which may be slow).
 # t_wait_port HOST PORT SECONDS	   Poll until a TCP connect succeeds.
 # t_wait_file FILE SECONDS	   Poll until FILE exists and is non-empty.
 # t_wait_for 'COND' SECONDS	   Poll until the shell condition is true.
@@ -159,18 +161,26 @@ t__kill() {
 	local pid=$1 i
 	kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return; }
 	kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		# a reaped child disappears only after wait; poll via /proc
-		[ "$(cut -d' ' -f3 "/proc/$pid/stat" 2>/dev/null)" = Z ] && break
-		sleep 0.05
+	for ((i = 0; i < 200; i++)); do
+		t_pid_gone "$pid" && break
+		sleep 0.025
 	done
-	if kill -0 "$pid" 2>/dev/null &&
-	    [ "$(cut -d' ' -f3 "/proc/$pid/stat" 2>/dev/null)" != Z ]; then
+	if ! t_pid_gone "$pid"; then
 		echo "# pid $pid ignored SIGTERM for 5 s: SIGKILL" >&2
 		kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null
 	fi
 	wait "$pid" 2>/dev/null
+}
+
+# t_pid_gone PID: the process has exited.  A zombie counts as gone: a
+# daemon that double-forked is reaped by PID 1, which may take its time.
+t_pid_gone() {
+	local st
+	kill -0 "$1" 2>/dev/null || return 0
+	st=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+	st=${st##*) }		# the state follows "(comm) "
+	case ${st:0:1} in Z|X|"") return 0 ;; esac
+	return 1
 }
 
 t_stop() {

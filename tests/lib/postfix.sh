@@ -140,9 +140,9 @@ pf_stop() {
 	pid=$(pf__master_pid "$d") || return 0
 	# What `postfix stop` does, minus its one-second polling sleeps.
 	kill -TERM "$pid" 2>/dev/null
-	for ((i = 0; i < 200; i++)); do
-		kill -0 "$pid" 2>/dev/null || return 0
-		sleep 0.05
+	for ((i = 0; i < 400; i++)); do
+		t_pid_gone "$pid" && return 0
+		sleep 0.025
 	done
 	echo "# postfix master $pid in $d did not exit in 10 s: SIGKILL" >&2
 	kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null
