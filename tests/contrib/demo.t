@@ -21,6 +21,8 @@ t_note "demo took $ms ms"
 [ $ms -lt 60000 ] || t_fail "demo took $ms ms (more than a minute)"
 t_assert_no_grep '!!' "$out" "outcomes the demo did not expect"
 t_ok "demo exits 0 in $ms ms"
+t_assert_grep '^smarthostctl check: smarthost\.conf, relay\.map \(5 routes, 4 accounts\), secrets: OK$' "$out" "smarthostctl check"
+t_ok "smarthostctl check accepts the demo's files"
 
 # section N: the report lines of message N (up to the next blank line)
 section() {
@@ -32,6 +34,7 @@ section() {
 
 m=$(section 1)
 t_assert_grep '^   told      250 2\.0\.0 Ok: queued as [0-9A-F]+$' "$m" "1: told"
+t_assert_grep '^   ctl route smtp\.163\.com:465 implicit, envelope boss@163\.com \(as sent\)$' "$m" "1: smarthostctl route"
 t_assert_grep '^   relay     account=boss@163\.com host=smtp\.163\.com status=sent result=250 ' "$m" "1: relay"
 t_assert_grep '^   received  smtp\.163\.com: MAIL FROM:<boss@163\.com> RCPT TO:<friend@example\.net>$' "$m" "1: envelope"
 t_assert_grep '^ +over TLSv1\.[23] \(SNI smtp\.163\.com\), AUTH PLAIN as boss@163\.com$' "$m" "1: TLS and AUTH"
@@ -50,6 +53,7 @@ t_assert_grep '^   outcome   rewritten to alerts@163\.com, delivered at smtp\.16
 t_ok "2 rewritten: scanner@office.lan left as alerts@163.com, Reply-To kept"
 
 m=$(section 3)
+t_assert_grep '^   ctl route smtp\.qq\.com:587 starttls, envelope office@qq\.com \(rewritten from alice@office\.lan\)$' "$m" "3: smarthostctl route"
 t_assert_grep '^   relay     account=office@qq\.com host=smtp\.qq\.com status=sent ' "$m" "3: relay"
 t_assert_grep '^ +over TLSv1\.[23] \(SNI smtp\.qq\.com\), AUTH PLAIN as office@qq\.com$' "$m" "3: STARTTLS and AUTH"
 t_assert_grep '^ +From: Alice <office@qq\.com>$' "$m" "3: From"
@@ -59,6 +63,7 @@ t_ok "3 rewritten: alice@office.lan left as office@qq.com through the STARTTLS s
 
 m=$(section 4)
 t_assert_grep "^   told      553 5\\.7\\.1 smtp\\.163\\.com requires the envelope sender to be the account login alerts@163\\.com \\(it says: 553 Mail from must equal authorized user\\); add 'rewrite' to relay\\.map line 5" "$m" "4: told"
+t_assert_grep '^   ctl route smtp\.163\.com:465 implicit, envelope printer@office\.lan: REFUSED by the provider, which wants alerts@163\.com' "$m" "4: smarthostctl route"
 t_assert_no_grep '^   received' "$m" "4: nothing sent on"
 t_assert_grep '^   outcome   refused at SMTP time: 553 5\.7\.1$' "$m" "4: outcome"
 t_ok "4 sender mismatch refused at SMTP time with 163's own words and the fix"
