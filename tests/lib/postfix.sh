@@ -121,8 +121,24 @@ pf__master_pid() {
 	[ -n "$p" ] && kill -0 "$p" 2>/dev/null && echo "$p"
 }
 
+# The queue directories `postfix start` would create (post-install
+# create-missing), made directly: with them in place and a quick-start
+# flag, `postfix start` skips its checks and takes 0.1 s instead of 0.8 s.
+pf__queue_dirs() {
+	local q=$1/queue n
+	for n in active bounce corrupt defer deferred flush hold incoming \
+	    private saved trace; do
+		install -d -m 700 -o postfix -g root "$q/$n" || return 1
+	done
+	install -d -m 730 -o postfix -g postdrop "$q/maildrop" &&
+	install -d -m 710 -o postfix -g postdrop "$q/public" &&
+	install -d -m 755 -o root -g root "$q/pid" &&
+	touch "$q/quick-start"
+}
+
 pf_start() {
 	local d=${1:?pf_start DIR}
+	pf__queue_dirs "$d" || t_fail "cannot create the queue directories in $d"
 	postfix -c "$d/etc" start >"$d/start.out" 2>&1 || {
 		cat "$d/start.out" >&2
 		[ -f "$d/maillog" ] && tail -n 30 "$d/maillog" >&2
