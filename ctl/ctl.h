@@ -46,5 +46,7 @@ int	cmd_check(const struct ctl *, int, char **);
 int	cmd_route(const struct ctl *, int, char **);
 int	cmd_providers(const struct ctl *, int, char **);
 int	cmd_config(const struct ctl *, int, char **);
+int	cmd_postfix(const struct ctl *, int, char **);
+int	cmd_sendmail(const struct ctl *, int, char **);
 
 #endif

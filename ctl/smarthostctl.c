@@ -30,6 +30,10 @@ static const struct ctl_cmd commands[] = {
 	  "list the built-in provider presets, or one in full" },
 	{ "config", cmd_config, "[-n]",
 	  "print the effective smarthost.conf (-n: only non-defaults)" },
+	{ "postfix", cmd_postfix, "[--postconf]",
+	  "print the main.cf and master.cf settings that attach smarthost" },
+	{ "sendmail", cmd_sendmail, "",
+	  "print the sendmail.mc lines that attach smarthost" },
 	{ "help", cmd_help, "",
 	  "list the commands" },
 };
