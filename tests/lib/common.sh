@@ -30,7 +30,10 @@
 #			   order of registration (last added runs first).
 # t_spawn NAME LOG CMD...  Start CMD in the background (own process group),
 #			   output to LOG; its pid is in T_PID_<NAME>; on exit it
-#			   gets SIGTERM, and SIGKILL after 5 s.
+#			   gets SIGTERM, and SIGKILL after 5 s; it also gets
+#			   SIGTERM if the test's shell is killed outright.
+# t_watch_pid PID	   SIGTERM PID should the test's shell die without
+#			   running its cleanups (SIGKILL by the harness).
 # t_stop NAME		   Stop a t_spawn'ed process now (TERM, bounded wait,
 #			   KILL).  Returns the process's exit status.
 # t_pid_gone PID	   Succeed if PID has exited (zombies count as gone:
@@ -146,10 +149,16 @@ t_tmpdir() {
 
 # --- background processes ----------------------------------------------------
 
+# Daemons get SIGTERM when the test's shell dies, even by SIGKILL (the
+# harness's timeout): setpriv --pdeathsig.
+T_PDEATH=()
+setpriv --help 2>/dev/null | grep -q -- --pdeathsig &&
+    T_PDEATH=(setpriv --pdeathsig TERM --)
+
 t_spawn() {
 	local name=$1 log=$2 pid
 	shift 2
-	setsid "$@" >"$log" 2>&1 </dev/null &
+	setsid "${T_PDEATH[@]}" "$@" >"$log" 2>&1 </dev/null &
 	pid=$!
 	printf -v "T_PID_$name" %s "$pid"
 	t_cleanup_add "t__kill $pid"
@@ -181,6 +190,16 @@ t_pid_gone() {
 	st=${st##*) }		# the state follows "(comm) "
 	case ${st:0:1} in Z|X|"") return 0 ;; esac
 	return 1
+}
+
+# t_watch_pid PID: SIGTERM PID (a daemon that is not our child, such as
+# Postfix's master) if the test's shell dies without running its cleanups.
+t_watch_pid() {
+	local pid=$1
+	setsid "${T_PDEATH[@]}" bash -c \
+	    "trap 'kill -TERM $pid 2>/dev/null; exit 0' TERM; while kill -0 $pid 2>/dev/null; do sleep 1; done" \
+	    >/dev/null 2>&1 </dev/null &
+	t_cleanup_add "kill $! 2>/dev/null"
 }
 
 t_stop() {

@@ -137,7 +137,7 @@ pf__queue_dirs() {
 }
 
 pf_start() {
-	local d=${1:?pf_start DIR}
+	local d=${1:?pf_start DIR} pid
 	pf__queue_dirs "$d" || t_fail "cannot create the queue directories in $d"
 	postfix -c "$d/etc" start >"$d/start.out" 2>&1 || {
 		cat "$d/start.out" >&2
@@ -145,6 +145,7 @@ pf_start() {
 		t_fail "postfix in $d did not start"
 	}
 	t_cleanup_add "pf_stop '$d'"
+	pid=$(pf__master_pid "$d") && t_watch_pid "$pid"
 	t_wait_port 127.0.0.1 "$(pf_port "$d")" 10 || {
 		tail -n 30 "$d/maillog" >&2
 		t_fail "postfix in $d does not listen on port $(pf_port "$d")"
