@@ -84,7 +84,7 @@ $(B)/tests/%: tests/unit/%.c $(B)/libsmarthost.a
 
 # The relay's client side, linked without its server side: unit tests
 # tests/unit/test_relay_*.c and the driver of tests/relay/upstream-*.t.
-UPSTREAM_OBJ := $(patsubst %,$(B)/relay/%.o,tls reply auth upstream pool)
+UPSTREAM_OBJ := $(patsubst %,$(B)/relay/%.o,tls reply auth upstream upstream_open pool)
 $(B)/tests/test_relay_%: tests/unit/test_relay_%.c $(UPSTREAM_OBJ) $(B)/libsmarthost.a
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Irelay $(CFLAGS) $(LDFLAGS) -o $@ $< $(UPSTREAM_OBJ) \

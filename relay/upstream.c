@@ -1,6 +1,7 @@
 /*
  * upstream — one SMTP client session to a provider (see upstream.h and
- * upstream_int.h).
+ * upstream_int.h): its bytes, replies and commands, the transaction, the
+ * check before reuse and the close.  Opening it is upstream_open.c.
  *
  * The session is an object with a state (enum up_state), a name for each
  * state used in every message ("lost connection with smtp.test[127.0.0.1]:465
@@ -19,7 +20,6 @@
 #include <sys/types.h>
 #include <errno.h>
 #include <stdarg.h>
-#include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,29 +28,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "auth.h"
 #include "log.h"
 #include "reply.h"
 #include "tls.h"
 #include "upstream.h"
 #include "upstream_int.h"
 #include "util.h"
-
-#define UPCAP_STARTTLS	0x100		/* internal: not in upstream_caps() */
-#define UPCAP_AUTH	0x200
-#define UP_RBUF		(REPLY_LINE_MAX + 512)
-#define UP_WBUF		16384
-#define UP_CMD_MAX	2048
-#define UP_CHECK_TIMEOUT 15		/* seconds for RSET on a pooled session */
-#define UP_QUIT_TIMEOUT	5
-
-enum up_state {
-	UPS_CONNECT, UPS_TLS, UPS_GREETING, UPS_EHLO, UPS_STARTTLS, UPS_AUTH,
-	UPS_READY, UPS_RSET, UPS_MAIL, UPS_RCPT, UPS_DATA, UPS_BODY, UPS_DOT,
-	UPS_QUIT, UPS_BROKEN,
-};
-
-enum up_timeout { TO_CONNECT, TO_COMMAND, TO_DATA, TO_CHECK, TO_QUIT };
 
 static const struct {
 	const char	*doing;		/* "lost connection ... while %s" */
@@ -74,27 +57,9 @@ static const struct {
 	[UPS_BROKEN]	= { "broken", TO_QUIT },
 };
 
-struct upstream {
-	enum up_state	 state;
-	int		 fd;
-	struct tls_conn	*tls;
-	char		 host[256];
-	char		 peer[400];	/* "host[addr]:port" */
-	unsigned	 timeouts[TO_QUIT + 1];	/* seconds */
-	char		 rbuf[UP_RBUF];
-	size_t		 rpos, rlen;
-	char		 wbuf[UP_WBUF];
-	size_t		 wlen;
-	unsigned	 caps;
-	unsigned long	 max_size;
-	char		 auth_offered[256];
-	enum upstream_fail broken;	/* UPF_NONE while healthy */
-	struct smtp_reply fail;		/* why it broke */
-	struct upstream_pooling pooling;
-};
 
-static long long
-now_ms(void)
+long long
+up_now_ms(void)
 {
 	struct timespec ts;
 
@@ -102,14 +67,14 @@ now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int
-state_timeout_ms(const struct upstream *up)
+int
+up_timeout_ms(const struct upstream *up)
 {
 	return (int)up->timeouts[up_states[up->state].timeout] * 1000;
 }
 
 /* Mark the session broken with a synthetic reply; copies it to r. */
-static void SH_PRINTF(5, 6)
+void
 up_break(struct upstream *up, struct smtp_reply *r, enum upstream_fail why,
     const char *enhanced, const char *fmt, ...)
 {
@@ -141,8 +106,8 @@ io_failed(struct upstream *up, struct smtp_reply *r, const char *err)
 }
 
 /* "554 5.7.1 text": a provider's reply quoted in a synthetic one. */
-static const char *
-said(const struct smtp_reply *r, char *buf, size_t size)
+const char *
+up_said(const struct smtp_reply *r, char *buf, size_t size)
 {
 	snprintf(buf, size, "%d%s%s%s%s", r->code, r->enhanced[0] ? " " : "",
 	    r->enhanced, r->text[0] ? " " : "", r->text);
@@ -151,15 +116,15 @@ said(const struct smtp_reply *r, char *buf, size_t size)
 
 /* ---- bytes ---- */
 
-static int
-wait_fd(int fd, short events, long long deadline)
+int
+up_wait_fd(int fd, short events, long long deadline)
 {
 	struct pollfd pfd = { .fd = fd, .events = events };
 	long long left;
 	int rc;
 
 	for (;;) {
-		if ((left = deadline - now_ms()) <= 0)
+		if ((left = deadline - up_now_ms()) <= 0)
 			return 0;
 		rc = poll(&pfd, 1, (int)left);
 		if (rc >= 0 || errno != EINTR)
@@ -167,15 +132,15 @@ wait_fd(int fd, short events, long long deadline)
 	}
 }
 
-static int
+int
 up_write(struct upstream *up, const char *buf, size_t len, struct smtp_reply *r)
 {
-	long long deadline = now_ms() + state_timeout_ms(up);
+	long long deadline = up_now_ms() + up_timeout_ms(up);
 	char err[256];
 	ssize_t n;
 
 	if (up->tls) {
-		if (tls_write(up->tls, buf, len, state_timeout_ms(up), err,
+		if (tls_write(up->tls, buf, len, up_timeout_ms(up), err,
 		    sizeof(err)) == -1) {
 			io_failed(up, r, err);
 			return -1;
@@ -191,7 +156,7 @@ up_write(struct upstream *up, const char *buf, size_t len, struct smtp_reply *r)
 			io_failed(up, r, strerror(errno));
 			return -1;
 		} else if (n < 0 && errno == EAGAIN &&
-		    wait_fd(up->fd, POLLOUT, deadline) <= 0) {
+		    up_wait_fd(up->fd, POLLOUT, deadline) <= 0) {
 			io_failed(up, r, "timed out");
 			return -1;
 		}
@@ -233,7 +198,7 @@ up_fill(struct upstream *up, long long deadline, struct smtp_reply *r)
 {
 	char err[256];
 	ssize_t n;
-	long long left = deadline - now_ms();
+	long long left = deadline - up_now_ms();
 
 	if (up->rpos > 0) {
 		memmove(up->rbuf, up->rbuf + up->rpos, up->rlen - up->rpos);
@@ -247,7 +212,7 @@ up_fill(struct upstream *up, long long deadline, struct smtp_reply *r)
 	if (up->tls) {
 		n = tls_read(up->tls, up->rbuf + up->rlen,
 		    sizeof(up->rbuf) - up->rlen, (int)left, err, sizeof(err));
-	} else if (wait_fd(up->fd, POLLIN, deadline) <= 0) {
+	} else if (up_wait_fd(up->fd, POLLIN, deadline) <= 0) {
 		snprintf(err, sizeof(err), "timed out");
 		n = -1;
 	} else if ((n = read(up->fd, up->rbuf + up->rlen,
@@ -300,10 +265,10 @@ static void ehlo_keyword(struct upstream *, const char *, size_t);
 
 /* Reads one reply into r; returns its code, or 0 with the session
  * broken and r synthetic.  ehlo: collect capabilities. */
-static int
+int
 up_reply(struct upstream *up, struct smtp_reply *r, int ehlo)
 {
-	long long deadline = now_ms() + state_timeout_ms(up);
+	long long deadline = up_now_ms() + up_timeout_ms(up);
 	char err[128], quote[SMTP_REPLY_TEXT_MAX + 32];
 	struct reply_parse p;
 	const char *line, *text;
@@ -326,7 +291,7 @@ up_reply(struct upstream *up, struct smtp_reply *r, int ehlo)
 	} while (rc == 0);
 	if (r->code == 421)	/* the server is closing the session */
 		up_break(up, NULL, UPF_CONNECT, "4.4.2", "%s closed the "
-		    "session: %s", up->peer, said(r, quote, sizeof(quote)));
+		    "session: %s", up->peer, up_said(r, quote, sizeof(quote)));
 	return r->code;
 }
 
@@ -342,11 +307,7 @@ printable(const char *s)
 }
 
 /* Sends a command (without CRLF) and reads its reply. */
-static int
-up_command(struct upstream *up, enum up_state st, struct smtp_reply *r,
-    const char *fmt, ...) SH_PRINTF(4, 5);
-
-static int
+int
 up_command(struct upstream *up, enum up_state st, struct smtp_reply *r,
     const char *fmt, ...)
 {
@@ -400,311 +361,6 @@ ehlo_keyword(struct upstream *up, const char *t, size_t len)
 	}
 }
 
-/* ---- session setup ---- */
-
-static int
-connect_one(struct upstream *up, const struct addrinfo *ai, char *err,
-    size_t errsize)
-{
-	long long deadline = now_ms() + state_timeout_ms(up);
-	socklen_t sl = sizeof(int);
-	int fd, e = 0, rc;
-
-	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0);
-	if (fd == -1) {
-		snprintf(err, errsize, "socket: %s", strerror(errno));
-		return -1;
-	}
-	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == -1) {
-		if (errno != EINPROGRESS)
-			e = errno;
-		else if ((rc = wait_fd(fd, POLLOUT, deadline)) == 0)
-			e = ETIMEDOUT;
-		else if (rc < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &e,
-		    &sl) == -1)
-			e = errno;
-	}
-	if (e != 0) {
-		snprintf(err, errsize, "%s", e == ETIMEDOUT ?
-		    "connection timed out" : strerror(e));
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static void
-set_peer(struct upstream *up, const struct addrinfo *ai, unsigned port)
-{
-	char addr[64];
-
-	if (getnameinfo(ai->ai_addr, ai->ai_addrlen, addr, sizeof(addr),
-	    NULL, 0, NI_NUMERICHOST) != 0)
-		xstrlcpy(addr, "?", sizeof(addr));
-	snprintf(up->peer, sizeof(up->peer), "%s[%s]:%u", up->host, addr,
-	    port);
-}
-
-/* Every address in turn until one answers. */
-static int
-up_connect(struct upstream *up, unsigned port, struct smtp_reply *r)
-{
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
-	    .ai_flags = AI_ADDRCONFIG | AI_NUMERICSERV }, *res, *ai;
-	char service[16], err[256] = "no address";
-	int rc;
-
-	snprintf(service, sizeof(service), "%u", port);
-	snprintf(up->peer, sizeof(up->peer), "%s:%u", up->host, port);
-	if ((rc = getaddrinfo(up->host, service, &hints, &res)) != 0) {
-		up_break(up, r, UPF_CONNECT, "4.4.3", "cannot find the "
-		    "address of %s: %s", up->host, rc == EAI_SYSTEM ?
-		    strerror(errno) : gai_strerror(rc));
-		return -1;
-	}
-	for (ai = res; ai; ai = ai->ai_next) {
-		set_peer(up, ai, port);
-		if ((up->fd = connect_one(up, ai, err, sizeof(err))) != -1)
-			break;
-	}
-	freeaddrinfo(res);
-	if (up->fd == -1) {
-		up_break(up, r, UPF_CONNECT, "4.4.1", "connect to %s: %s",
-		    up->peer, err);
-		return -1;
-	}
-	return 0;
-}
-
-static int
-up_handshake(struct upstream *up, const struct upstream_params *p,
-    struct smtp_reply *r)
-{
-	char err[256];
-
-	up->state = UPS_TLS;
-	up->tls = tls_connect(p->tls_ctx, up->fd, up->host, p->resume,
-	    state_timeout_ms(up), err, sizeof(err));
-	if (up->tls == NULL) {
-		up_break(up, r, UPF_TLS, "4.7.5", "%s: %s", up->peer, err);
-		return -1;
-	}
-	return 0;
-}
-
-static const char *
-ehlo_name(char *buf, size_t size)
-{
-	if (gethostname(buf, size) == -1 || buf[0] == '\0' ||
-	    strspn(buf, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "0123456789.-") != strlen(buf))
-		xstrlcpy(buf, "localhost", size);
-	return buf;
-}
-
-static int
-up_ehlo(struct upstream *up, struct smtp_reply *r)
-{
-	char quote[SMTP_REPLY_TEXT_MAX + 32];
-	char name[256];
-	int code;
-
-	up->caps = 0;
-	up->max_size = 0;
-	up->auth_offered[0] = '\0';
-	code = up_command(up, UPS_EHLO, r, "EHLO %s",
-	    ehlo_name(name, sizeof(name)));
-	if (code == 0)
-		return -1;
-	if (code != 250) {
-		up_break(up, r, UPF_PROTOCOL, "4.5.0", "%s refused EHLO: %s",
-		    up->peer, said(r, quote, sizeof(quote)));
-		return -1;
-	}
-	return 0;
-}
-
-static int
-up_greeting(struct upstream *up, struct smtp_reply *r)
-{
-	char quote[SMTP_REPLY_TEXT_MAX + 32];
-	int code;
-
-	up->state = UPS_GREETING;
-	if ((code = up_reply(up, r, 0)) == 0)
-		return -1;
-	if (code != 220) {
-		up_break(up, r, UPF_CONNECT, "4.3.2", "%s greeted with: %s",
-		    up->peer, said(r, quote, sizeof(quote)));
-		return -1;
-	}
-	return 0;
-}
-
-/* Never a downgrade: no STARTTLS, no mail and no AUTH. */
-static int
-up_starttls(struct upstream *up, const struct upstream_params *p,
-    struct smtp_reply *r)
-{
-	char quote[SMTP_REPLY_TEXT_MAX + 32];
-	int code;
-
-	if (!(up->caps & UPCAP_STARTTLS)) {
-		up_break(up, r, UPF_TLS, "4.7.4", "%s does not offer STARTTLS; "
-		    "nothing is sent without TLS", up->peer);
-		return -1;
-	}
-	if ((code = up_command(up, UPS_STARTTLS, r, "STARTTLS")) == 0)
-		return -1;
-	if (code != 220) {
-		up_break(up, r, UPF_TLS, "4.7.4", "%s refused STARTTLS: %s",
-		    up->peer, said(r, quote, sizeof(quote)));
-		return -1;
-	}
-	if (up->rpos < up->rlen) {
-		up_break(up, r, UPF_PROTOCOL, "4.5.0", "%s sent data after "
-		    "its reply to STARTTLS, before the TLS handshake",
-		    up->peer);
-		return -1;
-	}
-	return up_handshake(up, p, r);
-}
-
-static void
-auth_refused(struct upstream *up, const struct upstream_params *p,
-    const struct auth_mech *m, struct smtp_reply *r)
-{
-	char quote[SMTP_REPLY_TEXT_MAX + 32];
-
-	up_break(up, r, UPF_AUTH, "4.7.8", "%s refused the authorization "
-	    "code of account %s (AUTH %s): %s", up->peer, p->account,
-	    auth_mech_name(m), said(r, quote, sizeof(quote)));
-}
-
-/* The exchange itself: every line holding credentials is wiped. */
-static int
-auth_exchange(struct upstream *up, const struct upstream_params *p,
-    const struct auth_mech *m, struct smtp_reply *r)
-{
-	char line[UP_CMD_MAX], err[128];
-	int code, rc;
-
-	up->state = UPS_AUTH;
-	for (unsigned step = 0; ; step++) {
-		if (auth_line(m, step, p->login, p->secret, line, sizeof(line),
-		    err, sizeof(err)) == -1) {
-			wipe(line, sizeof(line));
-			up_write(up, "*\r\n", 3, NULL);
-			up_break(up, r, UPF_PROTOCOL, "4.5.0", "%s: %s",
-			    up->peer, err);
-			return -1;
-		}
-		rc = up_write(up, line, strlen(line), r);
-		wipe(line, sizeof(line));
-		if (rc == -1 || (code = up_reply(up, r, 0)) == 0)
-			return -1;
-		if (code == 235)
-			return 0;
-		if (code == 421) {	/* not a verdict on the code */
-			*r = up->fail;
-			return -1;
-		}
-		if (code != 334) {
-			auth_refused(up, p, m, r);
-			return -1;
-		}
-	}
-}
-
-/* AUTH only over verified TLS, with the first usable mechanism. */
-static int
-up_auth(struct upstream *up, const struct upstream_params *p,
-    struct smtp_reply *r)
-{
-	const struct auth_mech *m;
-
-	if (up->tls == NULL) {
-		up_break(up, r, UPF_TLS, "4.7.4", "%s: refusing to "
-		    "authenticate without TLS", up->peer);
-		return -1;
-	}
-	if (!(up->caps & UPCAP_AUTH)) {
-		up_break(up, r, UPF_AUTH, "4.7.8", "%s does not offer AUTH",
-		    up->peer);
-		return -1;
-	}
-	if ((m = auth_choose(p->auth, p->default_auth,
-	    up->auth_offered)) == NULL) {
-		up_break(up, r, UPF_AUTH, "4.7.8", "%s offers AUTH %s, none "
-		    "of the mechanisms smarthost may use for account %s",
-		    up->peer, up->auth_offered, p->account);
-		return -1;
-	}
-	return auth_exchange(up, p, m, r);
-}
-
-/* Without a code there is nothing to log in with: not even connect. */
-static int
-have_secret(struct upstream *up, const struct upstream_params *p,
-    struct smtp_reply *r)
-{
-	if (p->secret != NULL && p->secret[0] != '\0')
-		return 1;
-	snprintf(up->peer, sizeof(up->peer), "%s:%u", up->host, p->port);
-	up_break(up, r, UPF_AUTH, "4.7.8", "no authorization code for "
-	    "account %s in the secrets", p->account);
-	return 0;
-}
-
-static struct upstream *
-up_new(const struct upstream_params *p)
-{
-	struct upstream *up = xcalloc(1, sizeof(*up));
-
-	up->fd = -1;
-	up->state = UPS_CONNECT;
-	xstrlcpy(up->host, p->host, sizeof(up->host));
-	up->timeouts[TO_CONNECT] = p->connect_timeout;
-	up->timeouts[TO_COMMAND] = p->command_timeout;
-	up->timeouts[TO_DATA] = p->data_timeout;
-	up->timeouts[TO_CHECK] = p->command_timeout < UP_CHECK_TIMEOUT ?
-	    p->command_timeout : UP_CHECK_TIMEOUT;
-	up->timeouts[TO_QUIT] = p->command_timeout < UP_QUIT_TIMEOUT ?
-	    p->command_timeout : UP_QUIT_TIMEOUT;
-	return up;
-}
-
-struct upstream *
-upstream_open(const struct upstream_params *p, struct smtp_reply *r,
-    enum upstream_fail *why)
-{
-	struct upstream *up = up_new(p);
-	char desc[128], reason[SMTP_REPLY_TEXT_MAX + 8];
-	int ok;
-
-	ok = have_secret(up, p, r) && up_connect(up, p->port, r) == 0 &&
-	    (p->tls != TLS_IMPLICIT || up_handshake(up, p, r) == 0) &&
-	    up_greeting(up, r) == 0 && up_ehlo(up, r) == 0 &&
-	    (p->tls != TLS_STARTTLS || (up_starttls(up, p, r) == 0 &&
-	    up_ehlo(up, r) == 0)) &&
-	    up_auth(up, p, r) == 0;
-	if (!ok) {
-		*why = up->broken ? up->broken : UPF_PROTOCOL;
-		log_info("account=%s host=%s session=failed reason=%s",
-		    p->account, up->peer, log_quote(reason, sizeof(reason),
-		    r->text));
-		upstream_close(up);
-		return NULL;
-	}
-	up->state = UPS_READY;
-	*why = UPF_NONE;
-	log_info("account=%s host=%s session=new tls=\"%s\" resumed=%s",
-	    p->account, up->peer, tls_describe(up->tls, desc, sizeof(desc)),
-	    tls_resumed(up->tls) ? "yes" : "no");
-	return up;
-}
-
 static void
 log_dead(const struct upstream *up)
 {
@@ -733,7 +389,7 @@ upstream_check(struct upstream *up)
 	if ((code = up_command(up, UPS_RSET, &r, "RSET")) != 250) {
 		if (code != 0)
 			up_break(up, NULL, UPF_PROTOCOL, "4.5.0", "%s refused "
-			    "RSET: %s", up->peer, said(&r, quote,
+			    "RSET: %s", up->peer, up_said(&r, quote,
 			    sizeof(quote)));
 		log_dead(up);
 		return -1;
@@ -755,7 +411,7 @@ upstream_usable(const struct upstream *up)
 static void
 up_drain(struct upstream *up)
 {
-	long long deadline = now_ms() + state_timeout_ms(up);
+	long long deadline = up_now_ms() + up_timeout_ms(up);
 
 	do
 		up->rpos = up->rlen;

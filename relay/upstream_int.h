@@ -1,12 +1,16 @@
 /*
- * upstream_int — what pool.c needs of upstream.c beyond upstream.h: how
- * to open, check and close one session, and the session object itself.
- * Nothing outside the client side (pool.c, upstream.c) includes this.
+ * upstream_int — the client side's own view of a session, beyond
+ * upstream.h.  Nothing outside the client side (pool.c, upstream.c,
+ * upstream_open.c) includes this.
  *
- * upstream_open() runs connect, TLS (implicit or STARTTLS), EHLO and AUTH
- * to a ready session or fails with a synthetic reply and a reason.
+ * For pool.c: how to open, check and close one session.  upstream_open()
+ * (upstream_open.c) runs connect, TLS (implicit or STARTTLS), EHLO and
+ * AUTH to a ready session or fails with a synthetic reply and a reason.
  * upstream_check() is the first command on a pooled session before it is
  * reused: RSET, and a session that does not answer 250 is dead.
+ *
+ * For upstream_open.c: the session object and the up_*() primitives of
+ * upstream.c (bytes, replies, commands, failures) it is built from.
  */
 #ifndef SMARTHOST_RELAY_UPSTREAM_INT_H
 #define SMARTHOST_RELAY_UPSTREAM_INT_H
@@ -14,6 +18,7 @@
 #include <time.h>
 
 #include "conf.h"
+#include "reply.h"
 #include "preset.h"
 #include "tls.h"
 #include "upstream.h"
@@ -40,7 +45,8 @@ int	upstream_check(struct upstream *);
 int	upstream_usable(const struct upstream *);
 /* Sends QUIT when the session is healthy, then frees everything. */
 void	upstream_close(struct upstream *);
-/* A new reference to the session's newest TLS session, or NULL. */
+/* One of the TLS sessions the server gave this session, newest first
+ * (the caller owns it), or NULL when none is left. */
 struct tls_session *upstream_tls_session(struct upstream *);
 int	upstream_tls_resumed(const struct upstream *);
 
@@ -53,5 +59,63 @@ struct upstream_pooling {
 	int		 reused;
 };
 struct upstream_pooling *upstream_pooling(struct upstream *);
+
+/* ---- the session object, shared by upstream.c and upstream_open.c ---- */
+
+#define UPCAP_STARTTLS	0x100		/* internal: not in upstream_caps() */
+#define UPCAP_AUTH	0x200
+#define UP_RBUF		(REPLY_LINE_MAX + 512)
+#define UP_WBUF		16384
+#define UP_CMD_MAX	2048
+#define UP_CHECK_TIMEOUT 15		/* seconds for RSET on a pooled session */
+#define UP_QUIT_TIMEOUT	5
+
+enum up_state {
+	UPS_CONNECT, UPS_TLS, UPS_GREETING, UPS_EHLO, UPS_STARTTLS, UPS_AUTH,
+	UPS_READY, UPS_RSET, UPS_MAIL, UPS_RCPT, UPS_DATA, UPS_BODY, UPS_DOT,
+	UPS_QUIT, UPS_BROKEN,
+};
+
+enum up_timeout { TO_CONNECT, TO_COMMAND, TO_DATA, TO_CHECK, TO_QUIT };
+
+struct upstream {
+	enum up_state	 state;
+	int		 fd;
+	struct tls_conn	*tls;
+	char		 host[256];
+	char		 peer[400];	/* "host[addr]:port" */
+	unsigned	 timeouts[TO_QUIT + 1];	/* seconds */
+	char		 rbuf[UP_RBUF];
+	size_t		 rpos, rlen;
+	char		 wbuf[UP_WBUF];
+	size_t		 wlen;
+	unsigned	 caps;
+	unsigned long	 max_size;
+	char		 auth_offered[256];
+	enum upstream_fail broken;	/* UPF_NONE while healthy */
+	struct smtp_reply fail;		/* why it broke */
+	struct upstream_pooling pooling;
+};
+
+long long up_now_ms(void);
+/* The current state's timeout. */
+int	up_timeout_ms(const struct upstream *);
+/* Marks the session broken with a synthetic reply (copied to r if not
+ * NULL). */
+void	up_break(struct upstream *, struct smtp_reply *r, enum upstream_fail,
+	    const char *enhanced, const char *fmt, ...) SH_PRINTF(5, 6);
+/* "554 5.7.1 text": a provider's reply quoted in a synthetic one. */
+const char *up_said(const struct smtp_reply *, char *buf, size_t size);
+/* poll() for events until deadline (ms): > 0 ready, 0 timed out. */
+int	up_wait_fd(int fd, short events, long long deadline);
+/* Writes all of buf now: 0, or -1 with the session broken. */
+int	up_write(struct upstream *, const char *buf, size_t len,
+	    struct smtp_reply *r);
+/* Reads one reply: its code, or 0 with the session broken (r synthetic).
+ * ehlo: collect capabilities. */
+int	up_reply(struct upstream *, struct smtp_reply *r, int ehlo);
+/* Sends a command (without CRLF) in state st and reads its reply. */
+int	up_command(struct upstream *, enum up_state st, struct smtp_reply *r,
+	    const char *fmt, ...) SH_PRINTF(4, 5);
 
 #endif
