@@ -4,8 +4,8 @@
 # rewritten (163 on implicit TLS, QQ on STARTTLS), refused at SMTP time for a
 # sender mismatch and for DMARC, deferred for a wrong authorization code and
 # still queued with the reason, and the 163-like smarthost's own refusal.
-# It exits 0 within a minute, prints no authorization code, and leaves no
-# process or temporary file behind.
+# It exits 0 within a minute, prints no authorization code, stops the
+# daemons cleanly, and leaves no process or temporary file behind.
 . "$SMARTHOST_TOP/tests/lib/common.sh"
 t_tmpdir
 [ -x "$SMARTHOST_TOP/contrib/demo" ] || t_fail "contrib/demo missing or not executable"
@@ -94,6 +94,9 @@ t_assert_grep '^No authorization code appears in ' "$out" "demo's own secret che
 t_assert_no_grep 'authcode-' "$out" "a code in the report"
 t_assert_no_grep 'authcode-' "$T_TMP/stderr" "a code on stderr"
 t_ok "no authorization code printed"
+
+t_assert_grep '^smarthost-relay and smarthost-milter stopped on SIGTERM with status 0\.$' "$out" "daemons' exit"
+t_ok "relay and milter stop cleanly"
 
 left=$(ls -A "$T_TMP/tmp")
 t_assert_eq "" "$left" "files left in TMPDIR"
