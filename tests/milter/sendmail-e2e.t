@@ -3,25 +3,15 @@
 # INPUT_MAIL_FILTER and smtp-sink as SMART_HOST; swaks submits.
 #
 # Debian's sendmail-bin conflicts with postfix, so it is not installed:
-# the packages are fetched once with `apt-get download` (outside the
-# network namespace) into $SMARTHOST_CACHE (default /var/cache/smarthost-
-# tests) and unpacked there; the daemon runs from that tree with a .cf
-# built by m4.  Without them the test fails saying so.
+# tests/lib/sendmail.sh fetches the packages once with `apt-get download`
+# (outside the network namespace) and runs the daemon from the unpacked
+# tree with a .cf built by m4.  Without them the test fails saying so.
 . "$SMARTHOST_TOP/tests/lib/common.sh"
-cache=${SMARTHOST_CACHE:-/var/cache/smarthost-tests}/sendmail
-sm=$cache/root/usr/libexec/sendmail/sendmail
-if [ "${T_IN_NETNS:-}" != 1 ] && [ ! -x "$sm" ]; then
-	mkdir -p "$cache/debs" "$cache/root" || t_fail "cannot create $cache"
-	(cd "$cache/debs" && timeout 120 apt-get download -q sendmail-bin \
-	    sendmail-base sendmail-cf >/dev/null 2>&1) ||
-	    t_fail "cannot fetch Sendmail (apt-get download sendmail-bin sendmail-base sendmail-cf)"
-	for d in "$cache"/debs/*.deb; do dpkg -x "$d" "$cache/root" || t_fail "dpkg -x $d"; done
-fi
+. "$SMARTHOST_TOP/tests/lib/sendmail.sh"
+sm_fetch
 t_enter_netns "$@"
 t_need m4 swaks smtp-sink dnsmasq
-[ -x "$sm" ] || t_fail "$sm missing"
-missing=$(ldd "$sm" | grep "not found")
-[ -z "$missing" ] || t_fail "Sendmail lacks libraries (packages libwrap0 liblockfile1): $missing"
+sm_check
 [ -x "$B/smarthost-milter" ] || t_fail "$B/smarthost-milter not built"
 t_tmpdir
 T=$T_TMP
@@ -57,37 +47,16 @@ printf '%s\n' "scanner@office.test alerts@163.com rewrite" \
 t_spawn milter "$T/milter.log" "$B/smarthost-milter" -f -c "$T/smarthost.conf"
 t_wait_for "[ -S '$R/milter.sock' ]" 5 || t_fail "no milter socket: $(cat "$T/milter.log")"
 
-mkdir -p "$T/queue" && chmod 700 "$T/queue"
-printf 'hosts files\n' >"$T/service.switch"
-: >"$T/aliases"
-cat >"$T/test.mc" <<MC
-divert(0)dnl
-OSTYPE(\`linux')dnl
-define(\`confDOMAIN_NAME', \`mx.office.test')dnl
-define(\`QUEUE_DIR', \`$T/queue')dnl
-define(\`confPID_FILE', \`$T/sendmail.pid')dnl
-define(\`confDONT_PROBE_INTERFACES', \`True')dnl
-define(\`confSERVICE_SWITCH_FILE', \`$T/service.switch')dnl
-define(\`confBIND_OPTS', \`-DNSRCH -DEFNAMES')dnl
-define(\`ALIAS_FILE', \`$T/aliases')dnl
-define(\`confDEF_USER_ID', \`nobody:nogroup')dnl
+{ sm_mc_base "$T" 2526; cat <<MC; } >"$T/test.mc"
 define(\`SMART_HOST', \`[127.0.0.1]')dnl
 define(\`RELAY_MAILER_ARGS', \`TCP \$h 10025')dnl
 define(\`ESMTP_MAILER_ARGS', \`TCP \$h 10025')dnl
-define(\`confTO_ICONNECT', \`5s')dnl
-FEATURE(\`no_default_msa')dnl
-FEATURE(\`promiscuous_relay')dnl
-FEATURE(\`accept_unresolvable_domains')dnl
-DAEMON_OPTIONS(\`Port=2526, Addr=127.0.0.1, Name=MTA')dnl
 INPUT_MAIL_FILTER(\`smarthost', \`S=unix:$R/milter.sock, F=T, T=S:10s;R:10s;E:30s')dnl
 MAILER(\`smtp')dnl
 MC
-cfdir=$cache/root/usr/share/sendmail/cf
-m4 -D_CF_DIR_="$cfdir/" "$cfdir/m4/cf.m4" "$T/test.mc" >"$T/test.cf" 2>"$T/m4.err" ||
-    t_fail "m4: $(cat "$T/m4.err")"
+sm_build "$T/test.mc" "$T/test.cf"
 t_assert_grep '^Xsmarthost, S=unix:' "$T/test.cf" "milter in the .cf"
-t_spawn sendmail "$T/sendmail.log" "$sm" -C "$T/test.cf" -bD -X "$T/smtp.trace"
-t_wait_port 127.0.0.1 2526 10 || t_fail "sendmail did not listen: $(cat "$T/sendmail.log")"
+sm_start "$T" "$T/test.cf" 2526
 
 send() { timeout 30 swaks -s 127.0.0.1 -p 2526 --helo client.test "$@"; }
 send --from scanner@office.test --to friend@example.net \
