@@ -73,6 +73,10 @@ def main():
                    machine.get("kernel"), machine.get("postfix"),
                    machine.get("openssl"), machine.get("python"),
                    machine.get("aiosmtpd"), machine.get("smarthost")))
+    out.append("  load average (1/5/15 min) at start %s, at end %s"
+               " (other work on the machine disturbs every figure)" % (
+                   machine.get("loadavg_at_start"),
+                   machine.get("loadavg_at_end")))
     out.append("  median [min .. max] of %s runs each" % machine.get("runs"))
     g = res.get
     for rtt in rtts:
