@@ -17,6 +17,7 @@
  * commands (postconf -e, -M, -P, -F), one per line, ready for a shell.
  * Only smarthost.conf is read.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,14 +47,22 @@ struct pf_out {
 	int		 ipv6;		/* relay or milter on IPv6 */
 };
 
+static struct pf_setting *add(struct pf_setting *, size_t *, const char *,
+	    const char *, const char *, ...) SH_PRINTF(5, 6);
+
+/* Append name = value (printf-style) with the comment why (or NULL). */
 static struct pf_setting *
-add(struct pf_setting *v, size_t *n, const char *name, const char *why)
+add(struct pf_setting *v, size_t *n, const char *why, const char *name,
+    const char *fmt, ...)
 {
 	struct pf_setting *s = &v[(*n)++];
+	va_list ap;
 
 	s->name = name;
 	s->why = why;
-	s->value[0] = '\0';
+	va_start(ap, fmt);
+	vsnprintf(s->value, sizeof(s->value), fmt, ap);
+	va_end(ap);
 	return s;
 }
 
@@ -79,66 +88,60 @@ milter_value(const struct mta_milter *m, struct pf_out *o, char *buf,
 }
 
 static void
-main_settings(const struct conf *conf, const struct mta_milter *m,
-    const struct mta_relay *r, struct pf_out *o)
+milter_settings(const struct mta_milter *m, struct pf_out *o)
 {
 	struct pf_setting *s;
 
-	s = add(o->main, &o->nmain, "smtpd_milters", "Every message passes "
-	    "smarthost-milter: mail from SMTP clients (smtpd_milters) and "
-	    "mail submitted with sendmail(1) (non_smtpd_milters).  Milters "
-	    "listed there already (OpenDKIM, ...) stay: add the socket to "
-	    "their list.");
+	s = add(o->main, &o->nmain, "Every message passes smarthost-milter: "
+	    "mail from SMTP clients (smtpd_milters) and mail submitted with "
+	    "sendmail(1) (non_smtpd_milters).  Milters listed there already "
+	    "(OpenDKIM, ...) stay: add the socket to their list.",
+	    "smtpd_milters", "%s", "");
 	milter_value(m, o, s->value, sizeof(s->value));
-	s = add(o->main, &o->nmain, "non_smtpd_milters", NULL);
-	xstrlcpy(s->value, "$smtpd_milters", sizeof(s->value));
-	s = add(o->main, &o->nmain, "milter_default_action", "Milter not "
-	    "running or not answering: answer 4xx and keep the mail queued; "
-	    "it is retried later and never leaves unchecked.");
-	xstrlcpy(s->value, "tempfail", sizeof(s->value));
-	s = add(o->main, &o->nmain, "milter_protocol", "The milter protocol "
-	    "version smarthost-milter's libmilter speaks.");
-	xstrlcpy(s->value, "6", sizeof(s->value));
-	s = add(o->main, &o->nmain, "relayhost", "Outbound mail goes to "
-	    "smarthost-relay on this host ([relay] listen; the brackets "
-	    "mean an address: no MX lookup), through the service \""
-	    PF_SERVICE "\" of master.cf.");
-	snprintf(s->value, sizeof(s->value), "[%s]:%u", r->addr, r->port);
-	s = add(o->main, &o->nmain, "default_transport", NULL);
-	xstrlcpy(s->value, PF_SERVICE, sizeof(s->value));
-	add(o->main, &o->nmain, "sender_dependent_relayhost_maps", "smarthost "
-	    "chooses the account by sender: a per-sender relayhost or "
-	    "transport left from sending to the provider directly would "
-	    "go around it.");
-	add(o->main, &o->nmain, "sender_dependent_default_transport_maps", NULL);
-	s = add(o->main, &o->nmain, PF_SERVICE "_destination_concurrency_limit",
-	    "At most as many connections as the relay serves ([relay] "
-	    "max-clients): a connection refused for being one too many would "
-	    "make Postfix set the relay aside as unreachable for a while.");
-	snprintf(s->value, sizeof(s->value), "%u", conf->max_clients <
-	    PF_DEFAULT_CONCURRENCY ? conf->max_clients : PF_DEFAULT_CONCURRENCY);
+	add(o->main, &o->nmain, NULL, "non_smtpd_milters", "$smtpd_milters");
+	add(o->main, &o->nmain, "Milter not running or not answering: answer "
+	    "4xx and keep the mail queued; it is retried later and never "
+	    "leaves unchecked.", "milter_default_action", "tempfail");
+	add(o->main, &o->nmain, "The milter protocol version "
+	    "smarthost-milter's libmilter speaks.", "milter_protocol", "6");
+}
+
+static void
+relay_settings(const struct conf *conf, const struct mta_relay *r,
+    struct pf_out *o)
+{
+	add(o->main, &o->nmain, "Outbound mail goes to smarthost-relay on this "
+	    "host ([relay] listen; the brackets mean an address: no MX "
+	    "lookup), through the service \"" PF_SERVICE "\" of master.cf.",
+	    "relayhost", "[%s]:%u", r->addr, r->port);
+	add(o->main, &o->nmain, NULL, "default_transport", PF_SERVICE);
+	add(o->main, &o->nmain, "smarthost chooses the account by sender: a "
+	    "per-sender relayhost or transport left from sending to the "
+	    "provider directly would go around it.",
+	    "sender_dependent_relayhost_maps", "%s", "");
+	add(o->main, &o->nmain, NULL, "sender_dependent_default_transport_maps",
+	    "%s", "");
+	add(o->main, &o->nmain, "At most as many connections as the relay "
+	    "serves ([relay] max-clients): a connection refused for being one "
+	    "too many would make Postfix set the relay aside as unreachable "
+	    "for a while.", PF_SERVICE "_destination_concurrency_limit", "%u",
+	    conf->max_clients < PF_DEFAULT_CONCURRENCY ? conf->max_clients :
+	    PF_DEFAULT_CONCURRENCY);
 	o->ipv6 |= r->ipv6;
 }
 
 static void
 service_options(const struct conf *conf, struct pf_out *o)
 {
-	struct pf_setting *s;
-
-	s = add(o->opts, &o->nopts, "syslog_name", NULL);
-	xstrlcpy(s->value, "postfix/" PF_SERVICE, sizeof(s->value));
-	s = add(o->opts, &o->nopts, "smtp_send_xforward_command", NULL);
-	xstrlcpy(s->value, "yes", sizeof(s->value));
-	s = add(o->opts, &o->nopts, "smtp_tls_security_level", NULL);
-	xstrlcpy(s->value, "none", sizeof(s->value));
-	s = add(o->opts, &o->nopts, "smtp_tls_wrappermode", NULL);
-	xstrlcpy(s->value, "no", sizeof(s->value));
-	s = add(o->opts, &o->nopts, "smtp_sasl_auth_enable", NULL);
-	xstrlcpy(s->value, "no", sizeof(s->value));
-	add(o->opts, &o->nopts, "smtp_bind_address", NULL);
-	add(o->opts, &o->nopts, "smtp_bind_address6", NULL);
-	s = add(o->opts, &o->nopts, "smtp_data_done_timeout", NULL);
-	snprintf(s->value, sizeof(s->value), "%us", conf->data_timeout + 60);
+	add(o->opts, &o->nopts, NULL, "syslog_name", "postfix/" PF_SERVICE);
+	add(o->opts, &o->nopts, NULL, "smtp_send_xforward_command", "yes");
+	add(o->opts, &o->nopts, NULL, "smtp_tls_security_level", "none");
+	add(o->opts, &o->nopts, NULL, "smtp_tls_wrappermode", "no");
+	add(o->opts, &o->nopts, NULL, "smtp_sasl_auth_enable", "no");
+	add(o->opts, &o->nopts, NULL, "smtp_bind_address", "%s", "");
+	add(o->opts, &o->nopts, NULL, "smtp_bind_address6", "%s", "");
+	add(o->opts, &o->nopts, NULL, "smtp_data_done_timeout", "%us",
+	    conf->data_timeout + 60);
 }
 
 static const char service_why[] =
@@ -262,7 +265,8 @@ cmd_postfix(const struct ctl *c, int argc, char **argv)
 		ex = EX_CONFIG;
 	} else {
 		memset(&o, 0, sizeof(o));
-		main_settings(conf, &m, &r, &o);
+		milter_settings(&m, &o);
+		relay_settings(conf, &r, &o);
 		service_options(conf, &o);
 		if (commands)
 			print_postconf(&o);

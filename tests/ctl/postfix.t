@@ -85,6 +85,17 @@ t_assert_eq 66 "$?" "exit status for a missing file"
 t_assert_eq 64 "$?" "exit status for a bad option"
 t_ok "derived: queue-directory socket, inet/inet6, wildcard listen, limits, errors"
 
+# INSTALL shows the output for the sample configuration: no drift.
+"$ctl" -c "$SMARTHOST_TOP/conf/smarthost.conf" postfix >"$T/sample.out" ||
+    t_fail "smarthostctl postfix on conf/smarthost.conf failed"
+n=0
+while IFS= read -r l; do
+	grep -Fxq -- "    $l" "$SMARTHOST_TOP/INSTALL" ||
+	    t_fail "INSTALL lacks the line \"$l\" of smarthostctl postfix"
+	n=$((n + 1))
+done < <(grep -vE '^(#|$)' "$T/sample.out")
+t_ok "INSTALL shows all $n settings printed for conf/smarthost.conf"
+
 # --- a real Postfix with the milter and the relay ------------------------
 
 t_hosts "127.0.0.1 smtp.test"

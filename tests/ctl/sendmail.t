@@ -45,6 +45,15 @@ t_assert_grep "cannot deliver to a unix socket" "$T/d.err"
 t_assert_eq 64 "$?" "exit status for an extra argument"
 t_ok "derived: inet6 socket, IPv6 smart host, relay port, errors"
 
+# INSTALL shows the output for the sample configuration: no drift.
+"$ctl" -c "$SMARTHOST_TOP/conf/smarthost.conf" sendmail >"$T/sample.mc" ||
+    t_fail "smarthostctl sendmail on conf/smarthost.conf failed"
+while IFS= read -r l; do
+	grep -Fxq -- "    $l" "$SMARTHOST_TOP/INSTALL" ||
+	    t_fail "INSTALL lacks the line \"$l\" of smarthostctl sendmail"
+done < <(grep -v '^dnl' "$T/sample.mc")
+t_ok "INSTALL shows the lines printed for conf/smarthost.conf"
+
 # --- a real Sendmail with the milter and the relay -------------------------
 
 t_hosts "127.0.0.1 mx.office.test smtp.test"
