@@ -151,6 +151,9 @@ sed "s|^postconf |postconf -c '$T/pf/etc' |" "$T/postconf.sh" >"$T/apply.sh"
 bash -e "$T/apply.sh" >"$T/apply.out" 2>&1 ||
     { cat "$T/apply.out"; t_fail "the printed postconf commands failed"; }
 [ -s "$T/apply.out" ] && { cat "$T/apply.out"; t_fail "postconf complained"; }
+postconf -c "$T/pf/etc" -n >/dev/null 2>"$T/postconf-n.err"
+[ -s "$T/postconf-n.err" ] &&
+    { cat "$T/postconf-n.err"; t_fail "postconf -n warns about the applied settings"; }
 pf_backdate "$T/pf/etc/main.cf" "$T/pf/etc/master.cf"
 
 # Each main.cf line of the excerpt is what postconf now reports...
