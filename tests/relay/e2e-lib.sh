@@ -6,7 +6,7 @@
 #
 #	. "$SMARTHOST_TOP/tests/relay/e2e-lib.sh"
 #	t_enter_netns "$@"
-#	e2e_init			# $D, PKI, /etc/hosts: smtp.test
+#	e2e_init ["IP NAME"...]	# $D, PKI, /etc/hosts: smtp.test (+ these)
 #	e2e_users 'a1@test.example code-1' ...	# the smarthosts' users
 #	e2e_peer p1 4651 implicit --sender-rule 163
 #	e2e_relay_conf "[account ...]..." 'MAP LINES' 'ACCOUNT CODE'...
@@ -35,7 +35,7 @@ e2e_init() {
 	t_tmpdir
 	D=$T_TMP
 	mkdir -p "$D/state" "$D/pki"
-	t_hosts "127.0.0.1 smtp.test"
+	t_hosts "127.0.0.1 smtp.test" "$@"	# more "IP NAME" lines
 	pki_make "$D/pki" || t_fail "pki_make failed"
 	: >"$D/users"
 }
