@@ -8,7 +8,8 @@
 # and AUTH.  Asserts at the smarthost: envelope rewritten to the account,
 # the milter's trace header; in Postfix's log: delivery by the "smarthost"
 # service to the relay's address; in the relay's log: Postfix's queue ID
-# (XFORWARD).
+# (XFORWARD).  Then a local submission with sendmail(1) (non_smtpd_milters)
+# and, with the milter killed, a 4xx reply (milter_default_action).
 . "$SMARTHOST_TOP/tests/lib/common.sh"
 t_enter_netns "$@"
 . "$SMARTHOST_TOP/tests/lib/pki.sh"
@@ -194,6 +195,33 @@ pf_wait_log "$T/pf" "postfix/smarthost/smtp\[[0-9]+\]: $qid: to=<friend@example\
 t_assert_grep "qid=$qid sender=<alerts@163\.com> account=alerts@163\.com .*status=sent" "$T/relay.log" "relay log line with Postfix's queue ID"
 t_ok "Postfix -> milter -> relay -> smarthost: rewritten, traced, queue ID $qid in the relay's log"
 
-grep -rlF code-pf-4711 "$T"/*.log "$T/pf/maillog" "$T/swaks.out" "$T/p1/log" \
+# non_smtpd_milters: a local submission with Postfix's sendmail(1) passes
+# the milter too (pickup -> cleanup) and leaves the same way.
+printf '%s\n' "From: Office Scanner <scanner@office.test>" "To: friend@example.net" \
+    "Subject: local" "X-Test-Id: pf2" "" "submitted locally" |
+    timeout 10 sendmail -C "$T/pf/etc" -f scanner@office.test friend@example.net ||
+    t_fail "Postfix's sendmail(1) refused the message"
+sh_wait_msgs "$T/p1" 2 20 || {
+	tail -n 20 "$T/pf/maillog" "$T/milter.log" >&2
+	t_fail "the locally submitted message did not arrive within 20 s"; }
+eml=$(sh_msg_eml "$T/p1" 2)
+t_assert_grep '^X-Test-Id: pf2' "$eml" "the local message"
+t_assert_eq alerts@163.com "$(sh_msg_field "$T/p1" 2 mail_from)" "envelope sender of the local message"
+t_assert_grep '^X-Smarthost: account=alerts@163\.com; host=smtp\.test; rewritten;' "$eml" "trace header of the local message"
+t_ok "a message submitted with sendmail(1) passes the milter (non_smtpd_milters)"
+
+# milter_default_action = tempfail: with the milter gone (killed, as in a
+# crash) Postfix answers 4xx and nothing leaves unchecked.
+disown "$T_PID_milter"		# no "Killed" notice from bash
+kill -KILL -- "-$T_PID_milter"
+t_wait_for "! kill -0 $T_PID_milter 2>/dev/null" 5 || t_fail "milter still running"
+pf_send "$T/pf" --from scanner@office.test --to friend@example.net \
+    --header "X-Test-Id: pf3" >"$T/swaks3.out" 2>&1
+t_assert_grep '<\*\* +451 4\.7\.1 ' "$T/swaks3.out" "reply with the milter down"
+t_assert_grep 'milter-reject: MAIL from .*451 4\.7\.1 Service unavailable' "$T/pf/maillog" "Postfix's milter-reject"
+t_assert_eq 2 "$(sh_msgs "$T/p1")" "messages at the smarthost with the milter down"
+t_ok "milter down: Postfix answers 451 4.7.1 (milter_default_action = tempfail)"
+
+grep -rlF code-pf-4711 "$T"/*.log "$T/pf/maillog" "$T"/swaks*.out "$T/p1/log" \
     "$T/excerpt" "$T/postconf.sh" 2>/dev/null && t_fail "a log or output holds the code"
 t_ok "no log or output holds the authorization code"
