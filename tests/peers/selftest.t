@@ -115,22 +115,33 @@ t_assert_eq 1 "$(sh_count "$D/pplain" event=auth tls=false login=alice@163.com)"
     "cleartext AUTH events"
 t_ok "--tls none: a cleartext AUTH is refused and recorded with tls=false"
 
-# 7. session limit and TLS resumption (openssl s_client)
-sclient() {	# args...: one session that says QUIT after 1 s
-	(sleep 1; echo QUIT) | timeout 10 openssl s_client -connect 127.0.0.1:4650 \
-	    -servername smtp.test -CAfile "$D/pki/ca.crt" "$@" 2>&1
+# 7. session limit and TLS resumption (openssl s_client).  Two sessions
+# are held open (their stdin is a FIFO we keep open) until the third one
+# has been refused.
+sclient() {	# args...: a session that ends at EOF on stdin
+	timeout 20 openssl s_client -no_ign_eof -connect 127.0.0.1:4650 \
+	    -servername smtp.test -CAfile "$D/pki/ca.crt" "$@" 2>&1 7>&-
 }
-sclient -sess_out "$D/sess" >"$D/s1.out" & s1=$!
-sclient >"$D/s2.out" & s2=$!
-sleep 0.3
-sclient >"$D/s3.out"
+mkfifo "$D/hold"
+exec 7<>"$D/hold"
+tls0=$(sh_count "$D/p163" event=tls)
+sclient -sess_out "$D/sess" <"$D/hold" >"$D/s1.out" 7>&- & s1=$!
+sclient <"$D/hold" >"$D/s2.out" 7>&- & s2=$!
+sh_wait_count "$D/p163" $((tls0 + 2)) 10 event=tls ||
+    t_fail "two TLS sessions did not come up"
+sclient <"$D/hold" >"$D/s3.out"	# ends when the peer hangs up
+exec 7>&-
 wait $s1 $s2
-t_assert_eq 1 "$(cat "$D"/s[123].out | grep -c '^421 HL:ICC too many connections')" \
-    "sessions over --max-sessions 2 refused"
+t_assert_grep '^421 HL:ICC too many connections' "$D/s3.out"
+t_assert_eq 1 "$(cat "$D"/s[123].out | grep -c '^421 HL:ICC')" "sessions refused"
 t_assert_eq 1 "$(sh_count "$D/p163" event=busy)" "busy events"
-sclient -sess_in "$D/sess" >"$D/s4.out"
+exec 7<>"$D/hold"
+sclient -sess_in "$D/sess" <"$D/hold" >"$D/s4.out" 7>&- & s4=$!
+sh_wait_count "$D/p163" 1 10 event=tls resumed=true ||
+    t_fail "no resumed TLS session recorded"
+exec 7>&-
+wait $s4
 t_assert_grep '^Reused, TLSv1' "$D/s4.out"
-t_assert_eq 1 "$(sh_count "$D/p163" event=tls resumed=true)" "resumed tls events"
 t_ok "--max-sessions: third session gets 421 HL:ICC; TLS resumption recorded"
 
 # 8. events: auth and tls recorded with SNI, never a password
