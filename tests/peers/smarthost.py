@@ -89,6 +89,10 @@ Usage:
                           "sessions" is the number of sessions open
   --ready-file FILE       write the bound port to FILE when listening
 Prints "READY <port>" on stdout once listening.  Exits 0 on SIGTERM/SIGINT.
+
+As a plain SMTP sink (no TLS, no AUTH; e.g. behind a test Postfix in milter
+tests): --tls none --no-auth-required --maildir DIR.  tests/lib/smarthost.sh
+wraps starting it and reading its events and stored messages.
 """
 
 import argparse
