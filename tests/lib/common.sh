@@ -48,7 +48,16 @@
 # t_assert_grep PATTERN FILE [WHAT]     (grep -E; shows FILE's tail on failure)
 # t_assert_no_grep PATTERN FILE [WHAT]
 # t_need CMD...		   Fail naming each missing command (and its package).
+# t_need_python_module M... Fail unless /usr/bin/python3 imports each.
 # t_port_free PORT	   Succeed if nothing listens on 127.0.0.1:PORT.
+# t_note MSG		   Print "# MSG" (a comment line in the output).
+# t_fail inside $(...) only ends that subshell: assert in the main shell.
+#
+# Companions (source after this file; each documents itself at its top):
+#   pki.sh		test CA, server/wrong-name/untrusted/expired certs
+#   postfix.sh		throwaway real Postfix instances (pf_*)
+#   smarthost.sh	tests/peers/smarthost.py, the provider-like peer (sh_*)
+#   sasl-smarthost.sh	a real Postfix + Cyrus SASL as the provider (sasl_*)
 
 : "${SMARTHOST_TOP:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 : "${B:=$SMARTHOST_TOP/build}"

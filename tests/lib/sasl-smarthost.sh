@@ -27,7 +27,12 @@
 #	"X-Envelope-To: RECIPIENT" lines prepended (one file per recipient).
 #	pf_port DIR prints WRAPPORT (what pf_start waits for).
 # sasl_user DIR LOGIN PASSWORD   add a SASL user (sasldb2) owning LOGIN as
-#	sender address; LOGIN may be user@domain (realm = domain).
+#	sender address.  Give LOGIN as user@domain (stored as user in realm
+#	domain; the client then logs in as user@domain, as at a provider).
+# Connection limits like a provider's: pf_conf DIR
+#	"smtpd_client_connection_count_limit = 2"
+#	"smtpd_client_event_limit_exceptions ="  (anvil: extra sessions get
+#	"421 4.7.0 smtp.test Error: too many connections from 127.0.0.1").
 # sasl_msgs DIR			number of delivered message files.
 # sasl_wait_msgs DIR N SECONDS	poll until at least N are delivered.
 # sasl_msg DIR N		path of the N-th delivered file (in order of
