@@ -6,9 +6,9 @@
  * The session is an object with a state (enum up_state), a name for each
  * state used in every message ("lost connection with smtp.test[127.0.0.1]:465
  * while sending RCPT TO") and a timeout for each state: connect-timeout for
- * connecting, command-timeout for replies to commands (and the TLS
- * handshake), data-timeout for the message body and the reply to the
- * final dot.  Replies are read line by line through reply.c, which refuses
+ * connecting and the TLS handshake, command-timeout for replies to
+ * commands, data-timeout for the message body and the reply to the final
+ * dot.  Replies are read line by line through reply.c, which refuses
  * what no conforming server sends.
  *
  * Once a read or write fails, the session is broken: every later call
@@ -40,7 +40,7 @@ static const struct {
 	enum up_timeout	 timeout;
 } up_states[] = {
 	[UPS_CONNECT]	= { "connecting", TO_CONNECT },
-	[UPS_TLS]	= { "performing the TLS handshake", TO_COMMAND },
+	[UPS_TLS]	= { "performing the TLS handshake", TO_CONNECT },
 	[UPS_GREETING]	= { "receiving the greeting", TO_COMMAND },
 	[UPS_EHLO]	= { "sending EHLO", TO_COMMAND },
 	[UPS_STARTTLS]	= { "sending STARTTLS", TO_COMMAND },

@@ -5,7 +5,8 @@
 # certificate, an untrusted CA and a server without STARTTLS fail with
 # UPF_TLS and the smarthost sees no AUTH; a refused code fails with UPF_AUTH
 # and the provider's text, and the code appears nowhere; connection
-# refused, unknown host and a silent server fail with UPF_CONNECT.
+# refused, unknown host, a connect timeout and a silent server fail with
+# UPF_CONNECT; an account without a code never connects.
 . "$SMARTHOST_TOP/tests/lib/common.sh"
 . "$SMARTHOST_TOP/tests/lib/pki.sh"
 t_enter_netns "$@"
@@ -16,7 +17,9 @@ peer=$SMARTHOST_TOP/tests/peers/smarthost.py
 [ -x "$drive" ] || t_fail "$drive not built (make all-tests)"
 [ -f "$peer" ] || t_fail "$peer missing"
 D=$T_TMP
-t_hosts "127.0.0.1 smtp.test"
+t_hosts "127.0.0.1 smtp.test" "198.51.100.7 blackhole.test"
+# packets to 198.51.100.0/24 go nowhere: a connect that times out
+ip route add 198.51.100.0/24 dev lo || t_fail "cannot add the blackhole route"
 t_resolv 127.0.0.1
 pki_make "$D/pki" || t_fail "pki_make"
 P=$D/pki
@@ -41,13 +44,14 @@ badcode Sekr1t-wrong-5Tc
 refused Sekr1t-refused-1Ab
 nodns Sekr1t-nodns-1Cd
 silent Sekr1t-silent-1Ef
+blackhole Sekr1t-blackhole-1Gh
 EOF
 chmod 600 "$D/secrets"
 : >"$D/relay.map"
 {
 	printf '[global]\nrelay-map = %s\nsecrets = %s\n' "$D/relay.map" \
 	    "$D/secrets"
-	printf '[relay]\nca-file = %s\nconnect-timeout = 3s\n' "$P/ca.crt"
+	printf '[relay]\nca-file = %s\nconnect-timeout = 1s\n' "$P/ca.crt"
 	printf 'command-timeout = 2s\n'
 } >"$D/smarthost.conf"
 account() {		# name login host port tls [extra option lines]
@@ -67,6 +71,7 @@ account refused u8@test.example smtp.test 4659 implicit
 account nodns u9@test.example nowhere.test 4650 implicit
 account silent u10@test.example smtp.test 4650 starttls
 account nosecret u11@test.example smtp.test 4650 implicit
+account blackhole u12@test.example blackhole.test 465 implicit
 
 start_peer() {		# name port tls cert key
 	local args=(--listen "127.0.0.1:$2" --tls "$3" --users "$D/users"
@@ -156,6 +161,13 @@ run nodns u9@test.example && t_fail "nodns: sent"
 t_assert_grep '^FAIL why=UPF_CONNECT code=451 enhanced=4\.4\.3 local=1 text="cannot find the address of nowhere\.test: ' \
     "$D/out-nodns"
 t_ok "unknown host: UPF_CONNECT 4.4.3"
+t0=$(date +%s)
+run blackhole u12@test.example && t_fail "blackhole: sent"
+t_assert_grep '^FAIL why=UPF_CONNECT code=451 enhanced=4\.4\.1 local=1 text="connect to blackhole\.test\[198\.51\.100\.7\]:465: connection timed out"' \
+    "$D/out-blackhole"
+dt=$(($(date +%s) - t0))
+[ $dt -le 3 ] || t_fail "blackhole took $dt s (connect-timeout 1 s)"
+t_ok "connect timeout: UPF_CONNECT 4.4.1 after the 1 s connect-timeout"
 # STARTTLS expected, implicit TLS found: the server waits for a
 # ClientHello, the client for a greeting, until command-timeout (2 s)
 t0=$(date +%s)
