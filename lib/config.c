@@ -18,10 +18,12 @@
  * address by its normalised key.  Accounts from [account] blocks belong
  * to the conf, implicit ones to the snapshot.
  */
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "addr.h"
 #include "config.h"
@@ -385,14 +387,28 @@ uses_xoauth2(const struct account *a)
 	    strcasecmp(a->preset->default_auth, "XOAUTH2") == 0;
 }
 
+/* The uid a daemon started as root drops to, whose own secrets file it
+ * must be able to re-read on SIGHUP; (uid_t)-1 if none. */
+static uid_t
+service_uid(const struct conf *conf)
+{
+	struct passwd *pw;
+
+	if (geteuid() != 0 || conf->user == NULL || *conf->user == '\0')
+		return (uid_t)-1;
+	pw = getpwnam(conf->user);
+	return pw ? pw->pw_uid : (uid_t)-1;
+}
+
 /* A missing file is fine when systemd passes the codes as credentials. */
 static void
 load_secrets(struct build *b)
 {
 	struct config *c = b->c;
 
-	c->secrets = secrets_load(c->conf->secrets,
-	    getenv("CREDENTIALS_DIRECTORY") != NULL, b->d);
+	c->secrets = secrets_load_svc(c->conf->secrets,
+	    getenv("CREDENTIALS_DIRECTORY") != NULL, service_uid(c->conf),
+	    b->d);
 	if (c->secrets == NULL)
 		return;
 	for (size_t i = 0; i < b->nused; i++)

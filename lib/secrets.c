@@ -49,16 +49,25 @@ struct source {
 	char		*account;	/* NULL for the secrets file */
 };
 
-/* The checks on an open file, message without the path. */
+/* The checks on an open file, message without the path.  The owner must
+ * be root, the reader (uid) or, where the reader is root, the service
+ * user the daemon drops to (svc; (uid_t)-1 for none), so that it can
+ * re-read the file on SIGHUP after dropping privileges. */
 static int
-check_stat(const struct stat *st, uid_t uid, char *msg, size_t size)
+check_stat(const struct stat *st, uid_t uid, uid_t svc, char *msg,
+    size_t size)
 {
 	if (!S_ISREG(st->st_mode)) {
 		snprintf(msg, size, "not a regular file");
 		return -1;
 	}
-	if (st->st_uid != 0 && st->st_uid != uid) {
-		if (uid == 0)
+	if (st->st_uid != 0 && st->st_uid != uid &&
+	    !(uid == 0 && svc != (uid_t)-1 && st->st_uid == svc)) {
+		if (uid == 0 && svc != (uid_t)-1)
+			snprintf(msg, size, "bad owner uid %u: must be owned "
+			    "by root or by the service user (uid %u)",
+			    (unsigned)st->st_uid, (unsigned)svc);
+		else if (uid == 0)
 			snprintf(msg, size, "bad owner uid %u: must be owned "
 			    "by root (chown root)", (unsigned)st->st_uid);
 		else
@@ -79,8 +88,8 @@ check_stat(const struct stat *st, uid_t uid, char *msg, size_t size)
 /* Open path (relative to dirfd) without following a symbolic link and
  * check it; the fd, or -1 with errno kept and a message in msg. */
 static int
-open_checked(int dirfd, const char *path, uid_t uid, struct stat *st,
-    char *msg, size_t size)
+open_checked(int dirfd, const char *path, uid_t uid, uid_t svc,
+    struct stat *st, char *msg, size_t size)
 {
 	int fd, e;
 
@@ -101,7 +110,7 @@ open_checked(int dirfd, const char *path, uid_t uid, struct stat *st,
 		errno = e;
 		return -1;
 	}
-	if (check_stat(st, uid, msg, size) == -1) {
+	if (check_stat(st, uid, svc, msg, size) == -1) {
 		close(fd);
 		errno = EPERM;
 		return -1;
@@ -123,7 +132,7 @@ secrets_check_file_as(const char *path, uid_t uid, char *err,
 	struct stat st;
 	int fd;
 
-	if ((fd = open_checked(AT_FDCWD, path, uid, &st, msg,
+	if ((fd = open_checked(AT_FDCWD, path, uid, (uid_t)-1, &st, msg,
 	    sizeof(msg))) == -1) {
 		snprintf(err, errsize, "%s: %s", path, msg);
 		return -1;
@@ -329,8 +338,8 @@ open_credentials(struct source **v, size_t *n, const struct stat *skip,
 		if (de->d_name[0] == '.' || de->d_type == DT_DIR)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		fd = open_checked(dirfd(dp), de->d_name, geteuid(), &st, msg,
-		    sizeof(msg));
+		fd = open_checked(dirfd(dp), de->d_name, geteuid(), (uid_t)-1,
+		    &st, msg, sizeof(msg));
 		if (fd == -1)
 			diag_error(d, path, 0, "%s", msg);
 		else if (skip && st.st_dev == skip->st_dev &&
@@ -375,6 +384,13 @@ read_sources(struct secrets *s, struct source *v, size_t n, struct diag *d)
 struct secrets *
 secrets_load(const char *path, int missing_ok, struct diag *d)
 {
+	return secrets_load_svc(path, missing_ok, (uid_t)-1, d);
+}
+
+struct secrets *
+secrets_load_svc(const char *path, int missing_ok, uid_t svc,
+    struct diag *d)
+{
 	struct source *v = NULL;
 	struct secrets *s;
 	struct stat st;
@@ -383,7 +399,7 @@ secrets_load(const char *path, int missing_ok, struct diag *d)
 	int fd = -1;
 
 	if (path) {
-		fd = open_checked(AT_FDCWD, path, geteuid(), &st, msg,
+		fd = open_checked(AT_FDCWD, path, geteuid(), svc, &st, msg,
 		    sizeof(msg));
 		if (fd == -1 && errno != ENOENT) {
 			diag_error(d, path, 0, "%s", msg);

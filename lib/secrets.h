@@ -4,8 +4,9 @@
  * File format: "ACCOUNT CODE" per line, '#' comments, blank lines; the code
  * is the rest of the line with surrounding white space removed (Gmail's
  * app passwords may be pasted with their spaces).  The file must be a
- * regular file owned by the reading user or root and not readable or
- * writable by group or other; otherwise it is refused whole with a message
+ * regular file owned by the reading user or root (or, for a daemon read
+ * as root, by the user it drops to) and not readable or writable by group
+ * or other; otherwise it is refused whole with a message
  * naming the file and its mode, as ssh does.
  *
  * With systemd's LoadCredential, $CREDENTIALS_DIRECTORY/<account> holds one
@@ -41,6 +42,10 @@ struct secrets;
  * the file exists and is refused; a missing file is an error too unless
  * missing_ok.  Diagnostics go to d. */
 struct secrets *secrets_load(const char *path, int missing_ok, struct diag *d);
+/* The same, read as root by a daemon that drops to uid svc: a file owned
+ * by svc is accepted too, so that the daemon can re-read it on SIGHUP. */
+struct secrets *secrets_load_svc(const char *path, int missing_ok, uid_t svc,
+	    struct diag *d);
 /* The code for account, or NULL.  Valid until secrets_free(). */
 const char *secrets_get(const struct secrets *, const char *account);
 void	secrets_free(struct secrets *);
