@@ -192,6 +192,32 @@ test_owner(void **state)
 	    0);
 }
 
+/* A daemon reading as root accepts its service user's file, no other. */
+static void
+test_owner_service(void **state)
+{
+	const char *path = PUT("secrets", "a@b.example code\n", 0600);
+	struct secrets *s;
+	char want[512];
+	struct diag d;
+
+	if (geteuid() != 0)
+		fail_msg("test_owner_service needs root (to chown a file)");
+	assert_int_equal(chown(path, NOBODY, NOBODY), 0);
+	diag_init(&d);
+	s = secrets_load_svc(path, 0, NOBODY, &d);
+	assert_non_null(s);
+	assert_int_equal(d.n, 0);
+	assert_string_equal(secrets_get(s, "a@b.example"), "code");
+	secrets_free(s);
+	assert_null(secrets_load_svc(path, 0, 1000, &d));
+	assert_int_equal(d.n, 1);
+	snprintf(want, sizeof(want), "bad owner uid %d: must be owned by "
+	    "root or by the service user (uid 1000)", NOBODY);
+	assert_string_equal(d.v[0].msg, want);
+	diag_free(&d);
+}
+
 static void
 test_lines(void **state)
 {
@@ -385,6 +411,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_symlink_and_type, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_owner, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_owner_service, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_lines, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_credentials, setup,
