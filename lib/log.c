@@ -8,6 +8,7 @@
 #include <syslog.h>
 #include <time.h>
 
+#include "diag.h"
 #include "log.h"
 
 static int log_stderr = 1;
@@ -95,4 +96,19 @@ log_quote(char *buf, size_t size, const char *s)
 		buf[i++] = '"';
 	buf[i] = '\0';
 	return buf;
+}
+
+size_t
+log_diag(const struct diag *d)
+{
+	char buf[1024];
+
+	for (size_t i = 0; i < d->n; i++) {
+		diag_format(&d->v[i], buf, sizeof(buf));
+		if (d->v[i].level == DIAG_ERROR)
+			log_errx("%s", buf);
+		else
+			log_warnx("%s", buf);
+	}
+	return diag_errors(d);
 }

@@ -22,6 +22,11 @@ void	log_errx(const char *, ...) SH_PRINTF(1, 2);
 /* log_warnx() with ": strerror(errno)" appended. */
 void	log_warn(const char *, ...) SH_PRINTF(1, 2);
 
+struct diag;
+/* Log every diagnostic ("file:line: message"), errors as errors and
+ * warnings as warnings; returns the number of errors. */
+size_t	log_diag(const struct diag *);
+
 /* A log-safe copy of s: printable ASCII only, double-quoted when it holds
  * a space, '"' or '=', cut at size-1.  Returns buf. */
 const char *log_quote(char *buf, size_t size, const char *s);

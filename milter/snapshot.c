@@ -15,20 +15,6 @@
 static pthread_mutex_t snapshot_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct config *current;
 
-static void
-log_diag(const struct diag *d)
-{
-	char buf[1024];
-
-	for (size_t i = 0; i < d->n; i++) {
-		diag_format(&d->v[i], buf, sizeof(buf));
-		if (d->v[i].level == DIAG_ERROR)
-			log_errx("%s", buf);
-		else
-			log_warnx("%s", buf);
-	}
-}
-
 int
 snapshot_load(const char *path)
 {

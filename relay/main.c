@@ -53,22 +53,6 @@ usage(void)
 	exit(EX_USAGE);
 }
 
-/* Log every diagnostic; non-zero if there were errors. */
-static size_t
-log_diag(const struct diag *d)
-{
-	char buf[1024];
-
-	for (size_t i = 0; i < d->n; i++) {
-		diag_format(&d->v[i], buf, sizeof(buf));
-		if (d->v[i].level == DIAG_ERROR)
-			log_errx("%s", buf);
-		else
-			log_warnx("%s", buf);
-	}
-	return diag_errors(d);
-}
-
 static struct config *
 load(const char *path)
 {
