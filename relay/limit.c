@@ -22,6 +22,8 @@ struct counter {
 	unsigned	 inflight;	/* reserved, not in the file */
 	time_t		 cool_until;
 	char		 reason[REASON_MAX];
+	time_t		 error_at;	/* last failure, not in the file */
+	char		 error[REASON_MAX];
 	struct counter	*next;
 };
 
@@ -281,6 +283,44 @@ limit_get(struct limits *l, const char *account, time_t now,
 	c = counter_get(l, account, now);
 	*msgs = c->msgs;
 	*rcpts = c->rcpts;
+	pthread_mutex_unlock(&l->mu);
+}
+
+void
+limit_note_error(struct limits *l, const char *account, const char *text,
+    time_t now)
+{
+	struct counter *c;
+
+	pthread_mutex_lock(&l->mu);
+	c = counter_get(l, account, now);
+	c->error_at = now;
+	str_printable(c->error, sizeof(c->error), text, strlen(text));
+	pthread_mutex_unlock(&l->mu);
+}
+
+void
+limit_state(struct limits *l, const char *account, time_t now,
+    struct limit_state *st)
+{
+	struct counter *c;
+
+	memset(st, 0, sizeof(*st));
+	pthread_mutex_lock(&l->mu);
+	for (c = l->head; c != NULL; c = c->next)
+		if (strcasecmp(c->account, account) == 0)
+			break;
+	if (c != NULL) {
+		if (c->day == day_of(now)) {
+			st->msgs = c->msgs;
+			st->rcpts = c->rcpts;
+		}
+		st->inflight = c->inflight;
+		st->cool_until = c->cool_until;
+		xstrlcpy(st->cool_reason, c->reason, sizeof(st->cool_reason));
+		st->error_at = c->error_at;
+		xstrlcpy(st->error, c->error, sizeof(st->error));
+	}
 	pthread_mutex_unlock(&l->mu);
 }
 

@@ -63,6 +63,24 @@ void	limit_cooloff_clear(struct limits *, const char *account);
 void	limit_get(struct limits *, const char *account, time_t now,
 	    unsigned *msgs, unsigned *rcpts);
 
+/* Remember the last failure with account's provider (a reply text, for
+ * `smarthostctl status`; memory only, not in the state file). */
+void	limit_note_error(struct limits *, const char *account,
+	    const char *text, time_t now);
+
+/* Everything known about account, read-only (an unknown account reads as
+ * zeros): today's counters, messages in flight, cool-off, last error. */
+struct limit_state {
+	unsigned	 msgs, rcpts;	/* today */
+	unsigned	 inflight;
+	time_t		 cool_until;	/* 0, or until when (may be past) */
+	char		 cool_reason[256];
+	time_t		 error_at;	/* 0: no failure since start */
+	char		 error[256];
+};
+void	limit_state(struct limits *, const char *account, time_t now,
+	    struct limit_state *);
+
 /* Write the state if it changed and (force or the last write is
  * LIMIT_SAVE_INTERVAL seconds old).  0, or -1 with err. */
 int	limit_save(struct limits *, time_t now, int force,

@@ -101,6 +101,16 @@ txn_end(struct session *s, const char *status, int reusable)
 	s->qid[0] = '\0';
 }
 
+/* A failure with the provider (the reply Postfix gets), for
+ * `smarthostctl status`. */
+static void
+note_failure(struct session *s, const char *reply)
+{
+	if (s->t.acct != NULL)
+		limit_note_error(s->relay->limits, s->t.acct->name, reply,
+		    time(NULL));
+}
+
 /* The upstream session died mid-transaction: later commands get this. */
 static void
 txn_lost(struct session *s, const struct smtp_reply *r)
@@ -113,6 +123,7 @@ txn_lost(struct session *s, const struct smtp_reply *r)
 	if (r->local)
 		snprintf(t->broken, sizeof(t->broken), "451 4.4.2 %.850s",
 		    r->text[0] ? r->text : "connection to provider lost");
+	note_failure(s, t->broken);
 	pool_put(s->relay->pool, t->up, 0);
 	t->up = NULL;
 }
@@ -139,6 +150,8 @@ provider_reply(struct session *s, const struct smtp_reply *r)
 	} else
 		answer_relayed(r, line, sizeof(line));
 	server_say_line(s, line);
+	if (atoi(line) >= 400)
+		note_failure(s, line);
 	return atoi(line);
 }
 
@@ -329,6 +342,7 @@ mail_nosession(struct session *s, const struct smtp_reply *r,
 		else
 			server_say(s, 454, "4.7.0 %s; no new attempt for account %s "
 			    "for %u s", text, t->acct->name, c->auth_cooloff);
+		note_failure(s, t->reply);
 		return;
 	}
 	enh = why == UPF_TLS ? "4.7.0" : why == UPF_LIMIT ? "4.4.5" :
@@ -336,6 +350,7 @@ mail_nosession(struct session *s, const struct smtp_reply *r,
 	if (r->code / 100 == 4 && r->enhanced[0] == '4')
 		enh = r->enhanced;
 	server_say(s, r->code / 100 == 4 ? r->code : 451, "%s %s", enh, text);
+	note_failure(s, t->reply);
 }
 
 /* Upstream MAIL with the envelope the provider must see. */
@@ -523,6 +538,7 @@ data_end(struct session *s)
 			server_say(s, 451, "4.4.2 %s: no reply after the end of the "
 			    "message: it may have been delivered, and a retry "
 			    "may deliver it twice", t->route.host);
+		note_failure(s, t->reply);
 		txn_end(s, "deferred", 0);
 		return -1;
 	}
@@ -555,6 +571,7 @@ cmd_data_body(struct session *s)
 	if (failed) {
 		server_say(s, 451, "4.4.2 %s: connection lost while sending the "
 		    "message (not delivered)", t->route.host);
+		note_failure(s, t->reply);
 		txn_end(s, "deferred", 0);
 		return 0;
 	}
