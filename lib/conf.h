@@ -89,6 +89,7 @@ struct account {
 	int		 auth_kind;	/* enum auth_kind: XOAUTH2 if auth
 					 * names it */
 	char		*oauth_provider, *oauth_client_id, *oauth_tenant;
+	char		*oauth_client_secret;
 	char		*oauth_token_url, *oauth_device_url, *oauth_auth_url;
 	char		*oauth_scope;
 	char		*file;		/* where declared; NULL if implicit */
