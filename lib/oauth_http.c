@@ -1,0 +1,168 @@
+/*
+ * oauth_http — form POSTs to an authorization server with libcurl and
+ * their JSON answers with jansson (see oauth.h).  HTTPS only, the peer
+ * and its name always verified; redirects are not followed.
+ */
+#include <malloc.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "oauth.h"
+#include "util.h"
+
+#define ANSWER_MAX	(256 * 1024)
+
+struct answer {
+	char	*buf;
+	size_t	 len;
+	int	 too_long;
+};
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+
+static void *
+json_alloc(size_t n)
+{
+	return xmalloc(n);
+}
+
+static void
+json_wipe_free(void *p)
+{
+	if (p == NULL)
+		return;
+	wipe(p, malloc_usable_size(p));
+	free(p);
+}
+
+static void
+init(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	json_set_alloc_funcs(json_alloc, json_wipe_free);
+}
+
+void
+oauth_init(void)
+{
+	pthread_once(&init_once, init);
+}
+
+static size_t
+collect(char *data, size_t size, size_t n, void *arg)
+{
+	struct answer *a = arg;
+	size_t len = size * n;
+
+	if (a->len + len > ANSWER_MAX) {
+		a->too_long = 1;
+		return 0;
+	}
+	a->buf = xreallocarray(a->buf, a->len + len + 1, 1);
+	memcpy(a->buf + a->len, data, len);
+	a->len += len;
+	a->buf[a->len] = '\0';
+	return len;
+}
+
+static CURL *
+easy_new(const char *url, const char *ca_file, const char *form,
+    struct answer *a, char *ebuf)
+{
+	CURL *h = curl_easy_init();
+
+	if (h == NULL)
+		return NULL;
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (ca_file)
+		curl_easy_setopt(h, CURLOPT_CAINFO, ca_file);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDS, form);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)OAUTH_HTTP_TIMEOUT);
+	curl_easy_setopt(h, CURLOPT_USERAGENT, "smarthost");
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, a);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, ebuf);
+	return h;
+}
+
+long
+oauth_http_post(const char *url, const char *ca_file, char *form,
+    json_t **out, char *err, size_t errsize)
+{
+	char ebuf[CURL_ERROR_SIZE] = "";
+	struct answer a = { 0 };
+	json_error_t je;
+	long status = -1;
+	CURLcode rc;
+	CURL *h;
+
+	oauth_init();
+	*out = NULL;
+	if ((h = easy_new(url, ca_file, form, &a, ebuf)) == NULL) {
+		snprintf(err, errsize, "cannot start an HTTPS request");
+		return -1;
+	}
+	rc = curl_easy_perform(h);
+	wipe(form, strlen(form));
+	if (rc != CURLE_OK)
+		snprintf(err, errsize, "%s: %s", url, a.too_long ?
+		    "answer too long" : ebuf[0] ? ebuf : curl_easy_strerror(rc));
+	else {
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+		*out = a.buf ? json_loadb(a.buf, a.len, 0, &je) : NULL;
+		if (!json_is_object(*out)) {
+			snprintf(err, errsize, "%s: HTTP %ld without a JSON "
+			    "object in the answer", url, status);
+			json_decref(*out);
+			*out = NULL;
+			status = -1;
+		}
+	}
+	curl_easy_cleanup(h);
+	if (a.buf) {
+		wipe(a.buf, a.len);
+		free(a.buf);
+	}
+	return status;
+}
+
+void
+oauth_http_error(json_t *o, long status, char *err, size_t errsize)
+{
+	const char *e = json_string_value(json_object_get(o, "error"));
+	const char *d = json_string_value(json_object_get(o,
+	    "error_description"));
+	char pe[128], pd[400];
+
+	if (e == NULL) {
+		snprintf(err, errsize, "HTTP status %ld", status);
+		return;
+	}
+	str_printable(pe, sizeof(pe), e, strlen(e));
+	if (d)
+		str_printable(pd, sizeof(pd), d, strlen(d));
+	snprintf(err, errsize, "%s%s%s", pe, d ? ": " : "", d ? pd : "");
+}
+
+char *
+oauth_form_add(char *form, const char *name, const char *value)
+{
+	char *enc = curl_easy_escape(NULL, value, 0), *s;
+
+	if (enc == NULL)
+		abort();
+	s = xasprintf("%s%s%s=%s", form ? form : "", form && *form ? "&" : "",
+	    name, enc);
+	wipe(enc, strlen(enc));
+	curl_free(enc);
+	free_secret(form);
+	return s;
+}
