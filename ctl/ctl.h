@@ -48,5 +48,6 @@ int	cmd_providers(const struct ctl *, int, char **);
 int	cmd_config(const struct ctl *, int, char **);
 int	cmd_postfix(const struct ctl *, int, char **);
 int	cmd_sendmail(const struct ctl *, int, char **);
+int	cmd_oauth(const struct ctl *, int, char **);
 
 #endif
