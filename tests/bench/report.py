@@ -57,9 +57,19 @@ def row(out, label, s, unit=""):
         label, fmt(s["median"]), fmt(s["min"]), fmt(s["max"]), unit))
 
 
+def busiest(vals):
+    """Per run, the largest CPU share of the three peer processes."""
+    for k in [k for k in vals if k.endswith(".peer465_cpu_share")]:
+        p = k[:-len("peer465_cpu_share")]
+        runs = zip(vals[k], vals.get(p + "peer587_cpu_share", []),
+                   vals.get(p + "proxy_cpu_share", []))
+        vals[p + "peer_busiest_share"] = [max(r) for r in runs]
+
+
 def main():
     d = sys.argv[1]
     vals, machine = load(d)
+    busiest(vals)
     res = {k: summary(v) for k, v in sorted(vals.items())}
     n = int(machine.get("messages", "1000"))
     conc = int(machine.get("concurrency_per_account", "4"))
@@ -101,6 +111,8 @@ def main():
             row(out, "CPU seconds, this side (delivery)", g(p + "cpu_s"), "s")
             row(out, "CPU seconds, smarthost peer + proxy",
                 g(p + "peer_cpu_s"), "s")
+            row(out, "  busiest peer process, share of one core",
+                g(p + "peer_busiest_share"))
             if side == "A":
                 row(out, "relay transactions on a reused session",
                     g(p + "reused"))
@@ -135,6 +147,9 @@ def main():
     row(out, "ratio with/without (time without / with)",
         g("milter.intake_ratio"))
     row(out, "milter CPU per message", g("milter.cpu_us_per_msg"), "us")
+    row(out, "  user part", g("milter.cpu_user_us_per_msg"), "us")
+    row(out, "  system part (libmilter I/O, threads)",
+        g("milter.cpu_sys_us_per_msg"), "us")
     row(out, "messages judged by the milter per run", g("milter.judged"))
     out.append("")
     out.append("Relay map: generated map, config_load() + route_lookup()")
