@@ -14,8 +14,8 @@
  * Mechanisms are rows of a table in auth.c; a token mechanism (XOAUTH2)
  * is one more row whose "secret" is the bearer token.
  */
-#ifndef SMARTHOST_RELAY_AUTH_H
-#define SMARTHOST_RELAY_AUTH_H
+#ifndef SMARTHOST_AUTH_H
+#define SMARTHOST_AUTH_H
 
 #include <stddef.h>
 

@@ -11,8 +11,8 @@
  * status code (RFC 3463) whose class matches the reply's is moved from the
  * text to r->enhanced.
  */
-#ifndef SMARTHOST_RELAY_REPLY_H
-#define SMARTHOST_RELAY_REPLY_H
+#ifndef SMARTHOST_REPLY_H
+#define SMARTHOST_REPLY_H
 
 #include <stddef.h>
 

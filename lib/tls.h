@@ -1,5 +1,5 @@
 /*
- * tls — the relay's only view of OpenSSL: verified client connections to
+ * tls — smarthost's only view of OpenSSL: verified client connections to
  * a provider over an already connected socket.
  *
  * A struct tls_ctx is the trust configuration of one account (the system
@@ -23,8 +23,8 @@
  * resume.  A TLS 1.3 ticket is meant to be used once (RFC 8446 C.4):
  * callers use each session for one connection.
  */
-#ifndef SMARTHOST_RELAY_TLS_H
-#define SMARTHOST_RELAY_TLS_H
+#ifndef SMARTHOST_TLS_H
+#define SMARTHOST_TLS_H
 
 #include <stddef.h>
 #include <sys/types.h>

@@ -1,21 +1,11 @@
 /*
- * upstream — authenticated SMTP sessions to a provider, and the pool that
- * shares them between the relay's client threads.
- *
- * This is the only interface between the relay's server side (server.c:
- * the SMTP dialogue with Postfix) and its client side (upstream.c, tls.c,
- * pool.c, auth.c).  The server side never sees a socket, an SSL object or
- * a secret.
+ * upstream — one authenticated SMTP client session to a provider: the
+ * relay's client side (relay/pool.c shares sessions between its threads)
+ * and `smarthostctl probe` both go through it.  Callers never see a
+ * socket, an SSL object or a secret.
  *
  * A struct upstream is one connected, TLS-verified, authenticated session
- * (or a failure that says why).  Sessions are taken from the pool per
- * transaction and given back afterwards; the pool bounds the number of
- * sessions per account (account_max_connections()), reuses idle ones
- * (RSET between transactions, NOOP-free: a dead pooled session is detected
- * on the first command and replaced transparently before MAIL is
- * committed), closes them after the idle timeout and after
- * messages-per-session, and resumes TLS sessions on reconnect.
- *
+ * (or a failure that says why); upstream_int.h opens and closes one.
  * Every reply is a struct smtp_reply: the upstream's code, enhanced status
  * code and text (multi-line replies joined with "; "), or a synthetic
  * reply made by the client side for a local failure (connect, TLS, AUTH
@@ -23,8 +13,8 @@
  * text naming the host ("smtp.163.com[1.2.3.4]:465: certificate verify
  * failed: hostname mismatch").  `local` tells which.
  */
-#ifndef SMARTHOST_RELAY_UPSTREAM_H
-#define SMARTHOST_RELAY_UPSTREAM_H
+#ifndef SMARTHOST_UPSTREAM_H
+#define SMARTHOST_UPSTREAM_H
 
 #include <stddef.h>
 #include <sys/types.h>
@@ -54,7 +44,6 @@ enum upstream_fail {
 };
 
 struct upstream;
-struct pool;
 
 /* capabilities learned from EHLO after TLS and AUTH */
 #define UPCAP_PIPELINING	0x01
@@ -62,39 +51,6 @@ struct pool;
 #define UPCAP_SMTPUTF8		0x04
 #define UPCAP_SIZE		0x08
 #define UPCAP_DSN		0x10
-
-struct pool *pool_new(void);
-/* Close idle sessions of accounts that are gone or changed after a
- * reload; sessions in use are closed when given back. */
-void	pool_reconfigure(struct pool *, const struct config *);
-void	pool_free(struct pool *);
-
-/* Take a ready session for the route's account (blocks up to
- * wait_seconds for a free slot).  On failure returns NULL, fills *why and
- * a synthetic reply in *r. secret is the authorization code (may be NULL
- * for a route whose account has none: a local AUTH failure). */
-struct upstream *pool_get(struct pool *, const struct route *,
-	    const char *secret, unsigned wait_seconds,
-	    struct smtp_reply *r, enum upstream_fail *why);
-/* Give a session back; reusable = 0 closes it (after an error or a
- * transaction whose outcome is unknown). */
-void	pool_put(struct pool *, struct upstream *, int reusable);
-
-/* Counters per account for logs and `smarthostctl status`.  Sessions
- * being opened count as busy. */
-struct pool_stat {
-	char		 account[256];
-	unsigned	 open;		/* connected or connecting now */
-	unsigned	 busy;		/* of which in a transaction */
-	unsigned	 peak;		/* most open at once */
-	unsigned long	 opened;	/* sessions opened since start */
-	unsigned long	 full_handshakes;
-	unsigned long	 resumed_handshakes;
-	unsigned long	 reuses;	/* transactions on a pooled session */
-};
-/* Fills up to max entries; returns the number of accounts (may be more
- * than max). */
-size_t	pool_stats(struct pool *, struct pool_stat *, size_t max);
 
 /* Statistics for logs and `smarthostctl status`. */
 int	upstream_reused(const struct upstream *);	/* not new for this transaction */

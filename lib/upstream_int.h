@@ -1,9 +1,9 @@
 /*
  * upstream_int — the client side's own view of a session, beyond
- * upstream.h.  Nothing outside the client side (pool.c, upstream.c,
- * upstream_open.c) includes this.
+ * upstream.h: for the code that opens and owns sessions (the relay's
+ * pool, smarthostctl probe) and for upstream.c and upstream_open.c.
  *
- * For pool.c: how to open, check and close one session.  upstream_open()
+ * For the owner: how to open, check and close one session.  upstream_open()
  * (upstream_open.c) runs connect, TLS (implicit or STARTTLS), EHLO and
  * AUTH to a ready session or fails with a synthetic reply and a reason.
  * upstream_check() is the first command on a pooled session before it is
@@ -12,8 +12,8 @@
  * For upstream_open.c: the session object and the up_*() primitives of
  * upstream.c (bytes, replies, commands, failures) it is built from.
  */
-#ifndef SMARTHOST_RELAY_UPSTREAM_INT_H
-#define SMARTHOST_RELAY_UPSTREAM_INT_H
+#ifndef SMARTHOST_UPSTREAM_INT_H
+#define SMARTHOST_UPSTREAM_INT_H
 
 #include <time.h>
 

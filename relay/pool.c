@@ -1,6 +1,6 @@
 /*
  * pool — authenticated sessions per account, shared by the relay's
- * client threads (see upstream.h).
+ * client threads (see pool.h).
  *
  * An account entry is keyed by account name, host, port, TLS mode, login
  * and CA file.  When a route or a reload brings a different key for the
@@ -35,7 +35,7 @@
 #include "reply.h"
 #include "route.h"
 #include "tls.h"
-#include "upstream.h"
+#include "pool.h"
 #include "upstream_int.h"
 #include "util.h"
 

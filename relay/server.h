@@ -17,7 +17,7 @@
 
 #include "config.h"
 #include "limit.h"
-#include "upstream.h"
+#include "pool.h"
 
 struct relay {
 	pthread_mutex_t	 mu;

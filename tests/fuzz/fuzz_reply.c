@@ -1,5 +1,5 @@
 /*
- * fuzz_reply — the relay's reply parser (relay/reply.c) on arbitrary
+ * fuzz_reply — the reply parser (lib/reply.c) on arbitrary
  * server bytes, split into lines as the client side reads them (LF, an
  * optional CR before it).  Besides memory errors, checks that whatever is
  * accepted is well-formed: a code in 200..559, an enhanced code of the
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../relay/reply.c"
+#include "reply.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

@@ -32,7 +32,7 @@
 #include "config.h"
 #include "log.h"
 #include "route.h"
-#include "upstream.h"
+#include "pool.h"
 #include "util.h"
 
 static const char *why_names[] = {

@@ -1,5 +1,5 @@
 /*
- * Unit tests for relay/auth.c: mechanism choice and the exact AUTH lines
+ * Unit tests for lib/auth.c: mechanism choice and the exact AUTH lines
  * (base64 as OpenSSL encodes it).
  */
 #include <stdarg.h>

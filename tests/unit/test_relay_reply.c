@@ -1,5 +1,5 @@
 /*
- * Unit tests for relay/reply.c: well-formed and malformed replies from an
+ * Unit tests for lib/reply.c: well-formed and malformed replies from an
  * untrusted peer, table-driven (each case is the reply's lines).
  */
 #include <stdarg.h>

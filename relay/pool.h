@@ -1,0 +1,62 @@
+/*
+ * pool — the relay's authenticated sessions per account, shared between
+ * its client threads (relay/pool.c).
+ *
+ * This is the only interface between the relay's server side (server.c:
+ * the SMTP dialogue with Postfix) and its client side (pool.c over
+ * lib/upstream.c, lib/tls.c, lib/auth.c).  The server side never sees a
+ * socket, an SSL object or a secret.
+ *
+ * Sessions are taken from the pool per transaction and given back
+ * afterwards; the pool bounds the number of sessions per account
+ * (account_max_connections()), reuses idle ones (RSET between
+ * transactions, NOOP-free: a dead pooled session is detected on the first
+ * command and replaced transparently before MAIL is committed), closes
+ * them after the idle timeout and after messages-per-session, and resumes
+ * TLS sessions on reconnect.
+ */
+#ifndef SMARTHOST_RELAY_POOL_H
+#define SMARTHOST_RELAY_POOL_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "route.h"
+#include "upstream.h"
+
+struct pool;
+
+struct pool *pool_new(void);
+/* Close idle sessions of accounts that are gone or changed after a
+ * reload; sessions in use are closed when given back. */
+void	pool_reconfigure(struct pool *, const struct config *);
+void	pool_free(struct pool *);
+
+/* Take a ready session for the route's account (blocks up to
+ * wait_seconds for a free slot).  On failure returns NULL, fills *why and
+ * a synthetic reply in *r. secret is the authorization code (may be NULL
+ * for a route whose account has none: a local AUTH failure). */
+struct upstream *pool_get(struct pool *, const struct route *,
+	    const char *secret, unsigned wait_seconds,
+	    struct smtp_reply *r, enum upstream_fail *why);
+/* Give a session back; reusable = 0 closes it (after an error or a
+ * transaction whose outcome is unknown). */
+void	pool_put(struct pool *, struct upstream *, int reusable);
+
+/* Counters per account for logs and `smarthostctl status`.  Sessions
+ * being opened count as busy. */
+struct pool_stat {
+	char		 account[256];
+	unsigned	 open;		/* connected or connecting now */
+	unsigned	 busy;		/* of which in a transaction */
+	unsigned	 peak;		/* most open at once */
+	unsigned long	 opened;	/* sessions opened since start */
+	unsigned long	 full_handshakes;
+	unsigned long	 resumed_handshakes;
+	unsigned long	 reuses;	/* transactions on a pooled session */
+};
+/* Fills up to max entries; returns the number of accounts (may be more
+ * than max). */
+size_t	pool_stats(struct pool *, struct pool_stat *, size_t max);
+
+#endif
