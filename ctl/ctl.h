@@ -49,5 +49,6 @@ int	cmd_config(const struct ctl *, int, char **);
 int	cmd_postfix(const struct ctl *, int, char **);
 int	cmd_sendmail(const struct ctl *, int, char **);
 int	cmd_oauth(const struct ctl *, int, char **);
+int	cmd_status(const struct ctl *, int, char **);
 
 #endif

@@ -34,6 +34,8 @@ static const struct ctl_cmd commands[] = {
 	  "print the main.cf and master.cf settings that attach smarthost" },
 	{ "sendmail", cmd_sendmail, "",
 	  "print the sendmail.mc lines that attach smarthost" },
+	{ "status", cmd_status, "[--json]",
+	  "show what the running relay is doing, per account" },
 	{ "oauth", cmd_oauth, "ACCOUNT [--device | --browser] [--port N] "
 	  "[--timeout SECONDS]",
 	  "authorize an xoauth2 account once and store its refresh token" },

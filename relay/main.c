@@ -31,6 +31,7 @@
 
 #include "allow.h"
 #include "config.h"
+#include "control.h"
 #include "limit.h"
 #include "listen.h"
 #include "log.h"
@@ -39,6 +40,8 @@
 
 #define DRAIN_SECONDS	30	/* how long SIGTERM waits for clients */
 #define THREAD_STACK	(512 * 1024)
+
+static struct control *control;	/* smarthostctl status; may be NULL */
 
 struct client {
 	struct relay	*relay;
@@ -113,6 +116,7 @@ reload(struct relay *rl, const char *path)
 	config_unref(old);
 	relay_swap_config(rl, cfg);
 	pool_reconfigure(rl->pool, cfg);
+	control_reloaded(control);
 	log_info("configuration reloaded");
 }
 
@@ -139,6 +143,38 @@ relay_user(const struct conf *c)
 	if ((pw = getpwnam(c->user)) == NULL)
 		log_warnx("user %s does not exist: staying root", c->user);
 	return pw;
+}
+
+/* The control socket, opened before privileges are dropped; the relay
+ * runs without one (no smarthostctl status) if it cannot be had. */
+static struct control *
+open_control(const struct conf *c, const struct passwd *pw)
+{
+	struct control *ctl;
+	char err[512];
+
+	ctl = control_open(c->control_socket, pw ? pw->pw_uid : (uid_t)-1,
+	    pw ? pw->pw_gid : (gid_t)-1, err, sizeof(err));
+	if (ctl == NULL)
+		log_warnx("control socket: %s (smarthostctl status will not "
+		    "work)", err);
+	return ctl;
+}
+
+static void
+start_control(struct relay *rl)
+{
+	char err[512];
+
+	if (control == NULL)
+		return;
+	if (control_start(control, rl, err, sizeof(err)) != 0) {
+		log_warnx("control socket: %s", err);
+		control_close(control);
+		control = NULL;
+		return;
+	}
+	log_info("control socket %s", rl->config->conf->control_socket);
 }
 
 static int
@@ -396,6 +432,7 @@ main(int argc, char *argv[])
 	listen_spec = xstrdup(cfg->conf->relay_listen);
 	pw = relay_user(cfg->conf);
 	prepare_state_dir(cfg->conf->state_dir, pw);
+	control = open_control(cfg->conf, pw);
 	if (!fg && daemon(0, 0) == -1) {
 		log_warn("daemon");
 		return EX_OSERR;
@@ -403,9 +440,11 @@ main(int argc, char *argv[])
 	if (drop_privileges(pw) != 0 || (sfd = signals()) == -1)
 		return EX_OSERR;
 	relay_init(&rl, cfg);
+	start_control(&rl);
 	log_info("listening on %s", listen_spec);
 	serve(&rl, lfd, sfd, path);
 	listen_close(lfd, listen_spec);
+	control_close(control);
 	free(listen_spec);
 	stop(&rl);
 	return 0;

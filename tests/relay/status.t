@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# smarthostctl status over the relay's control socket, against a running
+# relay and a provider-like smarthost (no Postfix: SMTP to the relay
+# directly):
+#  - the socket is made in a directory that did not exist, mode 0600;
+#  - after three messages (four recipients) through acc1: messages,
+#    recipients, daily limit, sessions open/busy/opened, handshakes and
+#    reuses per account, the relay's uptime and clients;
+#  - after a refused authorization code on acc2: its last error and time,
+#    and its cool-off with the reason and until when;
+#  - --json parses and carries the same numbers;
+#  - as user nobody: refused with exit 77, both by the socket's mode and
+#    (socket opened up) by the relay's SO_PEERCRED check, which logs it;
+#  - a request the relay does not know gets an error line;
+#  - relay stopped: exit 69 with a clear message, and the socket is gone.
+. "$SMARTHOST_TOP/tests/relay/e2e-lib.sh"
+t_enter_netns "$@"
+e2e_init
+t_need setpriv
+ctl=$B/smarthostctl
+chat=$SMARTHOST_TOP/tests/relay/smtpchat.py
+[ -x "$ctl" ] || t_fail "$ctl not built"
+
+e2e_users 'a1@test.example right-code-51' 'a2@test.example right-code-52'
+e2e_peer p1 4651 implicit --sender-rule 163
+sock=$D/run/control.sock
+E_RELAY_EXTRA="control-socket = $sock
+auth-cooloff = 10m"
+e2e_relay_conf "
+[account acc1]
+host = smtp.test
+port = 4651
+tls = implicit
+login = a1@test.example
+daily-messages = 50
+max-connections = 3
+[account acc2]
+host = smtp.test
+port = 4651
+tls = implicit
+login = a2@test.example" "a1@test.example acc1
+a2@test.example acc2" 'acc1 right-code-51' 'acc2 wrong-code-59'
+chmod 644 "$D/smarthost.conf"
+e2e_relay_start
+
+t_wait_for "[ -S '$sock' ]" 5 ||
+    { cat "$D/relay.log" >&2; t_fail "no control socket at $sock"; }
+t_assert_eq 600 "$(stat -c %a "$sock")" "control socket mode"
+t_assert_grep "control socket $sock" "$D/relay.log"
+t_ok "control socket created (with its directory), mode 0600"
+
+msg() {		# FROM RCPT... — one transaction
+	local from=$1 r cmds=()
+	shift
+	for r in "$@"; do cmds+=("RCPT TO:<$r>"); done
+	/usr/bin/python3 "$chat" --timeout 10 127.0.0.1:10025 "EHLO client.test" \
+	    "MAIL FROM:<$from>" "${cmds[@]}" "DATA" \
+	    "<<Subject: status test\\n\\nbody" "QUIT"
+}
+msg a1@test.example r1@dest.test >"$D/chat1" &&
+    msg a1@test.example r2@dest.test r3@dest.test >"$D/chat2" &&
+    msg a1@test.example r4@dest.test >"$D/chat3" ||
+    { cat "$D"/chat*; t_fail "SMTP to the relay failed"; }
+for i in 1 2 3; do
+	t_assert_grep '^250 .*(queued|OK|Ok|ok)|^250 2\.0\.0' "$D/chat$i" "message $i accepted"
+done
+/usr/bin/python3 "$chat" --timeout 10 127.0.0.1:10025 "EHLO client.test" \
+    "MAIL FROM:<a2@test.example>" "QUIT" >"$D/chat4"
+t_assert_grep '^454 4\.7\.0 .*acc2' "$D/chat4" "wrong code answered 454"
+
+# status, text
+"$ctl" -c "$D/smarthost.conf" status >"$D/st.out" 2>"$D/st.err"
+rc=$?
+cat "$D/st.out"
+t_assert_eq 0 "$rc" "smarthostctl status exit (stderr: $(cat "$D/st.err"))"
+t_assert_grep "^smarthost-relay pid $T_PID_relay, up [0-9]+s .*, 0 clients connected, 2 accounts$" "$D/st.out" "relay line"
+block() {	# the lines of account $1's block
+	awk -v a="account $1 " 'index($0, a) == 1 { p = 1; print; next }
+	    /^account / { p = 0 } p' "$D/st.out"
+}
+block acc1 >"$D/acc1"
+block acc2 >"$D/acc2"
+t_assert_grep '^account acc1  \(a1@test\.example via smtp\.test:4651, TLS implicit\)$' "$D/acc1"
+t_assert_grep '^  today       3 messages \(daily limit 50\), 4 recipients \(no daily limit\), 0 in flight$' "$D/acc1" "acc1 counts"
+t_assert_grep '^  sessions    1 open, 0 busy \(at most 3; peak 1; 1 opened\)$' "$D/acc1" "acc1 sessions"
+t_assert_grep '^  handshakes  1 full, 0 resumed; 2 transactions on reused sessions$' "$D/acc1" "acc1 handshakes"
+t_assert_grep '^  cool-off    no$' "$D/acc1"
+t_assert_grep '^  last error  none since the relay started$' "$D/acc1"
+t_ok "acc1: 3 messages of 50, 4 recipients, 1 session open and idle, 1 full handshake, 2 reuses"
+
+t_assert_grep '^  today       0 messages .*, 0 recipients' "$D/acc2" "acc2 counts"
+t_assert_grep '^  sessions    0 open, 0 busy' "$D/acc2" "acc2 sessions"
+t_assert_grep '^  cool-off    until [0-9-]+ [0-9:]+ \((9m[0-9]{2}s|10m00s) left\): .*acc2' "$D/acc2" "acc2 cool-off"
+t_assert_grep '^  last error  [0-9-]+ [0-9:]+ \([0-9]s ago\): 454 4\.7\.0 .*acc2' "$D/acc2" "acc2 last error"
+t_ok "acc2: last error 454 4.7.0 seconds ago, cooling off for 10 minutes"
+
+# status, JSON
+"$ctl" -c "$D/smarthost.conf" status --json >"$D/st.json" ||
+    t_fail "status --json exit $?"
+/usr/bin/python3 - "$D/st.json" "$T_PID_relay" <<'EOF' || t_fail "JSON content"
+import json, sys, time
+s = json.load(open(sys.argv[1]))
+r = s["relay"]
+assert r["pid"] == int(sys.argv[2]), r
+assert r["clients"] == 0 and r["accounts"] == 2, r
+assert 0 <= r["uptime"] < 60 and abs(r["now"] - time.time()) < 30, r
+a = {x["name"]: x for x in s["accounts"]}
+assert set(a) == {"acc1", "acc2"}, a
+one, two = a["acc1"], a["acc2"]
+for k, v in dict(messages=3, recipients=4, daily_messages=50, open=1,
+                 busy=0, opened=1, full_handshakes=1, reuses=2,
+                 cooloff_until=0, last_error_at=0, port=4651).items():
+    assert one[k] == v, (k, one[k], v)
+assert one["cooling_off"] is False and one["last_error"] == ""
+assert one["login"] == "a1@test.example" and one["tls"] == "implicit"
+assert two["cooling_off"] is True, two
+assert 500 <= two["cooloff_until"] - r["now"] <= 600, two
+assert two["last_error"].startswith("454 4.7.0 "), two
+assert "acc2" in two["cooloff_reason"], two
+print("json ok")
+EOF
+t_ok "--json parses: the same counts, cool-off and last error"
+
+# somebody else
+setpriv --reuid=nobody --regid=nogroup --clear-groups \
+    "$ctl" -c "$D/smarthost.conf" status >"$D/nobody1" 2>&1
+t_assert_eq 77 "$?" "exit as nobody (socket mode 0600)"
+t_assert_grep 'Permission denied: only root and the relay.s user may ask' "$D/nobody1"
+chmod 666 "$sock"
+setpriv --reuid=nobody --regid=nogroup --clear-groups \
+    "$ctl" -c "$D/smarthost.conf" status >"$D/nobody2" 2>&1
+t_assert_eq 77 "$?" "exit as nobody (socket open, SO_PEERCRED)"
+t_assert_grep 'smarthost-relay: permission denied: uid 65534 is neither root nor the relay.s user \(uid 0\)' "$D/nobody2"
+t_assert_grep 'control: refused uid=65534 pid=[0-9]+' "$D/relay.log" "refusal logged"
+chmod 600 "$sock"
+t_ok "user nobody: refused (exit 77) by the socket's mode and by the relay's uid check, logged"
+
+/usr/bin/python3 - "$sock" >"$D/bad" <<'EOF'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(5)
+s.connect(sys.argv[1])
+s.sendall(b"shutdown now\n")
+print(s.makefile().read(), end="")
+EOF
+t_assert_eq 'error unknown request "shutdown now": expected "status"' "$(cat "$D/bad")" "unknown request"
+t_ok "an unknown request gets one error line"
+
+# relay stopped
+t_stop relay
+t_assert_grep 'stopped' "$D/relay.log"
+[ -e "$sock" ] && t_fail "control socket left behind after exit"
+"$ctl" -c "$D/smarthost.conf" status >"$D/down" 2>&1
+t_assert_eq 69 "$?" "exit with the relay stopped"
+t_assert_grep "smarthost-relay is not running \(nothing answers on $sock: No such file or directory\)" "$D/down"
+t_ok "relay stopped: socket removed, status exits 69 saying the relay is not running"
+
+e2e_assert_no_secrets
+for f in "$D"/st.out "$D"/st.json; do
+	grep -qE 'right-code|wrong-code' "$f" && t_fail "$f holds a code"
+done
+t_ok "no log and no status output holds an authorization code"
