@@ -10,6 +10,7 @@
 #	e2e_users 'a1@test.example code-1' ...	# the smarthosts' users
 #	e2e_peer p1 4651 implicit --sender-rule 163
 #	e2e_relay_conf "[account ...]..." 'MAP LINES' 'ACCOUNT CODE'...
+#		# control socket: $D/control.sock, or $E_CONTROL_SOCKET
 #	e2e_relay_start
 #	e2e_postfix
 #	e2e_send ID FROM TO...		# Subject and X-Test-Id: ID
@@ -75,6 +76,7 @@ state-dir = $D/state
 user = root
 [relay]
 ca-file = $D/pki/ca.crt
+control-socket = ${E_CONTROL_SOCKET:-$D/control.sock}
 $E_RELAY_EXTRA
 $blocks
 EOC

@@ -24,8 +24,8 @@ chat=$SMARTHOST_TOP/tests/relay/smtpchat.py
 e2e_users 'a1@test.example right-code-51' 'a2@test.example right-code-52'
 e2e_peer p1 4651 implicit --sender-rule 163
 sock=$D/run/control.sock
-E_RELAY_EXTRA="control-socket = $sock
-auth-cooloff = 10m"
+E_CONTROL_SOCKET=$sock
+E_RELAY_EXTRA="auth-cooloff = 10m"
 e2e_relay_conf "
 [account acc1]
 host = smtp.test
