@@ -304,6 +304,45 @@ tls_describe(const struct tls_conn *c, char *buf, size_t size)
 	return buf;
 }
 
+/* RFC 2253 form, without the BIO dance for each caller. */
+static void
+name_line(const X509_NAME *n, char *buf, size_t size)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	int len;
+
+	buf[0] = '\0';
+	if (b == NULL)
+		return;
+	if (X509_NAME_print_ex(b, n, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB)
+	    >= 0 && (len = BIO_read(b, buf, (int)size - 1)) > 0)
+		buf[len] = '\0';
+	BIO_free(b);
+}
+
+int
+tls_peer_cert(const struct tls_conn *c, struct tls_cert *out)
+{
+	X509 *x = SSL_get0_peer_certificate(c->ssl);
+	const ASN1_TIME *na;
+	struct tm tm;
+	int days = 0, secs = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (x == NULL)
+		return -1;
+	name_line(X509_get_subject_name(x), out->subject,
+	    sizeof(out->subject));
+	name_line(X509_get_issuer_name(x), out->issuer, sizeof(out->issuer));
+	na = X509_get0_notAfter(x);
+	if (ASN1_TIME_to_tm(na, &tm) == 1)
+		strftime(out->not_after, sizeof(out->not_after),
+		    "%Y-%m-%d %H:%M:%S UTC", &tm);
+	if (ASN1_TIME_diff(&days, &secs, NULL, na) == 1)
+		out->days_left = days;
+	return 0;
+}
+
 void
 tls_close(struct tls_conn *c)
 {

@@ -54,6 +54,15 @@ int	tls_pending(const struct tls_conn *);
 int	tls_resumed(const struct tls_conn *);
 /* "TLSv1.3 TLS_AES_256_GCM_SHA384" */
 const char *tls_describe(const struct tls_conn *, char *buf, size_t size);
+/* The verified peer certificate, for people (smarthostctl probe). */
+struct tls_cert {
+	char	subject[256];	/* "CN=smtp.163.com,O=NetEase..." */
+	char	issuer[256];
+	char	not_after[32];	/* "2027-03-01 12:00:00 UTC" */
+	long	days_left;	/* negative once expired */
+};
+/* 0, or -1 when there is no peer certificate. */
+int	tls_peer_cert(const struct tls_conn *, struct tls_cert *);
 /* Sends close_notify (best effort, no wait) and frees the state. */
 void	tls_close(struct tls_conn *);
 

@@ -348,6 +348,12 @@ ehlo_keyword(struct upstream *up, const char *t, size_t len)
 	};
 
 	str_printable(kw, sizeof(kw), t, len);
+	if (up->trace) {
+		if (up->trace->ehlo[0])
+			xstrlcat(up->trace->ehlo, "\n",
+			    sizeof(up->trace->ehlo));
+		xstrlcat(up->trace->ehlo, kw, sizeof(up->trace->ehlo));
+	}
 	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++)
 		if (strcasecmp(kw, caps[i].name) == 0)
 			up->caps |= caps[i].cap;

@@ -23,6 +23,20 @@
 #include "tls.h"
 #include "upstream.h"
 
+/* What opening a session saw, step by step, for people
+ * (smarthostctl probe); the relay passes none. */
+struct upstream_trace {
+	enum upstream_fail stage;	/* UPF_NONE: got as far as AUTH */
+	char		 peer[400];	/* "host[addr]:port" last tried */
+	int		 connect_errno;	/* why the last connect failed */
+	int		 tls_done;
+	char		 tls[128];	/* "TLSv1.3 TLS_AES_256_GCM_SHA384" */
+	struct tls_cert	 cert;
+	char		 ehlo[1024];	/* keywords of the last EHLO */
+	char		 auth_mech[32];	/* tried, "" if none */
+	struct smtp_reply auth_reply;	/* the provider's last answer to it */
+};
+
 struct upstream_params {
 	const char	*account;	/* name, for messages */
 	const char	*host;
@@ -35,6 +49,7 @@ struct upstream_params {
 	struct tls_ctx	*tls_ctx;
 	const struct tls_session *resume;	/* may be NULL */
 	unsigned	 connect_timeout, command_timeout, data_timeout;
+	struct upstream_trace *trace;	/* NULL, or filled while opening */
 };
 
 struct upstream *upstream_open(const struct upstream_params *,
@@ -95,6 +110,7 @@ struct upstream {
 	enum upstream_fail broken;	/* UPF_NONE while healthy */
 	struct smtp_reply fail;		/* why it broke */
 	struct upstream_pooling pooling;
+	struct upstream_trace *trace;	/* while opening; may be NULL */
 };
 
 long long up_now_ms(void);

@@ -53,6 +53,8 @@ connect_one(struct upstream *up, const struct addrinfo *ai, char *err,
 			e = errno;
 	}
 	if (e != 0) {
+		if (up->trace)
+			up->trace->connect_errno = e;
 		snprintf(err, errsize, "%s", e == ETIMEDOUT ?
 		    "connection timed out" : strerror(e));
 		close(fd);
@@ -92,6 +94,9 @@ up_connect(struct upstream *up, unsigned port, struct smtp_reply *r)
 	}
 	for (ai = res; ai; ai = ai->ai_next) {
 		set_peer(up, ai, port);
+		if (up->trace)
+			xstrlcpy(up->trace->peer, up->peer,
+			    sizeof(up->trace->peer));
 		if ((up->fd = connect_one(up, ai, err, sizeof(err))) != -1)
 			break;
 	}
@@ -117,6 +122,11 @@ up_handshake(struct upstream *up, const struct upstream_params *p,
 		up_break(up, r, UPF_TLS, "4.7.5", "%s: %s", up->peer, err);
 		return -1;
 	}
+	if (up->trace) {
+		up->trace->tls_done = 1;
+		tls_describe(up->tls, up->trace->tls, sizeof(up->trace->tls));
+		tls_peer_cert(up->tls, &up->trace->cert);
+	}
 	return 0;
 }
 
@@ -140,6 +150,8 @@ up_ehlo(struct upstream *up, struct smtp_reply *r)
 	up->caps = 0;
 	up->max_size = 0;
 	up->auth_offered[0] = '\0';
+	if (up->trace)
+		up->trace->ehlo[0] = '\0';
 	code = up_command(up, UPS_EHLO, r, "EHLO %s",
 	    ehlo_name(name, sizeof(name)));
 	if (code == 0)
@@ -204,6 +216,8 @@ auth_refused(struct upstream *up, const struct upstream_params *p,
 {
 	char quote[SMTP_REPLY_TEXT_MAX + 32];
 
+	if (up->trace)
+		up->trace->auth_reply = *r;
 	up_break(up, r, UPF_AUTH, "4.7.8", "%s refused the authorization "
 	    "code of account %s (AUTH %s): %s", up->peer, p->account,
 	    auth_mech_name(m), up_said(r, quote, sizeof(quote)));
@@ -218,6 +232,9 @@ auth_exchange(struct upstream *up, const struct upstream_params *p,
 	int code, rc;
 
 	up->state = UPS_AUTH;
+	if (up->trace)
+		xstrlcpy(up->trace->auth_mech, auth_mech_name(m),
+		    sizeof(up->trace->auth_mech));
 	for (unsigned step = 0; ; step++) {
 		if (auth_line(m, step, p->login, p->secret, line, sizeof(line),
 		    err, sizeof(err)) == -1) {
@@ -231,8 +248,11 @@ auth_exchange(struct upstream *up, const struct upstream_params *p,
 		wipe(line, sizeof(line));
 		if (rc == -1 || (code = up_reply(up, r, 0)) == 0)
 			return -1;
-		if (code == 235)
+		if (code == 235) {
+			if (up->trace)
+				up->trace->auth_reply = *r;
 			return 0;
+		}
 		if (code == 421) {	/* not a verdict on the code */
 			*r = up->fail;
 			return -1;
@@ -295,6 +315,7 @@ up_new(const struct upstream_params *p)
 	up->timeouts[TO_CONNECT] = p->connect_timeout;
 	up->timeouts[TO_COMMAND] = p->command_timeout;
 	up->timeouts[TO_DATA] = p->data_timeout;
+	up->trace = p->trace;
 	up->timeouts[TO_CHECK] = p->command_timeout < UP_CHECK_TIMEOUT ?
 	    p->command_timeout : UP_CHECK_TIMEOUT;
 	up->timeouts[TO_QUIT] = p->command_timeout < UP_QUIT_TIMEOUT ?
@@ -316,6 +337,10 @@ upstream_open(const struct upstream_params *p, struct smtp_reply *r,
 	    (p->tls != TLS_STARTTLS || (up_starttls(up, p, r) == 0 &&
 	    up_ehlo(up, r) == 0)) &&
 	    up_auth(up, p, r) == 0;
+	if (up->trace)
+		up->trace->stage = ok ? UPF_NONE : up->broken ? up->broken :
+		    UPF_PROTOCOL;
+	up->trace = NULL;
 	if (!ok) {
 		*why = up->broken ? up->broken : UPF_PROTOCOL;
 		log_info("account=%s host=%s session=failed reason=%s",
