@@ -41,6 +41,8 @@
 #			rcpt@example.test --helo client.test, overridable);
 #			returns swaks's status, prints its transcript.
 
+declare -A PF_PIDS	# DIR -> master pid, as seen by pf_start
+
 # Postfix waits (in 0.3 s steps) while a config file's mtime is less than
 # a second or two old; every postconf edit is therefore backdated.
 pf__cf() {
@@ -117,7 +119,7 @@ pf_log() {
 
 pf__master_pid() {
 	local p
-	p=$(tr -d ' \n' <"$1/queue/pid/master.pid" 2>/dev/null) || return 1
+	p=$(tr -d " \n" 2>/dev/null <"$1/queue/pid/master.pid") || return 1
 	[ -n "$p" ] && kill -0 "$p" 2>/dev/null && echo "$p"
 }
 
@@ -145,7 +147,7 @@ pf_start() {
 		t_fail "postfix in $d did not start"
 	}
 	t_cleanup_add "pf_stop '$d'"
-	pid=$(pf__master_pid "$d") && t_watch_pid "$pid"
+	pid=$(pf__master_pid "$d") && { PF_PIDS[$d]=$pid; t_watch_pid "$pid"; }
 	t_wait_port 127.0.0.1 "$(pf_port "$d")" 10 || {
 		tail -n 30 "$d/maillog" >&2
 		t_fail "postfix in $d does not listen on port $(pf_port "$d")"
@@ -154,7 +156,9 @@ pf_start() {
 
 pf_stop() {
 	local d=${1:?pf_stop DIR} pid i
-	pid=$(pf__master_pid "$d") || return 0
+	# the pid file may be gone with DIR: fall back to what pf_start saw
+	pid=$(pf__master_pid "$d") || pid=${PF_PIDS[$d]:-}
+	[ -n "$pid" ] && ! t_pid_gone "$pid" || return 0
 	# What `postfix stop` does, minus its one-second polling sleeps.
 	kill -TERM "$pid" 2>/dev/null
 	for ((i = 0; i < 400; i++)); do
