@@ -52,6 +52,8 @@
 # t_port_free PORT	   Succeed if nothing listens on 127.0.0.1:PORT.
 # t_note MSG		   Print "# MSG" (a comment line in the output).
 # t_fail inside $(...) only ends that subshell: assert in the main shell.
+# Never call a bare `wait`: it would wait for every t_spawn'ed daemon and
+# watchdog; wait for the pids you started (`cmd & p=$!; wait $p`).
 #
 # Companions (source after this file; each documents itself at its top):
 #   pki.sh		test CA, server/wrong-name/untrusted/expired certs
