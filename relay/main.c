@@ -4,9 +4,9 @@
  *
  *   smarthost-relay [-fnv] [-c FILE]
  *
- * Reads the configuration and the secrets as root, opens the listener
- * and the limits state, then drops to the configured user and becomes
- * non-dumpable.  The main thread accepts connections (one thread each,
+ * Reads the configuration and the secrets as root, opens the listener,
+ * the control socket (smarthostctl status, control.h) and the limits
+ * state, then drops to the configured user and becomes non-dumpable.  The main thread accepts connections (one thread each,
  * at most max-clients) and handles signals through a signalfd: SIGHUP
  * reloads every file (an erroneous set is logged and ignored), SIGTERM
  * and SIGINT stop accepting, let transactions finish (bounded), save the
