@@ -11,7 +11,7 @@
 #include "auth.h"
 #include "util.h"
 
-#define AUTH_RAW_MAX	1024	/* raw credentials, before base64 */
+#define AUTH_RAW_MAX	(AUTH_LINE_MAX / 4 * 3 - 32)	/* raw credentials */
 
 /* Builds the raw (unencoded) client response for step; returns its
  * length, 0 for "no data" (the AUTH command without initial response),
@@ -22,6 +22,7 @@ typedef int (*auth_respond_fn)(unsigned step, const char *login,
 struct auth_mech {
 	const char	*name;
 	auth_respond_fn	 respond;
+	int		 token;		/* the secret is a bearer token */
 };
 
 /* RFC 4616: initial response authzid NUL authcid NUL passwd. */
@@ -56,11 +57,29 @@ login_respond(unsigned step, const char *login, const char *secret,
 	return (int)strlen(v);
 }
 
+/* XOAUTH2 (Google's and Microsoft's SASL profile): the initial response
+ * "user=LOGIN^Aauth=Bearer TOKEN^A^A".  A refused token is answered with a
+ * 334 carrying a JSON error; the client then sends an empty line and reads
+ * the final reply (535). */
+static int
+xoauth2_respond(unsigned step, const char *login, const char *secret,
+    unsigned char *out, size_t size)
+{
+	int n;
+
+	if (step == 1)
+		return 0;
+	if (step != 0)
+		return -1;
+	n = snprintf((char *)out, size, "user=%s\001auth=Bearer %s\001\001",
+	    login, secret);
+	return n < 0 || (size_t)n >= size ? -1 : n;
+}
+
 static const struct auth_mech mechs[] = {
-	{ "PLAIN", plain_respond },
-	{ "LOGIN", login_respond },
-	/* XOAUTH2 goes here: step 0 answers
-	 * "user=LOGIN\1auth=Bearer TOKEN\1\1" with the token as secret. */
+	{ "PLAIN", plain_respond, 0 },
+	{ "LOGIN", login_respond, 0 },
+	{ "XOAUTH2", xoauth2_respond, 1 },
 };
 
 static const struct auth_mech *
@@ -99,11 +118,15 @@ usable(const char *name, const char *offered)
 	return offered_has(offered, m->name) ? m : NULL;
 }
 
+/* Without a list of its own, an account takes the preset's default and
+ * then any other mechanism of the same kind: a bearer token is never sent
+ * as a password, nor a password as a token. */
 const struct auth_mech *
 auth_choose(const struct strlist *want, const char *preset_default,
     const char *offered)
 {
-	const struct auth_mech *m;
+	const struct auth_mech *m, *def;
+	int token;
 
 	if (offered == NULL)
 		return NULL;
@@ -113,10 +136,13 @@ auth_choose(const struct strlist *want, const char *preset_default,
 				return m;
 		return NULL;
 	}
+	def = preset_default ? mech_by_name(preset_default) : NULL;
+	token = def ? def->token : 0;
 	if ((m = usable(preset_default, offered)) != NULL)
 		return m;
 	for (size_t i = 0; i < sizeof(mechs) / sizeof(mechs[0]); i++)
-		if ((m = usable(mechs[i].name, offered)) != NULL)
+		if (mechs[i].token == token &&
+		    (m = usable(mechs[i].name, offered)) != NULL)
 			return m;
 	return NULL;
 }
@@ -127,10 +153,16 @@ auth_mech_name(const struct auth_mech *m)
 	return m->name;
 }
 
+int
+auth_mech_token(const struct auth_mech *m)
+{
+	return m->token;
+}
+
 const char *
 auth_supported(void)
 {
-	return "PLAIN LOGIN";
+	return "PLAIN LOGIN XOAUTH2";
 }
 
 int
@@ -144,8 +176,12 @@ auth_line(const struct auth_mech *m, unsigned step, const char *login,
 	n = m->respond(step, login, secret ? secret : "", raw, sizeof(raw));
 	if (n < 0) {
 		OPENSSL_cleanse(raw, sizeof(raw));
-		snprintf(err, errsize, "unexpected challenge number %u to "
-		    "AUTH %s", step, m->name);
+		if (step == 0)
+			snprintf(err, errsize, "AUTH %s response too long",
+			    m->name);
+		else
+			snprintf(err, errsize, "unexpected challenge number %u "
+			    "to AUTH %s", step, m->name);
 		return -1;
 	}
 	pre = step == 0 ? strlen("AUTH ") + strlen(m->name) +

@@ -11,8 +11,10 @@
  * buffer that is wiped before it returns.  The line it fills holds the
  * encoded secret: the caller wipes it after sending and never logs it.
  *
- * Mechanisms are rows of a table in auth.c; a token mechanism (XOAUTH2)
- * is one more row whose "secret" is the bearer token.
+ * Mechanisms are rows of a table in auth.c; the token mechanism XOAUTH2
+ * is one more row whose "secret" is the bearer token.  Without an account
+ * list, auth_choose() never falls back from a token mechanism to a
+ * password one or back.
  */
 #ifndef SMARTHOST_AUTH_H
 #define SMARTHOST_AUTH_H
@@ -27,7 +29,13 @@ struct auth_mech;
 const struct auth_mech *auth_choose(const struct strlist *want,
 	    const char *preset_default, const char *offered);
 const char *auth_mech_name(const struct auth_mech *);
-/* "PLAIN LOGIN": what this module can do, for messages. */
+/* 1 if the mechanism's secret is a bearer token (XOAUTH2). */
+int	auth_mech_token(const struct auth_mech *);
+/* RFC 4954: an AUTH command line may be 12288 octets long; Microsoft's
+ * bearer tokens need more than a command line's usual 512. */
+#define AUTH_LINE_MAX	12288
+
+/* "PLAIN LOGIN XOAUTH2": what this module can do, for messages. */
 const char *auth_supported(void);
 
 /* The CRLF-terminated line for step (0 = the AUTH command).  0, or -1

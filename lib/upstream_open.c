@@ -218,8 +218,9 @@ auth_refused(struct upstream *up, const struct upstream_params *p,
 
 	if (up->trace)
 		up->trace->auth_reply = *r;
-	up_break(up, r, UPF_AUTH, "4.7.8", "%s refused the authorization "
-	    "code of account %s (AUTH %s): %s", up->peer, p->account,
+	up_break(up, r, UPF_AUTH, "4.7.8", "%s refused the %s of account "
+	    "%s (AUTH %s): %s", up->peer, auth_mech_token(m) ?
+	    "OAuth2 access token" : "authorization code", p->account,
 	    auth_mech_name(m), up_said(r, quote, sizeof(quote)));
 }
 
@@ -228,7 +229,7 @@ static int
 auth_exchange(struct upstream *up, const struct upstream_params *p,
     const struct auth_mech *m, struct smtp_reply *r)
 {
-	char line[UP_CMD_MAX], err[128];
+	char line[AUTH_LINE_MAX + 3], err[128];
 	int code, rc;
 
 	up->state = UPS_AUTH;

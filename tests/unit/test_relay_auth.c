@@ -19,7 +19,11 @@ static const struct {
 } choices[] = {
 	{ { NULL }, NULL, "PLAIN LOGIN", "PLAIN" },
 	{ { NULL }, "LOGIN", "PLAIN LOGIN XOAUTH2", "LOGIN" },
-	{ { NULL }, "XOAUTH2", "LOGIN XOAUTH2", "LOGIN" },
+	{ { NULL }, "XOAUTH2", "LOGIN XOAUTH2", "XOAUTH2" },
+	/* a token is never sent as a password, nor a password as a token */
+	{ { NULL }, "XOAUTH2", "PLAIN LOGIN", NULL },
+	{ { NULL }, "PLAIN", "XOAUTH2", NULL },
+	{ { "xoauth2", NULL }, NULL, "LOGIN XOAUTH2", "XOAUTH2" },
 	{ { "login", NULL }, NULL, "PLAIN LOGIN", "LOGIN" },
 	{ { "plain", "login", NULL }, "LOGIN", "LOGIN", "LOGIN" },
 	{ { "plain", NULL }, NULL, "LOGIN", NULL },
@@ -64,6 +68,7 @@ test_lines(void **state)
 {
 	char line[256], err[128];
 	const struct auth_mech *plain = mech("PLAIN"), *login = mech("LOGIN");
+	const struct auth_mech *xoauth2 = mech("XOAUTH2");
 
 	/* base64("\0boss@163.com\0code-1234") */
 	assert_int_equal(auth_line(plain, 0, "boss@163.com", "code-1234",
@@ -85,6 +90,21 @@ test_lines(void **state)
 	assert_string_equal(line, "cGFzcyB3b3Jk\r\n");
 	assert_int_equal(auth_line(login, 3, "a@b", "s", line, sizeof(line),
 	    err, sizeof(err)), -1);
+	/* XOAUTH2: user=LOGIN ^A auth=Bearer TOKEN ^A^A, then an empty
+	 * answer to the 334 that carries a refusal */
+	assert_int_equal(auth_line(xoauth2, 0, "boss@outlook.com", "ya29.tok",
+	    line, sizeof(line), err, sizeof(err)), 0);
+	assert_string_equal(line, "AUTH XOAUTH2 dXNlcj1ib3NzQG91dGxvb2suY29t"
+	    "AWF1dGg9QmVhcmVyIHlhMjkudG9rAQE=\r\n");
+	assert_int_equal(auth_mech_token(xoauth2), 1);
+	assert_int_equal(auth_mech_token(plain), 0);
+	assert_int_equal(auth_line(xoauth2, 1, "boss@outlook.com", "ya29.tok",
+	    line, sizeof(line), err, sizeof(err)), 0);
+	assert_string_equal(line, "\r\n");
+	assert_int_equal(auth_line(xoauth2, 2, "a@b", "t", line, sizeof(line),
+	    err, sizeof(err)), -1);
+	assert_string_equal(err, "unexpected challenge number 2 to AUTH "
+	    "XOAUTH2");
 	/* a line that does not fit is refused, not cut */
 	assert_int_equal(auth_line(plain, 0, "boss@163.com", "code-1234",
 	    line, 20, err, sizeof(err)), -1);
