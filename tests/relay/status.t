@@ -12,7 +12,8 @@
 #  - as user nobody: refused with exit 77, both by the socket's mode and
 #    (socket opened up) by the relay's SO_PEERCRED check, which logs it;
 #  - a request the relay does not know gets an error line;
-#  - relay stopped: exit 69 with a clear message, and the socket is gone.
+#  - relay stopped: exit 69 with a clear message, and the socket is gone;
+#  - a relay running as nobody answers nobody and root.
 . "$SMARTHOST_TOP/tests/relay/e2e-lib.sh"
 t_enter_netns "$@"
 e2e_init
@@ -154,6 +155,25 @@ t_assert_grep 'stopped' "$D/relay.log"
 t_assert_eq 69 "$?" "exit with the relay stopped"
 t_assert_grep "smarthost-relay is not running \(nothing answers on $sock: No such file or directory\)" "$D/down"
 t_ok "relay stopped: socket removed, status exits 69 saying the relay is not running"
+
+# a relay running as user nobody answers nobody (its own user) and root
+sock2=$D/run2/control.sock
+sed -i "s|^user = root|user = nobody|; s|^control-socket = .*|control-socket = $sock2|" \
+    "$D/smarthost.conf"
+e2e_relay_start
+t_wait_for "[ -S '$sock2' ]" 5 || { cat "$D/relay.log" >&2; t_fail "no $sock2"; }
+t_assert_eq "nobody 600" "$(stat -c '%U %a' "$sock2")" "socket owner and mode"
+t_assert_eq "nobody 755" "$(stat -c '%U %a' "$D/run2")" "directory owner and mode"
+setpriv --reuid=nobody --regid=nogroup --clear-groups \
+    "$ctl" -c "$D/smarthost.conf" status >"$D/own" 2>&1 ||
+    { cat "$D/own"; t_fail "the relay's own user was refused"; }
+t_assert_grep "^smarthost-relay pid $T_PID_relay, " "$D/own"
+t_assert_grep '^account acc1  \(a1@test\.example via smtp\.test:4651, TLS implicit\)$' "$D/own"
+"$ctl" -c "$D/smarthost.conf" status >"$D/root2" 2>&1 ||
+    { cat "$D/root2"; t_fail "root was refused"; }
+t_stop relay
+[ -e "$sock2" ] && t_fail "control socket left behind by the relay running as nobody"
+t_ok "relay running as nobody: its own user and root are answered; socket removed at exit"
 
 e2e_assert_no_secrets
 for f in "$D"/st.out "$D"/st.json; do
