@@ -19,6 +19,7 @@
 
 #include "limit.h"
 #include "log.h"
+#include "oauth.h"
 #include "session.h"
 
 #define POOL_WAIT_MAX	60	/* seconds to wait for a pooled session */
@@ -334,9 +335,10 @@ mail_nosession(struct session *s, const struct smtp_reply *r,
 		    c->auth_cooloff, text, time(NULL));
 		log_warnx("account=%s host=%s authorization code refused: "
 		    "%s; %s; no new attempt for %u s", t->acct->name,
-		    t->route.host, text, p && p->auth_failure_hint ?
-		    p->auth_failure_hint : "check the code in the secrets "
-		    "file", c->auth_cooloff);
+		    t->route.host, text, t->acct->auth_kind == AUTHK_XOAUTH2 ?
+		    "run \"smarthostctl oauth ACCOUNT\" again" :
+		    p && p->auth_failure_hint ? p->auth_failure_hint :
+		    "check the code in the secrets file", c->auth_cooloff);
 		if (c->auth_failure == AUTHFAIL_BOUNCE)
 			server_say(s, 550, "5.7.8 %s", text);
 		else
@@ -389,13 +391,40 @@ mail_forward(struct session *s, const char *path, unsigned long size,
 		    code != 0 && code != 421);
 }
 
+/* What AUTH logs in with: the authorization code, or for an xoauth2
+ * account a valid access token (lib/oauth refreshes it when due) in tok.
+ * -1 after answering 4.7.0 with what the administrator must run. */
+static int
+mail_secret(struct session *s, char *tok, size_t size, const char **secret)
+{
+	struct txn *t = &s->t;
+	char err[1024], q[1100];
+
+	*secret = NULL;
+	if (t->acct->auth_kind != AUTHK_XOAUTH2) {
+		*secret = t->cfg->secrets ? secrets_get(t->cfg->secrets,
+		    t->acct->name) : NULL;
+		return 0;
+	}
+	if (oauth_access_token(t->cfg->conf, t->acct, tok, size, err,
+	    sizeof(err)) == 0) {
+		*secret = tok;
+		return 0;
+	}
+	log_warnx("account=%s oauth=failed reason=%s", t->acct->name,
+	    log_quote(q, sizeof(q), err));
+	server_say(s, 454, "4.7.0 %s", err);
+	note_failure(s, t->reply);
+	return -1;
+}
+
 int
 txn_mail(struct session *s, const char *arg)
 {
 	struct txn *t = &s->t;
 	struct smtp_reply r;
 	enum upstream_fail why = UPF_NONE;
-	char path[ADDR_PATH_MAX + 1];
+	char path[ADDR_PATH_MAX + 1], tok[OAUTH_TOKEN_MAX];
 	const char *params, *secret;
 	unsigned long size;
 	unsigned wait;
@@ -419,13 +448,16 @@ txn_mail(struct session *s, const char *arg)
 		txn_end(s, s->t.code / 100 == 5 ? "bounced" : "deferred", 0);
 		return 0;
 	}
-	secret = t->cfg->secrets ? secrets_get(t->cfg->secrets,
-	    t->acct->name) : NULL;
+	if (mail_secret(s, tok, sizeof(tok), &secret) != 0) {
+		txn_end(s, "deferred", 0);
+		return 0;
+	}
 	wait = t->cfg->conf->command_timeout;
 	if (wait == 0 || wait > POOL_WAIT_MAX)
 		wait = POOL_WAIT_MAX;
 	memset(&r, 0, sizeof(r));
 	t->up = pool_get(s->relay->pool, &t->route, secret, wait, &r, &why);
+	wipe(tok, sizeof(tok));
 	if (t->up == NULL) {
 		mail_nosession(s, &r, why);
 		txn_end(s, s->t.code / 100 == 5 ? "bounced" : "deferred", 0);

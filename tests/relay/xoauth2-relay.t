@@ -1,0 +1,153 @@
+#!/bin/bash
+# smarthost-relay with an xoauth2 account, end to end in a private network
+# namespace: tests/peers/oauth_server.py (HTTPS, test CA) issues and
+# rotates tokens; tests/peers/smarthost.py accepts AUTH XOAUTH2 only with an
+# access token that server says is active (--xoauth2-validate).
+#  1. smarthostctl oauth (device flow) stores the token file; the relay
+#     delivers with AUTH XOAUTH2 using the stored access token (no refresh);
+#  2. the access token expired: ten concurrent messages cause exactly one
+#     refresh; the rotated refresh token is saved (mode 0600);
+#  3. after a relay restart with the access token expired again, the
+#     refresh succeeds with the saved token (the old one is revoked);
+#  4. every refresh token revoked: the mail is deferred with 454 4.7.0,
+#     invalid_grant and "run smarthostctl oauth ms again";
+#  5. no token issued by the server appears in any log or output.
+. "$SMARTHOST_TOP/tests/relay/e2e-lib.sh"
+t_enter_netns "$@"
+e2e_init
+t_need curl
+CHAT=$SMARTHOST_TOP/tests/relay/smtpchat.py
+e2e_users 'plain@test.example code-1'
+
+t_spawn oauth "$D/oauth.out" /usr/bin/python3 \
+    "$SMARTHOST_TOP/tests/peers/oauth_server.py" \
+    --cert "$D/pki/server.crt" --key "$D/pki/server.key" \
+    --user ms@test.example --grant-after 0 --refresh-delay 0.5 \
+    --tokens-log "$D/tokens" --log "$D/oauth.log" --ready-file "$D/oauth.port"
+t_wait_file "$D/oauth.port" 10 || { cat "$D/oauth.out" >&2; t_fail "oauth server did not start"; }
+URL=https://127.0.0.1:$(cat "$D/oauth.port")
+
+e2e_peer p1 4651 implicit --sender-rule 163 \
+    --xoauth2-validate "$URL/introspect" --xoauth2-ca "$D/pki/ca.crt"
+e2e_relay_conf "[account ms]
+host = smtp.test
+port = 4651
+tls = implicit
+login = ms@test.example
+auth = xoauth2
+oauth-provider = microsoft
+oauth-client-id = test-client
+oauth-token-url = $URL/token
+oauth-device-url = $URL/devicecode
+max-connections = 10" 'ms@test.example ms'
+TF=$D/state/oauth/ms.json
+
+stat_of() {		# NAME: the oauth server's counter
+	curl -sS --max-time 5 --cacert "$D/pki/ca.crt" "$URL/stats" |
+	    /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"
+}
+
+refresh_token() {
+	/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["refresh_token"])' "$TF"
+}
+
+# The stored access token is due: the next use must refresh.
+expire_access() {
+	/usr/bin/python3 - "$TF" <<'EOF' || t_fail "cannot edit $TF"
+import json, os, sys
+p = sys.argv[1]
+t = json.load(open(p))
+t["expires_at"] = 0
+with open(p + ".new", "w") as f:
+    json.dump(t, f)
+os.chmod(p + ".new", 0o600)
+os.rename(p + ".new", p)
+EOF
+}
+
+send() {		# ID: one message straight to the relay, transcript in chat-ID.log
+	/usr/bin/python3 "$CHAT" --timeout 20 127.0.0.1:10025 "EHLO client.test" \
+	    "MAIL FROM:<ms@test.example>" "RCPT TO:<rcpt@dest.example>" "DATA" \
+	    "<<Subject: test $1\\nX-Test-Id: $1\\n\\nbody $1" "QUIT" \
+	    >"$D/chat-$1.log" 2>&1
+}
+
+relay_restart() {
+	t_stop relay
+	e2e_relay_start
+}
+
+# --- 1. authorize, then deliver with the stored access token ----------------
+timeout 20 "$B/smarthostctl" -c "$D/smarthost.conf" oauth ms \
+    >"$D/ctl.log" 2>&1 || { cat "$D/ctl.log" >&2; t_fail "smarthostctl oauth ms failed"; }
+t_assert_eq 600 "$(stat -c %a "$TF")" "token file mode"
+rt0=$(refresh_token)
+e2e_relay_start
+send m1 || { cat "$D/chat-m1.log" "$D/relay.log" >&2; t_fail "m1: relay did not answer"; }
+t_assert_grep '^250 ' "$D/chat-m1.log"
+e2e_wait_delivered p1 m1 1 10
+t_assert_grep '"event": "auth", "login": "ms@test.example", "mechanism": "XOAUTH2", "ok": true' \
+    "$D/events-p1" "XOAUTH2 login at the peer"
+t_assert_eq "ms@test.example ms@test.example true rcpt@dest.example" \
+    "$(e2e_envelope p1 m1)" "m1 envelope"
+t_assert_eq 0 "$(stat_of refreshes)" "refreshes with a fresh token"
+t_ok "device flow stored the token; the relay delivered with AUTH XOAUTH2, no refresh"
+
+# --- 2. expired: ten concurrent messages, one refresh --------------------------
+t_stop relay
+expire_access
+e2e_relay_start
+pids=()
+for i in 0 1 2 3 4 5 6 7 8 9; do
+	send "c$i" &
+	pids+=($!)
+done
+for p in "${pids[@]}"; do
+	wait "$p" || t_note "a concurrent client failed (pid $p)"
+done
+for i in 0 1 2 3 4 5 6 7 8 9; do
+	t_assert_grep '^250 .*' "$D/chat-c$i.log" "c$i accepted"
+	e2e_wait_delivered p1 "c$i" 1 10
+done
+t_assert_eq 1 "$(stat_of refreshes)" "refreshes for ten concurrent messages"
+peak=$(grep -o '"sessions": [0-9]*' "$D/events-p1" | awk '$2 > m { m = $2 } END { print m + 0 }')
+[ "$peak" -ge 3 ] || t_fail "the messages did not overlap (peak $peak sessions at the peer)"
+rt1=$(refresh_token)
+[ "$rt1" != "$rt0" ] || t_fail "the rotated refresh token was not saved"
+t_assert_eq 600 "$(stat -c %a "$TF")" "token file mode after the rotation"
+grep -qxF -- "$rt1" "$D/tokens" || t_fail "the saved refresh token is not one the server issued"
+t_ok "expired access token: one refresh for ten concurrent messages ($peak sessions at once), rotated refresh token saved 0600"
+
+# --- 3. the rotated refresh token survives a restart --------------------------
+t_stop relay
+expire_access
+e2e_relay_start
+send m2 || t_fail "m2: relay did not answer"
+t_assert_grep '^250 ' "$D/chat-m2.log"
+e2e_wait_delivered p1 m2 1 10
+t_assert_eq 2 "$(stat_of refreshes)" "refreshes after the restart"
+t_assert_eq 0 "$(stat_of invalid_grants)" "refreshes refused"
+[ "$(refresh_token)" != "$rt1" ] || t_fail "second rotation not saved"
+t_ok "after a restart the saved (rotated) refresh token refreshes; the revoked old one is never used"
+
+# --- 4. invalid_grant defers with what to run ---------------------------------
+curl -sS --max-time 5 --cacert "$D/pki/ca.crt" -H 'Content-Type: application/json' \
+    -d '{"revoke_all": true}' "$URL/control" >/dev/null || t_fail "control request failed"
+t_stop relay
+expire_access
+e2e_relay_start
+send m3
+t_assert_grep '^454 4\.7\.0 OAuth2 token of account ms: refresh failed: invalid_grant: AADSTS70000: The refresh token has been revoked; run "smarthostctl oauth ms" again$' \
+    "$D/chat-m3.log" "deferral text"
+t_assert_grep 'account=ms oauth=failed reason=.*invalid_grant.*smarthostctl oauth ms' \
+    "$D/relay.log" "relay log"
+t_assert_eq 0 "$(e2e_count p1 m3)" "m3 deliveries"
+t_ok "invalid_grant: 454 4.7.0 with the provider's words and what to run; nothing delivered"
+
+# --- 5. no token in any log ---------------------------------------------------
+[ "$(wc -l <"$D/tokens")" -ge 6 ] || t_fail "the server issued fewer tokens than expected"
+while read -r tok; do
+	E_SECRETS+=("$tok")
+done <"$D/tokens"
+e2e_assert_no_secrets
+t_ok "no token or code in any log or transcript ($(wc -l <"$D/tokens") tokens)"
