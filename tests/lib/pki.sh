@@ -19,7 +19,7 @@
 # Server certificate files contain only the leaf; chain files with the leaf
 # followed by its CA are server-chain.crt and untrusted-chain.crt.
 # pki_make returns non-zero (with openssl's message on stderr) on failure.
-# Takes about 0.1 s.
+# Takes about half a second.
 
 pki__key() {		# out
 	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:prime256v1 \
