@@ -149,7 +149,9 @@ t_ok "an unknown request gets one error line"
 
 # relay stopped
 t_stop relay
+t_assert_eq 0 "$?" "relay exit status after SIGTERM"
 t_assert_grep 'stopped' "$D/relay.log"
+t_assert_no_grep 'AddressSanitizer|LeakSanitizer|runtime error' "$D/relay.log" "sanitizer reports"
 [ -e "$sock" ] && t_fail "control socket left behind after exit"
 "$ctl" -c "$D/smarthost.conf" status >"$D/down" 2>&1
 t_assert_eq 69 "$?" "exit with the relay stopped"
@@ -172,9 +174,11 @@ t_assert_grep '^account acc1  \(a1@test\.example via smtp\.test:4651, TLS implic
 "$ctl" -c "$D/smarthost.conf" status >"$D/root2" 2>&1 ||
     { cat "$D/root2"; t_fail "root was refused"; }
 t_stop relay
+t_assert_eq 0 "$?" "relay (as nobody) exit status after SIGTERM"
 [ -e "$sock2" ] && t_fail "control socket left behind by the relay running as nobody"
 t_ok "relay running as nobody: its own user and root are answered; socket removed at exit"
 
+t_assert_no_grep 'AddressSanitizer|LeakSanitizer|runtime error' "$D/relay.log" "sanitizer reports"
 e2e_assert_no_secrets
 for f in "$D"/st.out "$D"/st.json; do
 	grep -qE 'right-code|wrong-code' "$f" && t_fail "$f holds a code"
