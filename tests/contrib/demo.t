@@ -83,7 +83,9 @@ qid=$(grep -Eo 'queued as [0-9A-F]+' "$m" | cut -d' ' -f3)
 t_assert_grep "^  $qid +[0-9]+ .* sales@qq\\.com$" "$out" "6: in postqueue -p"
 t_assert_grep '^  \(host 127\.0\.0\.1\[127\.0\.0\.1\] said: 454 4\.7\.0 .*authorization code of account sales@qq\.com' "$out" "6: deferral reason in the queue"
 t_assert_grep '^  -- [0-9]+ Kbytes in 1 Request\.$' "$out" "only the deferred message queued"
-t_ok "6 wrong code: deferred 454 4.7.0, still queued with the reason"
+t_assert_grep '^The relay on sales@qq\.com \(smarthostctl status\):$' "$out" "6: status section"
+t_assert_grep '^    cool-off +until .*refused the authorization code of account sales@qq\.com' "$out" "6: status shows the cool-off"
+t_ok "6 wrong code: deferred 454 4.7.0, still queued with the reason; smarthostctl status shows the cool-off"
 
 m=$(section 7)
 t_assert_grep '^   told      553 5\.0\.0 smtp\.163\.com said: 553 Mail from must equal authorized user$' "$m" "7: told"
