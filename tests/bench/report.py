@@ -151,6 +151,8 @@ def main():
     row(out, "  system part (libmilter I/O, threads)",
         g("milter.cpu_sys_us_per_msg"), "us")
     row(out, "messages judged by the milter per run", g("milter.judged"))
+    row(out, "Postfix CPU per message without milter",
+        g("milter.postfix_cpu_us_per_msg"), "us")
     out.append("")
     out.append("Relay map: generated map, config_load() + route_lookup()")
     row(out, "map entries", g("map.entries"))
