@@ -112,6 +112,9 @@ reload(struct relay *rl, const char *path)
 	if (strcmp(old->conf->relay_listen, cfg->conf->relay_listen) != 0)
 		log_warnx("listen changed to %s: takes effect at restart",
 		    cfg->conf->relay_listen);
+	if (strcmp(old->conf->control_socket ? old->conf->control_socket : "",
+	    cfg->conf->control_socket ? cfg->conf->control_socket : "") != 0)
+		log_warnx("control-socket changed: takes effect at restart");
 	clear_cooloffs(rl, old, cfg);
 	config_unref(old);
 	relay_swap_config(rl, cfg);

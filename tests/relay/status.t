@@ -9,6 +9,7 @@
 #  - after a refused authorization code on acc2: its last error and time,
 #    and its cool-off with the reason and until when;
 #  - --json parses and carries the same numbers;
+#  - SIGHUP with a new code for acc2: its cool-off ends, the load time moves;
 #  - as user nobody: refused with exit 77, both by the socket's mode and
 #    (socket opened up) by the relay's SO_PEERCRED check, which logs it;
 #  - a request the relay does not know gets an error line;
@@ -121,6 +122,26 @@ assert "acc2" in two["cooloff_reason"], two
 print("json ok")
 EOF
 t_ok "--json parses: the same counts, cool-off and last error"
+
+# a new code for acc2 and SIGHUP: the cool-off ends, the load time moves
+sleep 1		# config_loaded counts seconds
+printf 'acc1 right-code-51\nacc2 right-code-52\n' >"$D/secrets"
+E_SECRETS+=(right-code-52)
+kill -HUP "$T_PID_relay"
+t_wait_for "grep -q 'configuration reloaded' '$D/relay.log'" 5 || t_fail "no reload"
+"$ctl" -c "$D/smarthost.conf" status --json >"$D/st2.json" ||
+    t_fail "status --json after SIGHUP: exit $?"
+/usr/bin/python3 - "$D/st.json" "$D/st2.json" <<'EOF' || t_fail "JSON after SIGHUP"
+import json, sys
+before, after = (json.load(open(f)) for f in sys.argv[1:3])
+r = after["relay"]
+assert r["started"] == before["relay"]["started"], r
+assert r["config_loaded"] > before["relay"]["config_loaded"], r
+two = {x["name"]: x for x in after["accounts"]}["acc2"]
+assert two["cooling_off"] is False and two["cooloff_until"] == 0, two
+assert two["last_error"].startswith("454 4.7.0 "), two
+EOF
+t_ok "after a new code and SIGHUP: acc2 no longer cools off, its last error stays, config_loaded moved"
 
 # somebody else
 setpriv --reuid=nobody --regid=nogroup --clear-groups \
