@@ -126,6 +126,7 @@ internal-networks = 127.0.0.0/8
 socket = inet:8893@127.0.0.1
 [relay]
 listen = 127.0.0.1:10027
+control-socket = $T/control.sock
 ca-file = $T/pki/ca.crt
 max-clients = 8
 [account alerts@163.com]

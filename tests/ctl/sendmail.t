@@ -83,6 +83,7 @@ internal-networks = 127.0.0.0/8
 socket = unix:$R/milter.sock
 [relay]
 listen = 127.0.0.1:10028
+control-socket = $T/control.sock
 ca-file = $T/pki/ca.crt
 [account alerts@163.com]
 host = smtp.test

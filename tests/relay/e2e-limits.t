@@ -24,6 +24,7 @@ secrets = $D/secrets
 state-dir = $D/state
 user = root
 [relay]
+control-socket = $D/control.sock
 ${1:-}
 [account t1]
 host = smtp.test

@@ -26,6 +26,7 @@ user = ${RELAY_USER:-root}
 [relay]
 listen = $1
 max-clients = 2
+control-socket = $D/control.sock
 ${2:-}
 [account t1]
 host = smtp.test
