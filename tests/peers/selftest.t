@@ -19,6 +19,20 @@ CODE163='code-163-Xy7'	# authorization codes: must never show up in a log
 CODEQQ='code-qq-Pq9'
 
 pki_make "$D/pki" || t_fail "pki_make"
+check_cert() {	# cert expected-error-or-OK
+	local out
+	out=$(openssl verify -CAfile "$D/pki/ca.crt" -verify_hostname smtp.test \
+	    "$D/pki/$1.crt" 2>&1)
+	[[ $out == *"$2"* ]] || t_fail "openssl verify $1.crt: expected '$2', got: $out"
+}
+check_cert server ": OK"
+check_cert wrong "hostname mismatch"
+check_cert untrusted "unable to get local issuer certificate"
+check_cert expired "certificate has expired"
+openssl x509 -in "$D/pki/server.crt" -noout -ext subjectAltName |
+    grep -q 'DNS:smtp.test, DNS:localhost, IP Address:127.0.0.1' ||
+    t_fail "server.crt lacks the SANs"
+t_ok "pki_make: server cert verifies for smtp.test; wrong, untrusted, expired fail"
 sh_users "$D/users" "alice@163.com $CODE163" "bob@qq.com $CODEQQ"
 TLSARGS=(--cert "$D/pki/server.crt" --key "$D/pki/server.key" --users "$D/users")
 
