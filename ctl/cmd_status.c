@@ -9,9 +9,10 @@
  * one object {"relay": {...}, "accounts": [...]} whose keys are the
  * protocol's.  Exit codes (smarthostctl(8)): EX_OK; EX_UNAVAILABLE when no
  * relay answers on the socket; EX_NOPERM when the socket or the relay
- * refuses the caller; EX_PROTOCOL for a reply that does not parse.
- * smarthost.conf is only read for the socket's path: a file with errors
- * is reported and its socket path still used.
+ * refuses the caller; EX_PROTOCOL for a reply that does not parse;
+ * EX_NOINPUT without smarthost.conf.  That file is only read for the
+ * socket's path: a file with errors is reported and its socket path
+ * still used.
  */
 #include <errno.h>
 #include <poll.h>
@@ -378,7 +379,7 @@ socket_path(const struct ctl *c)
 	char *path;
 
 	diag_init(&d);
-	conf = conf_load(c->conf_path, CONF_MISSING_OK, &d);
+	conf = conf_load(c->conf_path, 0, &d);
 	if (diag_errors(&d) > 0) {
 		diag_print(&d, stderr);
 		fprintf(stderr, "%s: %s has errors; asking the relay anyway\n",
@@ -403,6 +404,11 @@ cmd_status(const struct ctl *c, int argc, char **argv)
 			json = 1;
 		else
 			return ctl_usage(c, argv[0]);
+	}
+	if (ctl_missing(c->conf_path)) {
+		fprintf(stderr, "%s: %s: %s\n", c->progname, c->conf_path,
+		    strerror(ENOENT));
+		return EX_NOINPUT;
 	}
 	path = socket_path(c);
 	fd = connect_socket(c, path);

@@ -10,6 +10,7 @@
 #    and its cool-off with the reason and until when;
 #  - --json parses and carries the same numbers;
 #  - SIGHUP with a new code for acc2: its cool-off ends, the load time moves;
+#  - during a transaction: a client, a busy session, a message in flight;
 #  - as user nobody: refused with exit 77, both by the socket's mode and
 #    (socket opened up) by the relay's SO_PEERCRED check, which logs it;
 #  - a request the relay does not know gets an error line;
@@ -143,6 +144,19 @@ assert two["last_error"].startswith("454 4.7.0 "), two
 EOF
 t_ok "after a new code and SIGHUP: acc2 no longer cools off, its last error stays, config_loaded moved"
 
+# during a transaction: a client connected, a session busy, a message in flight
+/usr/bin/python3 "$chat" --timeout 10 127.0.0.1:10025 "EHLO client.test" \
+    "MAIL FROM:<a1@test.example>" "!sleep 3" "QUIT" >"$D/chat5" 2>&1 &
+chat_pid=$!
+t_cleanup_add "kill $chat_pid 2>/dev/null"
+t_wait_for "'$ctl' -c '$D/smarthost.conf' status >'$D/busy' 2>&1 &&
+    grep -q ', 1 client connected, ' '$D/busy' &&
+    grep -q '^  sessions    1 open, 1 busy ' '$D/busy'" 5 ||
+    { cat "$D/busy" "$D/chat5"; t_fail "no busy session seen within 5 s"; }
+t_assert_grep '^  today       3 messages .*, 1 in flight$' "$D/busy" "message in flight"
+wait "$chat_pid" || { cat "$D/chat5"; t_fail "the slow client failed"; }
+t_ok "during a transaction: 1 client connected, 1 session busy, 1 message in flight"
+
 # somebody else
 setpriv --reuid=nobody --regid=nogroup --clear-groups \
     "$ctl" -c "$D/smarthost.conf" status >"$D/nobody1" 2>&1
@@ -178,6 +192,8 @@ t_assert_no_grep 'AddressSanitizer|LeakSanitizer|runtime error' "$D/relay.log" "
 t_assert_eq 69 "$?" "exit with the relay stopped"
 t_assert_grep "smarthost-relay is not running \(nothing answers on $sock: No such file or directory\)" "$D/down"
 t_ok "relay stopped: socket removed, status exits 69 saying the relay is not running"
+"$ctl" -c "$D/missing.conf" status >"$D/noconf" 2>&1
+t_assert_eq 66 "$?" "exit without smarthost.conf"
 
 # a relay running as user nobody answers nobody (its own user) and root
 sock2=$D/run2/control.sock
