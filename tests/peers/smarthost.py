@@ -226,7 +226,8 @@ class Handler:
             reply = "250 Mail OK queued as %s" % (name or "sink")
         server.emit("hang" if hang else "data",
                     size=len(envelope.original_content),
-                    mail_from=envelope.mail_from, rcpt_tos=envelope.rcpt_tos,
+                    mail_from="" if envelope.mail_from == "<>" else
+                    envelope.mail_from, rcpt_tos=envelope.rcpt_tos,
                     queued=name, reply=None if hang else reply)
         if hang:
             await asyncio.sleep(3600)	# until the client gives up
