@@ -50,5 +50,6 @@ int	cmd_postfix(const struct ctl *, int, char **);
 int	cmd_sendmail(const struct ctl *, int, char **);
 int	cmd_oauth(const struct ctl *, int, char **);
 int	cmd_status(const struct ctl *, int, char **);
+int	cmd_probe(const struct ctl *, int, char **);
 
 #endif

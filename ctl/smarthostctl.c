@@ -34,6 +34,8 @@ static const struct ctl_cmd commands[] = {
 	  "print the main.cf and master.cf settings that attach smarthost" },
 	{ "sendmail", cmd_sendmail, "",
 	  "print the sendmail.mc lines that attach smarthost" },
+	{ "probe", cmd_probe, "ACCOUNT [--all-ports] [--json]",
+	  "connect, verify TLS and log in as an account; say what is wrong" },
 	{ "status", cmd_status, "[--json]",
 	  "show what the running relay is doing, per account" },
 	{ "oauth", cmd_oauth, "ACCOUNT [--device | --browser] [--port N] "
