@@ -164,7 +164,7 @@ OPT("account", "allowed-users", OPT_LIST, NULL, A(allowed_users),
     "the milter judges."),
 OPT("account", "spf-include", OPT_STRING, NULL, A(spf_include),
     "SPF include of the provider's sending servers; unset: the "
-    "preset's.", .norm = conf_norm_domain),
+    "preset's.", .norm = conf_norm_dns_name),
 OPT("account", "dkim-domain", OPT_STRING, NULL, A(dkim_domain),
     "Domain the provider DKIM-signs with, or * for the sender's own; "
     "unset: the preset's.", .norm = conf_norm_dkim_domain),

@@ -35,6 +35,42 @@ conf_norm_domain(const char *v, char *err, size_t errsize)
 	return xstrdup(out);
 }
 
+/* A DNS name that may hold underscore labels, as SPF includes do
+ * ("_spf.google.com").  The underscores stand in for a letter while
+ * domain_normalize() checks the rest (lengths, labels, hyphens). */
+char *
+conf_norm_dns_name(const char *v, char *err, size_t errsize)
+{
+	char *copy, *out;
+
+	if (strchr(v, '_') == NULL)
+		return conf_norm_domain(v, err, errsize);
+	for (const char *p = v; *p; p++)
+		if ((unsigned char)*p >= 0x80) {
+			snprintf(err, errsize, "\"%s\": an underscore name "
+			    "must be ASCII", v);
+			return NULL;
+		}
+	copy = xstrdup(v);
+	for (char *p = copy; *p; p++)
+		if (*p == '_')
+			*p = 'u';
+	out = conf_norm_domain(copy, err, errsize);
+	if (out == NULL) {		/* messages quote the name as written */
+		char *q = strstr(err, copy);
+
+		if (q)
+			memcpy(q, v, strlen(v));
+		free(copy);
+		return NULL;
+	}
+	free(copy);
+	for (size_t i = 0; out[i]; i++)		/* same length: ASCII, lowered */
+		if (v[i] == '_')
+			out[i] = '_';
+	return out;
+}
+
 char *
 conf_norm_dkim_domain(const char *v, char *err, size_t errsize)
 {

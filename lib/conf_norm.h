@@ -12,6 +12,7 @@
 
 char	*conf_norm_path(const char *, char *err, size_t errsize);
 char	*conf_norm_domain(const char *, char *err, size_t errsize);
+char	*conf_norm_dns_name(const char *, char *err, size_t errsize);
 char	*conf_norm_dkim_domain(const char *, char *err, size_t errsize);
 char	*conf_norm_host(const char *, char *err, size_t errsize);
 char	*conf_norm_network(const char *, char *err, size_t errsize);

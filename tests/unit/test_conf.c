@@ -224,6 +224,11 @@ static const struct {
 	{ "account", "host", "SMTP.Example.com", "smtp.example.com", NULL },
 	{ "account", "host", "::1", "::1", NULL },
 	{ "account", "dkim-domain", "*", "*", NULL },
+	{ "account", "spf-include", "_SPF.Google.com.", "_spf.google.com",
+	  NULL },
+	{ "account", "spf-include", "spf.163.com", "spf.163.com", NULL },
+	{ "account", "spf-include", "_spf..example", NULL, "spf-include: "
+	  "empty label in domain \"_spf..example\"" },
 	{ "account", "oauth-token-url", "https://login.example/token",
 	  "https://login.example/token", NULL },
 	{ "account", "oauth-token-url", "http://127.0.0.1:8443/t",
