@@ -121,6 +121,13 @@ sh_wait_msgs "$D/idle" 1 5 || t_fail "message not stored"
 t_assert_eq good@example.test "$(sh_msg_field "$D/idle" 1 rcpt_tos)" "stored recipients"
 t_ok "--reject-rcpt refuses that recipient only"
 
+# --sender-rule none (the default) takes MAIL FROM:<>; stored as ""
+sw null 4606 -f '<>' || { cat "$D/null.out"; t_fail "null sender refused"; }
+sh_wait_msgs "$D/idle" 2 5 || t_fail "null-sender message not stored"
+t_assert_eq "" "$(sh_msg_field "$D/idle" 2 mail_from)" "stored null sender"
+t_assert_eq 1 "$(sh_count "$D/idle" event=mail mail_from=)" "mail events with <>"
+t_ok "without a sender rule, MAIL FROM:<> is accepted and stored as an empty sender"
+
 # --idle-timeout: 421 and close after 1 s of silence
 # stdin stays open without a byte (a FIFO we hold); the peer must hang up
 mkfifo "$D/idlein"
