@@ -15,8 +15,10 @@
  * trust, handshake, no STARTTLS) or the server spoke nonsense;
  * EX_NOPERM the code was refused (535, 550 no permission, no usable
  * mechanism); EX_TEMPFAIL AUTH failed temporarily (4xx); EX_NOUSER no
- * such account; EX_CONFIG configuration errors or no stored code.  The
- * code is never printed; a reply that quotes it is redacted.
+ * such account; EX_CONFIG configuration errors or no stored code (for an
+ * xoauth2 account: no access token to be had, as the relay gets it with
+ * oauth_access_token()).  The code or token is never printed; a reply
+ * that quotes it is redacted.
  */
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -32,6 +34,7 @@
 #include "addr.h"
 #include "ctl.h"
 #include "json.h"
+#include "oauth.h"
 #include "route.h"
 #include "tls.h"
 #include "upstream.h"
@@ -68,6 +71,7 @@ struct probe {
 	char			 dns_err[256];
 	struct port_result	 res[PROBE_PORTS];
 	size_t			 nres;
+	char			 token[OAUTH_TOKEN_MAX];	/* xoauth2 */
 };
 
 static int
@@ -517,6 +521,23 @@ find_account(const struct config *cfg, const char *name)
 	return NULL;
 }
 
+/* An xoauth2 account logs in with an access token, as in the relay. */
+static int
+probe_token(const struct ctl *c, struct probe *p)
+{
+	char err[1024];
+
+	if (oauth_access_token(p->cfg->conf, p->acct, p->token,
+	    sizeof(p->token), err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s: account %s: %s (run \"%s oauth %s\")\n",
+		    c->progname, p->acct->name, err, c->progname,
+		    p->acct->name);
+		return EX_CONFIG;
+	}
+	p->secret = p->token;
+	return EX_OK;
+}
+
 static int
 probe_account(const struct ctl *c, struct config *cfg, struct probe *p,
     const char *name)
@@ -537,6 +558,8 @@ probe_account(const struct ctl *c, struct config *cfg, struct probe *p,
 		    p->acct->name);
 		return EX_CONFIG;
 	}
+	if (p->acct->auth_kind == AUTHK_XOAUTH2)
+		return probe_token(c, p);
 	p->secret = cfg->secrets ? secrets_get(cfg->secrets, p->acct->name) :
 	    NULL;
 	if (p->secret == NULL || p->secret[0] == '\0') {
@@ -570,6 +593,7 @@ cmd_probe(const struct ctl *c, int argc, char **argv)
 		else
 			text_out(p, ex);
 	}
+	wipe(p->token, sizeof(p->token));
 	free(p);
 	config_unref(cfg);
 	return ex;
