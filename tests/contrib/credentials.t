@@ -82,3 +82,17 @@ CREDENTIALS_DIRECTORY=$D/creds as_nobody ||
     { cat "$D/out"; t_fail "relay -n failed with a per-account credential"; }
 t_assert_no_grep 'warning|error' "$D/out" "relay -n with a per-account credential"
 t_ok "a per-account credential (LoadCredential=alerts@163.com:...) supplies that code"
+
+# 5. an empty secrets file (the unit needs one) with every code per account
+umount "$D/etc/secrets"
+chmod 700 "$D/creds"
+: >"$D/creds/secrets"
+printf 'code-qq-2\n' >"$D/creds/office@qq.com"
+chown nobody "$D/creds"/*
+chmod 400 "$D/creds"/*
+chmod 500 "$D/creds"
+mount --bind "$D/creds/secrets" "$D/etc/secrets" || t_fail "bind mount failed"
+CREDENTIALS_DIRECTORY=$D/creds as_nobody ||
+    { cat "$D/out"; t_fail "relay -n failed with an empty secrets file"; }
+t_assert_no_grep 'warning|error' "$D/out" "relay -n with only per-account credentials"
+t_ok "an empty secrets file plus one credential per account is a complete setup"
