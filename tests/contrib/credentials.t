@@ -15,7 +15,8 @@
 #    which file and why), even with $CREDENTIALS_DIRECTORY set, and with the
 #    file removed the relay misses the codes (it takes "secrets" for an
 #    account name): both lines of the unit are needed;
-#  - a per-account credential (LoadCredential=ACCOUNT:PATH) is honoured.
+#  - a per-account credential (LoadCredential=ACCOUNT:PATH) is honoured,
+#    also with an empty secrets file and every code per account.
 set -u
 . "${SMARTHOST_TOP:-.}/tests/lib/common.sh"
 t_enter_netns "$@"	# only for the private mount namespace
