@@ -341,6 +341,19 @@ sync_dir(const char *path)
 	free(copy);
 }
 
+/* Without an owner to set, root keeps the file's owner: a token rewritten
+ * by `smarthostctl probe` stays readable by the relay's user. */
+static void
+keep_owner(const char *path, uid_t *uid, gid_t *gid)
+{
+	struct stat st;
+
+	if (*uid == (uid_t)-1 && geteuid() == 0 && stat(path, &st) == 0) {
+		*uid = st.st_uid;
+		*gid = st.st_gid;
+	}
+}
+
 int
 oauth_token_save(const char *path, const struct oauth_token *t, uid_t uid,
     gid_t gid, char *err, size_t errsize)
@@ -349,6 +362,7 @@ oauth_token_save(const char *path, const struct oauth_token *t, uid_t uid,
 	int fd, rc = -1;
 
 	oauth_init();
+	keep_owner(path, &uid, &gid);
 	if (make_dir(path, uid, gid, err, errsize) == -1)
 		return -1;
 	tmp = xasprintf("%s.tmpXXXXXX", path);

@@ -78,7 +78,8 @@ char	*oauth_token_path(const struct conf *, const char *account,
 int	oauth_token_load(const char *path, struct oauth_token *,
 	    char *err, size_t errsize);
 /* Atomically, mode 0600, creating the directory (0700) if needed; owner
- * and group of both become uid/gid unless uid is (uid_t)-1.  0 or -1. */
+ * and group of both become uid/gid; with uid (uid_t)-1 a process running
+ * as root keeps the existing file's owner.  0 or -1. */
 int	oauth_token_save(const char *path, const struct oauth_token *,
 	    uid_t uid, gid_t gid, char *err, size_t errsize);
 /* Wipes and frees the tokens; tok itself stays. */

@@ -121,6 +121,15 @@ test_file(void **state)
 	assert_int_equal(u.expires_at, 2000);
 	assert_int_equal(u.obtained_at, 1000);
 	oauth_token_clear(&u);
+	/* root rewriting it without an owner keeps the file's owner */
+	if (geteuid() == 0) {
+		assert_int_equal(oauth_token_save(path, &t, 65534, 65534, err,
+		    sizeof(err)), 0);
+		assert_int_equal(oauth_token_save(path, &t, (uid_t)-1,
+		    (gid_t)-1, err, sizeof(err)), 0);
+		assert_int_equal(stat(path, &st), 0);
+		assert_int_equal(st.st_uid, 65534);
+	}
 	/* others may read it: refused, and the message holds no token */
 	assert_int_equal(chmod(path, 0644), 0);
 	assert_int_equal(oauth_token_load(path, &u, err, sizeof(err)), -1);
