@@ -196,9 +196,10 @@ explain_connect(const struct probe *p, struct port_result *x)
 		    "with %s on port %u", host, x->port);
 	}
 	snprintf(x->next, sizeof(x->next), "the network may block port "
-	    "%u — try %s with --all-ports, or ask your ISP or firewall "
-	    "administrator to allow outgoing connections to port %u", x->port,
-	    alt, x->port);
+	    "%u — try %s %s, or ask your ISP or firewall administrator to "
+	    "allow outgoing connections to port %u", x->port, alt,
+	    p->preset ? "with --all-ports" : "(port = and tls = in the "
+	    "account)", x->port);
 }
 
 static void
@@ -250,7 +251,7 @@ explain_auth(const struct probe *p, struct port_result *x)
 	const struct preset *ps = p->preset;
 	const struct smtp_reply *a = &x->tr.auth_reply;
 	const char *howto = ps && ps->code_howto ? ps->code_howto :
-	    "the provider's settings for mail clients";
+	    "the provider's help for mail clients (IMAP/SMTP) says where";
 
 	if (a->code == 550 || strcasestr(a->text, "no permission")) {
 		set(x, "auth-no-permission", EX_NOPERM);
@@ -258,8 +259,9 @@ explain_auth(const struct probe *p, struct port_result *x)
 		    "for %s at the provider (or the web password was used)",
 		    p->acct->login);
 		snprintf(x->next, sizeof(x->next), "enable SMTP for the "
-		    "mailbox in its web settings and store the authorization "
-		    "code it gives: %s", howto);
+		    "mailbox in the provider's web settings, then store the "
+		    "authorization code it gives as \"%s CODE\" in %s. %s",
+		    p->acct->name, p->cfg->conf->secrets, howto);
 	} else if (a->code / 100 == 4) {
 		set(x, "auth-tempfail", EX_TEMPFAIL);
 		snprintf(x->problem, sizeof(x->problem), "the provider could "
@@ -385,7 +387,7 @@ text_out(const struct probe *p, int ex)
 	printf("account: %s\n", a->name);
 	printf("login: %s\n", a->login);
 	printf("provider: %s\n", p->preset ? p->preset->name : "(none)");
-	printf("host: %s\n", a->host);
+	printf("host: %s\n", p->host);
 	if (p->dns_err[0]) {
 		printf("addresses: none (%s)\n", p->dns_err);
 	} else {

@@ -118,6 +118,7 @@ t_ok "--json parses; the account found by its login address"
 
 probe boss@163.com 77 --all-ports
 o=$D/out.boss@163.com
+t_assert_grep '^host: smtp\.163\.com$' "$o" "the preset's host"
 t_assert_grep '^  FAILED: .*535' "$o"
 t_assert_grep '^  next: smtp\.163\.com wants the client authorization code \(授权码\), not the web password' "$o"
 t_assert_grep '^port 994 \(implicit TLS\) \[--all-ports\]:$' "$o"
@@ -127,7 +128,7 @@ t_ok "wrong code at the 163 preset: 535 with 163's hint, exit 77; --all-ports tr
 
 probe refused 69
 t_assert_grep '^  problem: smtp\.test refused the connection to port 4659$' "$D/out.refused"
-t_assert_grep '^  next: the network may block port 4659 — try 465 \(implicit TLS\) with --all-ports' "$D/out.refused"
+t_assert_grep '^  next: the network may block port 4659 — try 465 \(implicit TLS\) \(port = and tls = in the account\)' "$D/out.refused"
 probe wrongname 76
 t_assert_grep '^  problem: the certificate presented on port 4651 is not for smtp\.test$' "$D/out.wrongname"
 probe untrusted 76
