@@ -28,6 +28,7 @@
 #include "conf.h"
 #include "ctl.h"
 #include "json.h"
+#include "oauth.h"
 
 #define STATUS_TIMEOUT	5		/* seconds for the whole answer */
 #define STATUS_MAX	(1024 * 1024)	/* bytes of answer accepted */
@@ -45,6 +46,7 @@ struct status {
 	struct sline	 relay;
 	struct sline	*accounts;
 	size_t		 naccounts;
+	struct conf	*conf;		/* for xoauth2 accounts' token files */
 };
 
 /* ---- talking to the relay ---- */
@@ -300,6 +302,32 @@ print_account(const struct sline *a, time_t now)
 		printf("  last error  none since the relay started\n");
 }
 
+/* The token file of an xoauth2 account (or of any account that has one):
+ * what the relay refreshes its access token from.  Never a token. */
+static void
+print_oauth(const struct conf *conf, const char *name, time_t now)
+{
+	const struct account *acct = conf_account(conf, name);
+	int xoauth2 = acct && acct->auth_kind == AUTHK_XOAUTH2;
+	struct oauth_state os;
+	char err[1024], b1[64], b2[64];
+
+	if (oauth_token_state(conf, name, &os, err, sizeof(err)) == -1) {
+		if (xoauth2)
+			printf("  oauth       %s\n", err);
+	} else if (!os.present) {
+		if (xoauth2)
+			printf("  oauth       no token: run \"smarthostctl oauth "
+			    "%s\"\n", name);
+	} else if (os.expires_at == 0 || os.expired)
+		printf("  oauth       token stored; access token due, "
+		    "refreshed at the next use\n");
+	else
+		printf("  oauth       token stored; access token valid until "
+		    "%s (%s left)\n", when(os.expires_at, b1, sizeof(b1)),
+		    span((long)(os.expires_at - now), b2, sizeof(b2)));
+}
+
 static void
 print_text(const struct status *st)
 {
@@ -315,8 +343,12 @@ print_text(const struct status *st)
 	    when((time_t)num(r, "config_loaded"), b3, sizeof(b3)),
 	    num(r, "clients"), num(r, "clients") == 1 ? "" : "s",
 	    st->naccounts, st->naccounts == 1 ? "" : "s");
-	for (size_t i = 0; i < st->naccounts; i++)
+	for (size_t i = 0; i < st->naccounts; i++) {
 		print_account(&st->accounts[i], now);
+		if (st->conf)
+			print_oauth(st->conf, get(&st->accounts[i], "name"),
+			    now);
+	}
 }
 
 static int
@@ -344,6 +376,21 @@ json_fields(struct json *j, const struct sline *l)
 	}
 }
 
+/* "oauth_token": stored, "oauth_expires_at": the access token's expiry
+ * (0: none yet), for accounts with a token file. */
+static void
+json_oauth(struct json *j, const struct conf *conf, const char *name)
+{
+	struct oauth_state os;
+	char err[1024];
+
+	if (conf == NULL || oauth_token_state(conf, name, &os, err,
+	    sizeof(err)) == -1 || !os.present)
+		return;
+	json_bool(j, "oauth_token", 1);
+	json_uint(j, "oauth_expires_at", (unsigned long)os.expires_at);
+}
+
 static void
 print_json(const struct status *st)
 {
@@ -362,6 +409,7 @@ print_json(const struct status *st)
 		json_fields(&j, &st->accounts[i]);
 		json_bool(&j, "cooling_off",
 		    num(&st->accounts[i], "cooloff_until") != 0);
+		json_oauth(&j, st->conf, get(&st->accounts[i], "name"));
 		json_close(&j, '}');
 	}
 	json_close(&j, ']');
@@ -372,7 +420,7 @@ print_json(const struct status *st)
 /* ---- the command ---- */
 
 static char *
-socket_path(const struct ctl *c)
+socket_path(const struct ctl *c, struct conf **confp)
 {
 	struct diag d;
 	struct conf *conf;
@@ -386,7 +434,7 @@ socket_path(const struct ctl *c)
 		    c->progname, c->conf_path);
 	}
 	path = xstrdup(conf->control_socket ? conf->control_socket : "");
-	conf_free(conf);
+	*confp = conf;
 	diag_free(&d);
 	return path;
 }
@@ -395,6 +443,7 @@ int
 cmd_status(const struct ctl *c, int argc, char **argv)
 {
 	struct status st;
+	struct conf *conf;
 	char *path, *buf;
 	size_t len;
 	int json = 0, fd, ex;
@@ -410,16 +459,19 @@ cmd_status(const struct ctl *c, int argc, char **argv)
 		    strerror(ENOENT));
 		return EX_NOINPUT;
 	}
-	path = socket_path(c);
+	path = socket_path(c, &conf);
 	fd = connect_socket(c, path);
 	free(path);
-	if (fd < 0)
+	if (fd < 0) {
+		conf_free(conf);
 		return -fd;
+	}
 	/* a refusal may already be waiting: read the answer regardless */
 	(void)send(fd, "status\n", 7, MSG_NOSIGNAL);
 	buf = read_answer(fd, &len);
 	close(fd);
 	memset(&st, 0, sizeof(st));
+	st.conf = conf;
 	if ((ex = parse_answer(c, buf, &st)) == EX_OK) {
 		if (json)
 			print_json(&st);
@@ -428,5 +480,6 @@ cmd_status(const struct ctl *c, int argc, char **argv)
 	}
 	free(st.accounts);
 	free(buf);
+	conf_free(conf);
 	return ex;
 }

@@ -11,7 +11,8 @@
 #     refresh succeeds with the saved token (the old one is revoked);
 #  4. every refresh token revoked: the mail is deferred with 454 4.7.0,
 #     invalid_grant and "run smarthostctl oauth ms again";
-#  5. no token issued by the server appears in any log or output.
+#  5. no token issued by the server appears in any log or output;
+# smarthostctl status shows the token state (never a token).
 . "$SMARTHOST_TOP/tests/relay/e2e-lib.sh"
 t_enter_netns "$@"
 e2e_init
@@ -116,6 +117,13 @@ rt1=$(refresh_token)
 [ "$rt1" != "$rt0" ] || t_fail "the rotated refresh token was not saved"
 t_assert_eq 600 "$(stat -c %a "$TF")" "token file mode after the rotation"
 grep -qxF -- "$rt1" "$D/tokens" || t_fail "the saved refresh token is not one the server issued"
+"$B/smarthostctl" -c "$D/smarthost.conf" status >"$D/status1.log" 2>&1 ||
+    { cat "$D/status1.log" >&2; t_fail "smarthostctl status failed"; }
+t_assert_grep '^  oauth       token stored; access token valid until [0-9-]+ [0-9:]+ \(5[0-9]m[0-9]+s left\)$' \
+    "$D/status1.log" "status after the refresh"
+"$B/smarthostctl" -c "$D/smarthost.conf" status --json >"$D/status1-json.log" 2>&1
+t_assert_grep '"oauth_token": true,$' "$D/status1-json.log" "status --json"
+t_assert_grep '"oauth_expires_at": [1-9][0-9]+$' "$D/status1-json.log" "status --json"
 t_ok "expired access token: one refresh for ten concurrent messages ($peak sessions at once), rotated refresh token saved 0600"
 
 # --- 3. the rotated refresh token survives a restart --------------------------
@@ -142,6 +150,9 @@ t_assert_grep '^454 4\.7\.0 OAuth2 token of account ms: refresh failed: invalid_
 t_assert_grep 'account=ms oauth=failed reason=.*invalid_grant.*smarthostctl oauth ms' \
     "$D/relay.log" "relay log"
 t_assert_eq 0 "$(e2e_count p1 m3)" "m3 deliveries"
+"$B/smarthostctl" -c "$D/smarthost.conf" status >"$D/status2.log" 2>&1
+t_assert_grep '^  oauth       token stored; access token due, refreshed at the next use$' \
+    "$D/status2.log" "status after the failed refresh"
 t_ok "invalid_grant: 454 4.7.0 with the provider's words and what to run; nothing delivered"
 
 # --- 5. no token in any log ---------------------------------------------------
