@@ -412,8 +412,16 @@ load_secrets(struct build *b)
 	if (c->secrets == NULL)
 		return;
 	for (size_t i = 0; i < b->nused; i++)
-		if (!uses_xoauth2(b->used[i].acct) &&
-		    secrets_get(c->secrets, b->used[i].acct->name) == NULL)
+		if (uses_xoauth2(b->used[i].acct)) {
+			if (b->used[i].acct->oauth_client_id == NULL)
+				diag_warning(b->d, b->used[i].file,
+				    b->used[i].line, "account \"%s\" uses "
+				    "auth = xoauth2 but has no oauth-client-id "
+				    "(the application registered with the "
+				    "provider, see INSTALL)",
+				    b->used[i].acct->name);
+		} else if (secrets_get(c->secrets,
+		    b->used[i].acct->name) == NULL)
 			diag_warning(b->d, b->used[i].file, b->used[i].line,
 			    "no authorization code for account \"%s\"",
 			    b->used[i].acct->name);

@@ -341,6 +341,27 @@ test_secrets(void **state)
 	diag_free(&d);
 }
 
+/* xoauth2 accounts need no code, but an application's client ID. */
+static void
+test_xoauth2_secrets(void **state)
+{
+	struct diag d;
+	struct config *c;
+
+	write_file(secrets_path, "", 0600);
+	c = load("[account ms]\nhost = smtp.office365.com\n"
+	    "login = ms@contoso.example\nauth = xoauth2\n"
+	    "oauth-client-id = 0000-1111\n",
+	    "ms@contoso.example ms\noffice@outlook.com office@outlook.com\n",
+	    CONFIG_SECRETS, &d);
+	assert_string_equal(diags(&d),
+	    "DIR/relay.map:2: warning: account \"office@outlook.com\" uses "
+	    "auth = xoauth2 but has no oauth-client-id (the application "
+	    "registered with the provider, see INSTALL)\n");
+	config_unref(c);
+	diag_free(&d);
+}
+
 static void
 test_missing_files(void **state)
 {
@@ -394,6 +415,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_missing_files),
+		cmocka_unit_test(test_xoauth2_secrets),
 		cmocka_unit_test(test_sketch),
 		cmocka_unit_test(test_own_line_wins),
 		cmocka_unit_test(test_unknown_account),
