@@ -20,6 +20,7 @@ D=$T_TMP
 ctl=$B/smarthostctl
 [ -x "$ctl" ] || t_fail "$ctl not built (run make)"
 t_hosts "127.0.0.1 smtp.test smtp.163.com"
+t_resolv 127.0.0.1	# nothing answers: nowhere.invalid fails at once
 pki_make "$D/pki" || t_fail "pki_make"
 pki__leaf "$D/pki" p163 smtp.163.com "DNS:smtp.163.com" ca ||
     t_fail "cannot make the smtp.163.com certificate"
