@@ -11,8 +11,9 @@
  * relay answers on the socket; EX_NOPERM when the socket or the relay
  * refuses the caller; EX_PROTOCOL for a reply that does not parse;
  * EX_NOINPUT without smarthost.conf.  That file is only read for the
- * socket's path: a file with errors is reported and its socket path
- * still used.
+ * socket's path and the state directory (the token files of xoauth2
+ * accounts, shown without any token): a file with errors is reported and
+ * its values still used.
  */
 #include <errno.h>
 #include <poll.h>
