@@ -25,7 +25,8 @@
  * for an account, reading the token file on first use and refreshing the
  * token ahead of its expiry (5 minutes, or half its lifetime when that is
  * shorter).  Callers for the same account share one refresh: the others
- * wait for it and take its result, token or error.  A refresh token the
+ * wait for it and take its result, token or error; a failure is the
+ * answer for OAUTH_RETRY_AFTER seconds more, without a request.  A refresh token the
  * server rotates is saved before the new access token is handed out.
  * Thread-safe.
  */
@@ -43,6 +44,7 @@
 #define OAUTH_TOKEN_MAX		8192	/* an access or refresh token */
 #define OAUTH_REFRESH_AHEAD	300	/* seconds before expiry */
 #define OAUTH_HTTP_TIMEOUT	30	/* seconds per request */
+#define OAUTH_RETRY_AFTER	30	/* seconds a failed refresh is reused */
 
 enum oauth_provider { OAUTHP_MICROSOFT, OAUTHP_GOOGLE, OAUTHP_CUSTOM };
 

@@ -9,7 +9,8 @@
  * save, all without the lock held) or waits on the entry's condition
  * variable for the one under way and takes its outcome: callers never
  * stampede the token endpoint, and a failed refresh is reported to all who
- * waited for it without a second request.
+ * waited for it, and to every caller for OAUTH_RETRY_AFTER seconds, without
+ * a second request.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -29,6 +30,7 @@ struct entry {
 	int		 busy;		/* a refresh is under way */
 	unsigned long	 gen;		/* refreshes finished */
 	char		 error[512];	/* of the last refresh, "" if none */
+	time_t		 failed_at;	/* when it failed */
 	pthread_cond_t	 done;
 };
 
@@ -199,8 +201,10 @@ refresh_entry(struct entry *e, const struct conf *c,
 	if (rc == 0) {
 		e->error[0] = '\0';
 		entry_take(e, &tok);
-	} else
+	} else {
+		e->failed_at = time(NULL);
 		snprintf(err, errsize, "%s", e->error);
+	}
 	oauth_token_clear(&tok);
 	pthread_cond_broadcast(&e->done);
 	return rc;
@@ -220,7 +224,8 @@ oauth_access_token(const struct conf *c, const struct account *a,
 	gen = e->gen;
 	while (e->busy)
 		pthread_cond_wait(&e->done, &lock);
-	if (e->gen != gen && e->error[0]) {	/* the one we waited for */
+	if ((e->gen != gen && e->error[0]) ||	/* the one we waited for */
+	    (e->error[0] && time(NULL) - e->failed_at < OAUTH_RETRY_AFTER)) {
 		snprintf(err, errsize, "%s", e->error);
 		rc = -1;
 	} else if (entry_valid(e, time(NULL)))

@@ -150,6 +150,9 @@ t_assert_grep '^454 4\.7\.0 OAuth2 token of account ms: refresh failed: invalid_
 t_assert_grep 'account=ms oauth=failed reason=.*invalid_grant.*smarthostctl oauth ms' \
     "$D/relay.log" "relay log"
 t_assert_eq 0 "$(e2e_count p1 m3)" "m3 deliveries"
+send m4
+t_assert_grep '^454 4\.7\.0 OAuth2 token of account ms: refresh failed: invalid_grant' "$D/chat-m4.log"
+t_assert_eq 1 "$(stat_of invalid_grants)" "refused refreshes for two messages (the failure is reused for 30 s)"
 "$B/smarthostctl" -c "$D/smarthost.conf" status >"$D/status2.log" 2>&1
 t_assert_grep '^  oauth       token stored; access token due, refreshed at the next use$' \
     "$D/status2.log" "status after the failed refresh"
