@@ -85,7 +85,11 @@ t_assert_grep '^  \(host 127\.0\.0\.1\[127\.0\.0\.1\] said: 454 4\.7\.0 .*author
 t_assert_grep '^  -- [0-9]+ Kbytes in 1 Request\.$' "$out" "only the deferred message queued"
 t_assert_grep '^The relay on sales@qq\.com \(smarthostctl status\):$' "$out" "6: status section"
 t_assert_grep '^    cool-off +until .*refused the authorization code of account sales@qq\.com' "$out" "6: status shows the cool-off"
-t_ok "6 wrong code: deferred 454 4.7.0, still queued with the reason; smarthostctl status shows the cool-off"
+t_assert_grep '^smarthostctl probe sales@qq\.com \(exit status [1-9][0-9]*\):$' "$out" "6: probe fails"
+t_assert_grep '^  tls: TLSv1\.[23] .*certificate verified for smtp\.qq\.com$' "$out" "6: probe verified TLS"
+t_assert_grep '^  problem: the provider refused the authorization code of sales@qq\.com$' "$out" "6: probe names the problem"
+t_assert_grep '^  next: smtp\.qq\.com wants the 授权码' "$out" "6: probe says what to do"
+t_ok "6 wrong code: deferred 454 4.7.0, still queued with the reason; smarthostctl status shows the cool-off, probe explains it"
 
 m=$(section 7)
 t_assert_grep '^   told      553 5\.0\.0 smtp\.163\.com said: 553 Mail from must equal authorized user$' "$m" "7: told"
