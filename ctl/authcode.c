@@ -166,7 +166,8 @@ read_request(int fd, time_t deadline)
 		if (strstr(buf, "\r\n\r\n") || strstr(buf, "\n\n"))
 			return buf;
 	}
-	free_secret((buf[len] = '\0', buf));
+	buf[len] = '\0';
+	free_secret(buf);
 	return NULL;
 }
 
@@ -181,7 +182,7 @@ handle(int fd, const struct pkce *p, time_t deadline, char **code,
 
 	if (req == NULL)
 		return 0;
-	if (strncmp(req, "GET /?", 6) != 0 && strncmp(req, "GET /oauth?", 11)) {
+	if (strncmp(req, "GET /?", 6) != 0) {
 		answer(fd, 404, "not here");
 		free_secret(req);
 		return 0;
