@@ -132,6 +132,10 @@ int	oauth_refresh(const struct oauth_endpoints *, struct oauth_token *,
  * or -1 with a message that says what the administrator should run. */
 int	oauth_access_token(const struct conf *, const struct account *,
 	    char *buf, size_t size, char *err, size_t errsize);
+/* The provider refused the account's access token: drop it, so that the
+ * next oauth_access_token() refreshes even before the expiry (the token
+ * in the file too is then not used). */
+void	oauth_forget(const char *account);
 /* Refreshes counted by oauth_access_token() since start (for logs). */
 unsigned long oauth_refreshes(void);
 

@@ -28,6 +28,7 @@ struct entry {
 	time_t		 expires_at, obtained_at;
 	int		 loaded;	/* the file was read once */
 	int		 busy;		/* a refresh is under way */
+	int		 stale;		/* the provider refused the token */
 	unsigned long	 gen;		/* refreshes finished */
 	char		 error[512];	/* of the last refresh, "" if none */
 	time_t		 failed_at;	/* when it failed */
@@ -127,7 +128,7 @@ hint(char *err, size_t errsize, const char *account, const char *what)
 /* The file, then (when its access token is due too) the token endpoint.
  * Runs without the lock; the result goes to tok or err. */
 static int
-obtain(const struct conf *c, const struct account *a,
+obtain(const struct conf *c, const struct account *a, int stale,
     struct oauth_token *tok, int *refreshed, char *err, size_t errsize)
 {
 	struct oauth_endpoints ep;
@@ -145,7 +146,7 @@ obtain(const struct conf *c, const struct account *a,
 		free(path);
 		return -1;
 	}
-	if (tok->access_token && now < tok->expires_at -
+	if (!stale && tok->access_token && now < tok->expires_at -
 	    oauth_token_margin(tok)) {
 		free(path);
 		return 0;
@@ -192,7 +193,8 @@ refresh_entry(struct entry *e, const struct conf *c,
 
 	e->busy = 1;
 	pthread_mutex_unlock(&lock);
-	rc = obtain(c, a, &tok, &refreshed, e->error, sizeof(e->error));
+	rc = obtain(c, a, e->stale, &tok, &refreshed, e->error,
+	    sizeof(e->error));
 	pthread_mutex_lock(&lock);
 	e->busy = 0;
 	e->loaded = 1;
@@ -200,6 +202,7 @@ refresh_entry(struct entry *e, const struct conf *c,
 	nrefreshes += refreshed;
 	if (rc == 0) {
 		e->error[0] = '\0';
+		e->stale = 0;
 		entry_take(e, &tok);
 	} else {
 		e->failed_at = time(NULL);
@@ -236,6 +239,19 @@ oauth_access_token(const struct conf *c, const struct account *a,
 		rc = copy_out(e, buf, size, err, errsize);
 	pthread_mutex_unlock(&lock);
 	return rc;
+}
+
+void
+oauth_forget(const char *account)
+{
+	struct entry *e;
+
+	pthread_mutex_lock(&lock);
+	e = entry_get(account);
+	free_secret(e->access);
+	e->access = NULL;
+	e->stale = 1;
+	pthread_mutex_unlock(&lock);
 }
 
 unsigned long

@@ -331,6 +331,8 @@ mail_nosession(struct session *s, const struct smtp_reply *r,
 
 	str_printable(text, sizeof(text), r->text, strlen(r->text));
 	if (why == UPF_AUTH) {
+		if (t->acct->auth_kind == AUTHK_XOAUTH2)
+			oauth_forget(t->acct->name);
 		limit_cooloff(s->relay->limits, t->acct->name,
 		    c->auth_cooloff, text, time(NULL));
 		log_warnx("account=%s host=%s authorization code refused: "

@@ -27,7 +27,9 @@ uses them:
                         else {"active": false}
   GET  /stats           {"refreshes", "device_polls", "grants", ...}
   POST /control         JSON {"revoke_all": true} (every refresh token then
-                        gets invalid_grant), {"access_lifetime": S},
+                        gets invalid_grant), {"revoke_access": true} (every
+                        access token issued so far becomes inactive),
+                        {"access_lifetime": S},
                         {"refresh_delay": S}
 
 Options: --listen HOST:PORT (port 0: any; the port goes to stdout as
@@ -267,6 +269,8 @@ class Handler(BaseHTTPRequestHandler):
         with st.lock:
             if f.get("revoke_all"):
                 st.refresh.clear()
+            if f.get("revoke_access"):
+                st.access.clear()
             if "access_lifetime" in f:
                 st.access_lifetime = int(f["access_lifetime"])
             if "refresh_delay" in f:

@@ -9,6 +9,8 @@
 #     refresh; the rotated refresh token is saved (mode 0600);
 #  3. after a relay restart with the access token expired again, the
 #     refresh succeeds with the saved token (the old one is revoked);
+#  3b. the provider refuses the (unexpired) access token: 454 4.7.0, the
+#     token is dropped and the next message (after the cool-off) refreshes;
 #  4. every refresh token revoked: the mail is deferred with 454 4.7.0,
 #     invalid_grant and "run smarthostctl oauth ms again";
 #  5. no token issued by the server appears in any log or output;
@@ -18,6 +20,7 @@ t_enter_netns "$@"
 e2e_init
 t_need curl
 CHAT=$SMARTHOST_TOP/tests/relay/smtpchat.py
+E_RELAY_EXTRA="auth-cooloff = 1s"
 e2e_users 'plain@test.example code-1'
 
 t_spawn oauth "$D/oauth.out" /usr/bin/python3 \
@@ -73,9 +76,17 @@ send() {		# ID: one message straight to the relay, transcript in chat-ID.log
 	    >"$D/chat-$1.log" 2>&1
 }
 
+# Each start truncates relay.log: keep the earlier ones for the token check.
+NSTART=0
+relay_start() {
+	[ -f "$D/relay.log" ] && cp "$D/relay.log" "$D/relay-$NSTART.log"
+	NSTART=$((NSTART + 1))
+	e2e_relay_start
+}
+
 relay_restart() {
 	t_stop relay
-	e2e_relay_start
+	relay_start
 }
 
 # --- 1. authorize, then deliver with the stored access token ----------------
@@ -83,7 +94,7 @@ timeout 20 "$B/smarthostctl" -c "$D/smarthost.conf" oauth ms \
     >"$D/ctl.log" 2>&1 || { cat "$D/ctl.log" >&2; t_fail "smarthostctl oauth ms failed"; }
 t_assert_eq 600 "$(stat -c %a "$TF")" "token file mode"
 rt0=$(refresh_token)
-e2e_relay_start
+relay_start
 send m1 || { cat "$D/chat-m1.log" "$D/relay.log" >&2; t_fail "m1: relay did not answer"; }
 t_assert_grep '^250 ' "$D/chat-m1.log"
 e2e_wait_delivered p1 m1 1 10
@@ -97,7 +108,7 @@ t_ok "device flow stored the token; the relay delivered with AUTH XOAUTH2, no re
 # --- 2. expired: ten concurrent messages, one refresh --------------------------
 t_stop relay
 expire_access
-e2e_relay_start
+relay_start
 pids=()
 for i in 0 1 2 3 4 5 6 7 8 9; do
 	send "c$i" &
@@ -129,7 +140,7 @@ t_ok "expired access token: one refresh for ten concurrent messages ($peak sessi
 # --- 3. the rotated refresh token survives a restart --------------------------
 t_stop relay
 expire_access
-e2e_relay_start
+relay_start
 send m2 || t_fail "m2: relay did not answer"
 t_assert_grep '^250 ' "$D/chat-m2.log"
 e2e_wait_delivered p1 m2 1 10
@@ -138,12 +149,26 @@ t_assert_eq 0 "$(stat_of invalid_grants)" "refreshes refused"
 [ "$(refresh_token)" != "$rt1" ] || t_fail "second rotation not saved"
 t_ok "after a restart the saved (rotated) refresh token refreshes; the revoked old one is never used"
 
+# --- 3b. the provider refuses the access token: forgotten, refreshed next -----
+curl -sS --max-time 5 --cacert "$D/pki/ca.crt" -H 'Content-Type: application/json' \
+    -d '{"revoke_access": true}' "$URL/control" >/dev/null || t_fail "control request failed"
+relay_restart
+send m5
+t_assert_grep '^454 4\.7\.0 smtp\.test\[127\.0\.0\.1\]:4651 refused the OAuth2 access token of account ms \(AUTH XOAUTH2\): 535 ' \
+    "$D/chat-m5.log" "refused token"
+sleep 1.2	# auth-cooloff = 1s
+send m6
+t_assert_grep '^250 ' "$D/chat-m6.log" "m6 after the refused token"
+e2e_wait_delivered p1 m6 1 10
+t_assert_eq 3 "$(stat_of refreshes)" "refreshes after the refused token"
+t_ok "a token the provider refuses is dropped: 454 4.7.0 naming it, the next message refreshes and is delivered"
+
 # --- 4. invalid_grant defers with what to run ---------------------------------
 curl -sS --max-time 5 --cacert "$D/pki/ca.crt" -H 'Content-Type: application/json' \
     -d '{"revoke_all": true}' "$URL/control" >/dev/null || t_fail "control request failed"
 t_stop relay
 expire_access
-e2e_relay_start
+relay_start
 send m3
 t_assert_grep '^454 4\.7\.0 OAuth2 token of account ms: refresh failed: invalid_grant: AADSTS70000: The refresh token has been revoked; run "smarthostctl oauth ms" again$' \
     "$D/chat-m3.log" "deferral text"
@@ -153,6 +178,8 @@ t_assert_eq 0 "$(e2e_count p1 m3)" "m3 deliveries"
 send m4
 t_assert_grep '^454 4\.7\.0 OAuth2 token of account ms: refresh failed: invalid_grant' "$D/chat-m4.log"
 t_assert_eq 1 "$(stat_of invalid_grants)" "refused refreshes for two messages (the failure is reused for 30 s)"
+grep -q 'refused the OAuth2 access token of account ms (AUTH XOAUTH2)' "$D"/relay-*.log ||
+    t_fail "no relay log holds the refused token's line"
 "$B/smarthostctl" -c "$D/smarthost.conf" status >"$D/status2.log" 2>&1
 t_assert_grep '^  oauth       token stored; access token due, refreshed at the next use$' \
     "$D/status2.log" "status after the failed refresh"
