@@ -145,6 +145,10 @@ t_assert_eq 78 "$?" "exit code for a password account"
 t_assert_grep '^smarthostctl: account plain does not use auth = xoauth2$' "$D/plain.stderr"
 t_ok "provider errors are quoted; password accounts are refused"
 
+for f in dev1 dev2 gm; do
+	[ ! -s "$D/$f.stderr" ] || { cat "$D/$f.stderr" >&2; t_fail "$f: a successful run wrote to stderr"; }
+done
+
 # --- no token anywhere but the token files ------------------------------------
 [ -s "$D/tokens" ] || t_fail "the server logged no issued token"
 while read -r tok; do
