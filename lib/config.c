@@ -27,6 +27,7 @@
 
 #include "addr.h"
 #include "config.h"
+#include "oauth.h"
 #include "util.h"
 
 struct config_name {
@@ -400,6 +401,29 @@ service_uid(const struct conf *conf)
 	return pw ? pw->pw_uid : (uid_t)-1;
 }
 
+/* An xoauth2 account needs an application's client ID and, once
+ * authorized, a token file. */
+static void
+check_oauth(struct build *b, const struct used *u)
+{
+	const struct account *a = u->acct;
+	struct oauth_state st;
+	char err[1100];
+
+	if (a->oauth_client_id == NULL)
+		diag_warning(b->d, u->file, u->line, "account \"%s\" uses "
+		    "auth = xoauth2 but has no oauth-client-id (the application "
+		    "registered with the provider, see INSTALL)", a->name);
+	else if (oauth_token_state(b->c->conf, a->name, &st, err,
+	    sizeof(err)) == -1)
+		diag_warning(b->d, u->file, u->line, "account \"%s\": %s",
+		    a->name, err);
+	else if (!st.present)
+		diag_warning(b->d, u->file, u->line, "no OAuth2 token for "
+		    "account \"%s\" yet: run \"smarthostctl oauth %s\"",
+		    a->name, a->name);
+}
+
 /* A missing file is fine when systemd passes the codes as credentials. */
 static void
 load_secrets(struct build *b)
@@ -412,15 +436,9 @@ load_secrets(struct build *b)
 	if (c->secrets == NULL)
 		return;
 	for (size_t i = 0; i < b->nused; i++)
-		if (uses_xoauth2(b->used[i].acct)) {
-			if (b->used[i].acct->oauth_client_id == NULL)
-				diag_warning(b->d, b->used[i].file,
-				    b->used[i].line, "account \"%s\" uses "
-				    "auth = xoauth2 but has no oauth-client-id "
-				    "(the application registered with the "
-				    "provider, see INSTALL)",
-				    b->used[i].acct->name);
-		} else if (secrets_get(c->secrets,
+		if (uses_xoauth2(b->used[i].acct))
+			check_oauth(b, &b->used[i]);
+		else if (secrets_get(c->secrets,
 		    b->used[i].acct->name) == NULL)
 			diag_warning(b->d, b->used[i].file, b->used[i].line,
 			    "no authorization code for account \"%s\"",

@@ -341,25 +341,49 @@ test_secrets(void **state)
 	diag_free(&d);
 }
 
-/* xoauth2 accounts need no code, but an application's client ID. */
+/* xoauth2 accounts need no code, but an application's client ID and,
+ * once authorized, a token file. */
 static void
 test_xoauth2_secrets(void **state)
 {
 	struct diag d;
 	struct config *c;
+	char *extra, tokdir[192], tok[256];
 
 	write_file(secrets_path, "", 0600);
-	c = load("[account ms]\nhost = smtp.office365.com\n"
-	    "login = ms@contoso.example\nauth = xoauth2\n"
-	    "oauth-client-id = 0000-1111\n",
-	    "ms@contoso.example ms\noffice@outlook.com office@outlook.com\n",
-	    CONFIG_SECRETS, &d);
+	extra = xasprintf("state-dir = %s\n[account ms]\n"
+	    "host = smtp.office365.com\nlogin = ms@contoso.example\n"
+	    "auth = xoauth2\noauth-client-id = 0000-1111\n", dir);
+	c = load(extra, "ms@contoso.example ms\n"
+	    "office@outlook.com office@outlook.com\n", CONFIG_SECRETS, &d);
 	assert_string_equal(diags(&d),
+	    "DIR/relay.map:1: warning: no OAuth2 token for account \"ms\" "
+	    "yet: run \"smarthostctl oauth ms\"\n"
 	    "DIR/relay.map:2: warning: account \"office@outlook.com\" uses "
 	    "auth = xoauth2 but has no oauth-client-id (the application "
 	    "registered with the provider, see INSTALL)\n");
 	config_unref(c);
 	diag_free(&d);
+	/* authorized: no warning for ms */
+	snprintf(tokdir, sizeof(tokdir), "%s/oauth", dir);
+	snprintf(tok, sizeof(tok), "%s/ms.json", tokdir);
+	assert_int_equal(mkdir(tokdir, 0700), 0);
+	write_file(tok, "{\"refresh_token\": \"rt\"}\n", 0600);
+	c = load(extra, "ms@contoso.example ms\n", CONFIG_SECRETS, &d);
+	assert_string_equal(diags(&d), "");
+	config_unref(c);
+	diag_free(&d);
+	/* a token file others may read is named */
+	assert_int_equal(chmod(tok, 0644), 0);
+	c = load(extra, "ms@contoso.example ms\n", CONFIG_SECRETS, &d);
+	assert_string_equal(diags(&d), "DIR/relay.map:1: warning: account "
+	    "\"ms\": DIR/oauth/ms.json: not a regular file of mode 0600 "
+	    "(mode 0644): refused\n");
+	config_unref(c);
+	diag_free(&d);
+	unlink(tok);
+	rmdir(tokdir);
+	free(extra);
 }
 
 static void
