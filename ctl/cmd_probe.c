@@ -553,8 +553,7 @@ probe_account(const struct ctl *c, struct config *cfg, struct probe *p,
 		return EX_NOUSER;
 	}
 	p->preset = p->acct->preset;
-	p->host = p->acct->host ? p->acct->host : p->preset ?
-	    p->preset->host : NULL;
+	p->host = account_host(p->acct);
 	if (p->host == NULL) {
 		fprintf(stderr, "%s: account %s has no host\n", c->progname,
 		    p->acct->name);

@@ -30,6 +30,14 @@ preset_port(const struct account *a)
 	return a->port == 0 && a->tls < 0 ? &p->ports[0] : NULL;
 }
 
+const char *
+account_host(const struct account *a)
+{
+	if (a->host != NULL)
+		return a->host;
+	return a->preset != NULL ? a->preset->host : NULL;
+}
+
 unsigned
 account_port(const struct account *a)
 {
@@ -86,7 +94,7 @@ fill(struct route *r, const struct map_entry *e, const struct account *a)
 	r->entry = e;
 	r->account = a;
 	r->rewrite = (e->opts & MAP_REWRITE) != 0;
-	r->host = a->host ? a->host : p ? p->host : NULL;
+	r->host = account_host(a);
 	r->port = account_port(a);
 	r->tls = account_tls(a);
 	r->login = a->login;

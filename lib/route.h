@@ -47,6 +47,7 @@ enum route_status route_lookup(const struct config *, const char *sender,
 	    struct route *r, char *err, size_t errsize);
 
 /* Effective values of an account without a lookup. */
+const char	*account_host(const struct account *);	/* NULL: none known */
 unsigned	account_port(const struct account *);
 enum tls_mode	account_tls(const struct account *);
 unsigned	account_max_connections(const struct account *);

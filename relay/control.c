@@ -297,7 +297,7 @@ put_account(FILE *fp, struct relay *rl, const struct account *a,
 	cooling = ls.cool_until > now;
 	fputs("account", fp);
 	put_str(fp, "name", a->name);
-	put_str(fp, "host", a->host);
+	put_str(fp, "host", account_host(a));
 	fprintf(fp, " port=%u", account_port(a));
 	put_str(fp, "tls", tls_mode_name(account_tls(a)));
 	put_str(fp, "login", a->login);

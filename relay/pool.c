@@ -354,7 +354,7 @@ acct_current(const struct pool *pool, const struct config *cfg,
 
 	if (acc == NULL)
 		return 0;
-	host = acc->host ? acc->host : acc->preset ? acc->preset->host : NULL;
+	host = account_host(acc);
 	return acct_matches(a, a->name, host, account_port(acc),
 	    account_tls(acc), acc->login ? acc->login : acc->name,
 	    acct_ca_file(pool, acc));

@@ -245,7 +245,7 @@ null_route(struct session *s)
 	}
 	t->route.status = ROUTE_OK;
 	t->route.account = a;
-	t->route.host = a->host;
+	t->route.host = account_host(a);
 	t->route.port = account_port(a);
 	t->route.tls = account_tls(a);
 	t->route.login = a->login;

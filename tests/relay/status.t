@@ -8,6 +8,7 @@
 #    reuses per account, the relay's uptime and clients;
 #  - after a refused authorization code on acc2: its last error and time,
 #    and its cool-off with the reason and until when;
+#  - an account without a block shows its preset's host and port;
 #  - --json parses and carries the same numbers;
 #  - SIGHUP with a new code for acc2: its cool-off ends, the load time moves;
 #  - during a transaction: a client, a busy session, a message in flight;
@@ -42,7 +43,9 @@ host = smtp.test
 port = 4651
 tls = implicit
 login = a2@test.example" "a1@test.example acc1
-a2@test.example acc2" 'acc1 right-code-51' 'acc2 wrong-code-59'
+a2@test.example acc2
+pre@163.com pre@163.com" 'acc1 right-code-51' 'acc2 wrong-code-59' \
+    'pre@163.com right-code-53'
 chmod 644 "$D/smarthost.conf"
 e2e_relay_start
 
@@ -76,7 +79,7 @@ t_assert_grep '^454 4\.7\.0 .*acc2' "$D/chat4" "wrong code answered 454"
 rc=$?
 cat "$D/st.out"
 t_assert_eq 0 "$rc" "smarthostctl status exit (stderr: $(cat "$D/st.err"))"
-t_assert_grep "^smarthost-relay pid $T_PID_relay, up [0-9]+s .*, 0 clients connected, 2 accounts$" "$D/st.out" "relay line"
+t_assert_grep "^smarthost-relay pid $T_PID_relay, up [0-9]+s .*, 0 clients connected, 3 accounts$" "$D/st.out" "relay line"
 block() {	# the lines of account $1's block
 	awk -v a="account $1 " 'index($0, a) == 1 { p = 1; print; next }
 	    /^account / { p = 0 } p' "$D/st.out"
@@ -90,6 +93,10 @@ t_assert_grep '^  handshakes  1 full, 0 resumed; 2 transactions on reused sessio
 t_assert_grep '^  cool-off    no$' "$D/acc1"
 t_assert_grep '^  last error  none since the relay started$' "$D/acc1"
 t_ok "acc1: 3 messages of 50, 4 recipients, 1 session open and idle, 1 full handshake, 2 reuses"
+
+# an account with no block: host and port come from its preset
+t_assert_grep '^account pre@163\.com  \(pre@163\.com via smtp\.163\.com:465, TLS implicit\)$' "$D/st.out" "preset account's host"
+t_ok "preset account: status shows the preset's host"
 
 t_assert_grep '^  today       0 messages .*, 0 recipients' "$D/acc2" "acc2 counts"
 t_assert_grep '^  sessions    0 open, 0 busy' "$D/acc2" "acc2 sessions"
@@ -105,10 +112,11 @@ import json, sys, time
 s = json.load(open(sys.argv[1]))
 r = s["relay"]
 assert r["pid"] == int(sys.argv[2]), r
-assert r["clients"] == 0 and r["accounts"] == 2, r
+assert r["clients"] == 0 and r["accounts"] == 3, r
 assert 0 <= r["uptime"] < 60 and abs(r["now"] - time.time()) < 30, r
 a = {x["name"]: x for x in s["accounts"]}
-assert set(a) == {"acc1", "acc2"}, a
+assert set(a) == {"acc1", "acc2", "pre@163.com"}, a
+assert a["pre@163.com"]["host"] == "smtp.163.com", a["pre@163.com"]
 one, two = a["acc1"], a["acc2"]
 for k, v in dict(messages=3, recipients=4, daily_messages=50, open=1,
                  busy=0, opened=1, full_handshakes=1, reuses=2,
@@ -126,7 +134,7 @@ t_ok "--json parses: the same counts, cool-off and last error"
 
 # a new code for acc2 and SIGHUP: the cool-off ends, the load time moves
 sleep 1		# config_loaded counts seconds
-printf 'acc1 right-code-51\nacc2 right-code-52\n' >"$D/secrets"
+printf 'acc1 right-code-51\nacc2 right-code-52\npre@163.com right-code-53\n' >"$D/secrets"
 E_SECRETS+=(right-code-52)
 kill -HUP "$T_PID_relay"
 t_wait_for "grep -q 'configuration reloaded' '$D/relay.log'" 5 || t_fail "no reload"
