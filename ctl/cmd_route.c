@@ -113,7 +113,9 @@ describe_ok(struct view *v)
 	describe_match(v);
 	describe_auth(v);
 	v->envelope = v->key;
-	if (v->r.rewrite)
+	if (route_sends_as_login(&v->r))
+		v->envelope = v->r.login;
+	else if (v->r.rewrite)
 		v->envelope = v->r.login;
 	else if (v->r.envelope_differs && v->r.sender_must_match == TRI_YES)
 		v->refused = 1;
@@ -230,9 +232,12 @@ print_text(const struct view *v)
 	    v->auth_offered : "not recorded", v->auth_used);
 	printf("%-13s %s\n", "rewrite:", v->r.rewrite ? "yes" : "no");
 	printf("%-13s %s\n", "sender rule:", rule_text(v, buf, sizeof(buf)));
-	if (v->r.rewrite && v->r.envelope_differs)
+	if (v->r.sender.null)
+		printf("%-13s %s (the relay sends bounces as the login)\n",
+		    "envelope:", v->envelope);
+	else if (route_sends_as_login(&v->r))
 		printf("%-13s %s (rewritten from %s)\n", "envelope:",
-		    v->envelope, *v->key ? v->key : "<>");
+		    v->envelope, v->key);
 	else if (v->refused)
 		printf("%-13s %s: REFUSED by the provider, which wants %s; "
 		    "add \"rewrite\" to the map line or give %s its own "

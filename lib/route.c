@@ -105,6 +105,12 @@ fill(struct route *r, const struct map_entry *e, const struct account *a)
 	r->envelope_differs = login_differs(r->sender_key, a->login);
 }
 
+int
+route_sends_as_login(const struct route *r)
+{
+	return r->sender.null || (r->rewrite && r->envelope_differs);
+}
+
 enum route_status
 route_lookup(const struct config *c, const char *sender, struct route *r,
     char *err, size_t errsize)

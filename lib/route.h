@@ -46,6 +46,11 @@ struct route {
 enum route_status route_lookup(const struct config *, const char *sender,
 	    struct route *r, char *err, size_t errsize);
 
+/* Whether the provider sees the login as envelope sender: a "rewrite"
+ * route whose sender is not the login, and the null sender (the relay
+ * sends bounces as the account's login). */
+int	route_sends_as_login(const struct route *);
+
 /* Effective values of an account without a lookup. */
 const char	*account_host(const struct account *);	/* NULL: none known */
 unsigned	account_port(const struct account *);

@@ -1,7 +1,7 @@
 #!/bin/bash
 # smarthostctl route: exact, @domain and "*" routes, the implicit login
 # route, --json, and the distinct exits for a bad address (65), no route
-# (67), the null sender (69), usage (64) and a broken configuration (78).
+# (67), the null sender (69; with a route: sent as the login), usage (64) and a broken configuration (78).
 . "$(dirname "$0")"/common.sh
 setup_samples
 map=$T/relay.map
@@ -89,6 +89,20 @@ sed -i 's/^#null-sender-account = .*/null-sender-account = office@qq.com/' "$con
 run "$ctl" -c "$conf" route '<>'
 expect_rc 0 "null sender with null-sender-account"
 expect_line "$out" "matched:      implicit: [relay] null-sender-account office@qq.com" "null-sender-account route"
+expect_line "$out" "envelope:     office@qq.com (the relay sends bounces as the login)" \
+    "null-sender-account: bounces leave as the login"
+run "$ctl" -c "$conf" route '<>' --json
+echo "$out" | $py -c 'import json,sys; d=json.load(sys.stdin); assert (d["envelope_sender"], d["refused"]) == ("office@qq.com", False), d' &&
+    ok "null sender json envelope" || fail "null sender json envelope: $out"
+
+# a "<>" map line: the relay sends bounces as that account's login
+echo "<>  sales@qq.com" >>"$map"
+run "$ctl" -c "$conf" route '<>'
+expect_rc 0 "null sender with a <> line"
+expect_line "$out" "matched:      $map:$(line_of '<>') <> (null)" "<> line matched"
+expect_line "$out" "envelope:     sales@qq.com (the relay sends bounces as the login)" \
+    "<> line: bounces leave as the login, not refused"
+sed -i '/^<>  /d' "$map"
 
 sed -i '/^\*  /d' "$map"
 run "$ctl" -c "$conf" route someone@example.org
