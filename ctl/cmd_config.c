@@ -13,9 +13,8 @@
 int
 cmd_config(const struct ctl *c, int argc, char **argv)
 {
-	struct diag d;
 	struct conf *conf;
-	int only_changed = 0, ex = EX_OK;
+	int only_changed = 0, ex;
 
 	for (int i = 1; i < argc; i++) {
 		if (ctl_flag(argv[i], "-n"))
@@ -23,14 +22,9 @@ cmd_config(const struct ctl *c, int argc, char **argv)
 		else
 			return ctl_usage(c, argv[0]);
 	}
-	diag_init(&d);
-	conf = conf_load(c->conf_path, 0, &d);
-	if (diag_errors(&d) > 0) {
-		diag_print(&d, stderr);
-		ex = ctl_missing(c->conf_path) ? EX_NOINPUT : EX_CONFIG;
-	} else
-		conf_write(stdout, conf, only_changed);
+	if ((conf = ctl_load_conf(c, &ex)) == NULL)
+		return ex;
+	conf_write(stdout, conf, only_changed);
 	conf_free(conf);
-	diag_free(&d);
-	return ex;
+	return EX_OK;
 }

@@ -240,13 +240,11 @@ print_postconf(const struct pf_out *o)
 int
 cmd_postfix(const struct ctl *c, int argc, char **argv)
 {
-	struct diag d;
 	struct conf *conf;
 	struct mta_milter m;
 	struct mta_relay r;
 	struct pf_out o;
-	char err[512];
-	int commands = 0, ex = EX_OK;
+	int commands = 0, ex;
 
 	for (int i = 1; i < argc; i++) {
 		if (ctl_flag(argv[i], "--postconf"))
@@ -254,26 +252,16 @@ cmd_postfix(const struct ctl *c, int argc, char **argv)
 		else
 			return ctl_usage(c, argv[0]);
 	}
-	diag_init(&d);
-	conf = conf_load(c->conf_path, 0, &d);
-	if (diag_errors(&d) > 0) {
-		diag_print(&d, stderr);
-		ex = ctl_missing(c->conf_path) ? EX_NOINPUT : EX_CONFIG;
-	} else if (mta_milter(conf, &m, err, sizeof(err)) == -1 ||
-	    mta_relay(conf, &r, err, sizeof(err)) == -1) {
-		fprintf(stderr, "%s: %s: %s\n", c->progname, c->conf_path, err);
-		ex = EX_CONFIG;
-	} else {
-		memset(&o, 0, sizeof(o));
-		milter_settings(&m, &o);
-		relay_settings(conf, &r, &o);
-		service_options(conf, &o);
-		if (commands)
-			print_postconf(&o);
-		else
-			print_excerpts(c, conf, &o);
-	}
+	if ((conf = mta_load(c, &m, &r, &ex)) == NULL)
+		return ex;
+	memset(&o, 0, sizeof(o));
+	milter_settings(&m, &o);
+	relay_settings(conf, &r, &o);
+	service_options(conf, &o);
+	if (commands)
+		print_postconf(&o);
+	else
+		print_excerpts(c, conf, &o);
 	conf_free(conf);
-	diag_free(&d);
-	return ex;
+	return EX_OK;
 }

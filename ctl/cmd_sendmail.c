@@ -57,41 +57,29 @@ print_relay(const struct mta_relay *r)
 int
 cmd_sendmail(const struct ctl *c, int argc, char **argv)
 {
-	struct diag d;
 	struct conf *conf;
 	struct mta_milter m;
 	struct mta_relay r;
-	char err[512];
-	int ex = EX_OK;
+	char *head;
+	int ex;
 
 	if (argc != 1)
 		return ctl_usage(c, argv[0]);
-	diag_init(&d);
-	conf = conf_load(c->conf_path, 0, &d);
-	if (diag_errors(&d) > 0) {
-		diag_print(&d, stderr);
-		ex = ctl_missing(c->conf_path) ? EX_NOINPUT : EX_CONFIG;
-	} else if (mta_milter(conf, &m, err, sizeof(err)) == -1 ||
-	    mta_relay(conf, &r, err, sizeof(err)) == -1) {
-		fprintf(stderr, "%s: %s: %s\n", c->progname, c->conf_path, err);
-		ex = EX_CONFIG;
-	} else {
-		char *head = xasprintf("Sendmail lines for smarthost, from %s "
-		    "([milter] socket = %s, [relay] listen = %s).  Add them to "
-		    "/etc/mail/sendmail.mc above its MAILER() lines.\n\n",
-		    c->conf_path, conf->milter_socket, conf->relay_listen);
-
-		mta_comment("dnl #", head);
-		free(head);
-		print_milter(&m);
-		print_relay(&r);
-		mta_comment("dnl #", "\nThen rebuild sendmail.cf and restart "
-		    "Sendmail:\n"
-		    "  make -C /etc/mail && systemctl restart sendmail\n"
-		    "(on Debian sendmailconfig does both; elsewhere:\n"
-		    "  m4 /etc/mail/sendmail.mc > /etc/mail/sendmail.cf)");
-	}
+	if ((conf = mta_load(c, &m, &r, &ex)) == NULL)
+		return ex;
+	head = xasprintf("Sendmail lines for smarthost, from %s ([milter] "
+	    "socket = %s, [relay] listen = %s).  Add them to "
+	    "/etc/mail/sendmail.mc above its MAILER() lines.\n\n",
+	    c->conf_path, conf->milter_socket, conf->relay_listen);
+	mta_comment("dnl #", head);
+	free(head);
+	print_milter(&m);
+	print_relay(&r);
+	mta_comment("dnl #", "\nThen rebuild sendmail.cf and restart "
+	    "Sendmail:\n"
+	    "  make -C /etc/mail && systemctl restart sendmail\n"
+	    "(on Debian sendmailconfig does both; elsewhere:\n"
+	    "  m4 /etc/mail/sendmail.mc > /etc/mail/sendmail.cf)");
 	conf_free(conf);
-	diag_free(&d);
-	return ex;
+	return EX_OK;
 }

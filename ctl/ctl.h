@@ -36,6 +36,10 @@ int	ctl_usage(const struct ctl *, const char *name);
 /* Load the configuration (flags as config_load()); on errors print them
  * on stderr and return NULL with *ex set (EX_CONFIG or EX_NOINPUT). */
 struct config *ctl_load(const struct ctl *, int flags, int *ex);
+/* Load smarthost.conf alone (no relay map, no secrets); on errors print
+ * them on stderr and return NULL with *ex set (EX_NOINPUT when the file
+ * is missing, else EX_CONFIG). */
+struct conf *ctl_load_conf(const struct ctl *, int *ex);
 
 /* Non-zero if the command argument arg is the option name ("--json"). */
 int	ctl_flag(const char *arg, const char *name);

@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 
+#include "ctl.h"
 #include "mta.h"
 #include "util.h"
 
@@ -154,4 +156,23 @@ mta_comment(const char *prefix, const char *text)
 {
 	while (*text)
 		text = comment_line(prefix, text);
+}
+
+struct conf *
+mta_load(const struct ctl *c, struct mta_milter *m, struct mta_relay *r,
+    int *ex)
+{
+	struct conf *conf;
+	char err[512];
+
+	if ((conf = ctl_load_conf(c, ex)) == NULL)
+		return NULL;
+	if (mta_milter(conf, m, err, sizeof(err)) == -1 ||
+	    mta_relay(conf, r, err, sizeof(err)) == -1) {
+		fprintf(stderr, "%s: %s: %s\n", c->progname, c->conf_path, err);
+		conf_free(conf);
+		*ex = EX_CONFIG;
+		return NULL;
+	}
+	return conf;
 }

@@ -14,6 +14,9 @@
  * holding characters that neither MTA's syntax can carry (white space,
  * quotes, ',', ';', '$', braces) is an error.
  *
+ * mta_load() is the start of both commands: smarthost.conf and the two
+ * addresses, with the complaint printed on stderr.
+ *
  * mta_comment() prints text as comment lines starting with prefix ("#",
  * "dnl #"), its words wrapped at MTA_WIDTH columns; a '\n' in text ends a
  * line where it is, and a line starting with a space is printed as is.
@@ -48,5 +51,11 @@ int	mta_relay(const struct conf *, struct mta_relay *, char *err,
 int	mta_milter(const struct conf *, struct mta_milter *, char *err,
 	    size_t errsize);
 void	mta_comment(const char *prefix, const char *text);
+
+/* smarthost.conf (ctl_load_conf()) and both of the above; on an error
+ * prints it and returns NULL with *ex set (EX_NOINPUT, EX_CONFIG). */
+struct ctl;
+struct conf *mta_load(const struct ctl *, struct mta_milter *,
+	    struct mta_relay *, int *ex);
 
 #endif

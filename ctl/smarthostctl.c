@@ -130,6 +130,25 @@ ctl_load(const struct ctl *c, int flags, int *ex)
 	return cfg;
 }
 
+struct conf *
+ctl_load_conf(const struct ctl *c, int *ex)
+{
+	struct diag d;
+	struct conf *conf;
+
+	diag_init(&d);
+	conf = conf_load(c->conf_path, 0, &d);
+	if (diag_errors(&d) > 0) {
+		diag_print(&d, stderr);
+		*ex = ctl_missing(c->conf_path) ? EX_NOINPUT : EX_CONFIG;
+		conf_free(conf);
+		conf = NULL;
+	} else
+		*ex = EX_OK;
+	diag_free(&d);
+	return conf;
+}
+
 int
 main(int argc, char **argv)
 {
