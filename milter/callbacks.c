@@ -110,10 +110,10 @@ verdict_status(SMFICTX *ctx, struct mconn *c, enum judgement j)
 {
 	switch (j) {
 	case J_REJECT:
-		judge_setreply(ctx, &c->msg.reply);
+		judge_setreply(ctx, &c->msg.v);
 		return SMFIS_REJECT;
 	case J_TEMPFAIL:
-		judge_setreply(ctx, &c->msg.reply);
+		judge_setreply(ctx, &c->msg.v);
 		return SMFIS_TEMPFAIL;
 	default:
 		return SMFIS_CONTINUE;

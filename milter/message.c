@@ -3,6 +3,8 @@
  * header, the rewrite to the account (envelope, From:, Reply-To:), the
  * alignment prediction and the trace header.  Called from xxfi_eom with
  * the headers collected by callbacks.c; returns J_CONTINUE to accept.
+ * The From: and alignment decisions are verdict_from() and
+ * verdict_alignment() (verdict.h), as in "smarthostctl route --from".
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -28,36 +30,13 @@ static enum judgement
 from_check(struct mconn *c, struct outcome *o)
 {
 	struct mmsg *m = &c->msg;
-	struct mailbox mb[MILTER_MAX_FROM];
-	char err[256] = "";
-	size_t n = 0;
-	enum judgement j = judge_act(c->cfg->conf->from_header);
-	int temp = j == J_TEMPFAIL;
 
-	if (m->nfrom == 1 && addr_parse_mailboxes(m->from, mb,
-	    MILTER_MAX_FROM, &n, err, sizeof(err)) == 0 && n == 1) {
-		o->from = mb[0];
+	if (verdict_from(c->cfg->conf, &m->route, m->nfrom, m->from, &o->from,
+	    &m->v) == 0) {
 		o->from_ok = 1;
 		return J_CONTINUE;
 	}
-	m->reason = "bad From header";
-	if (m->nfrom == 0)
-		judge_reply(&m->reply, temp, "550", "5.6.0", "message from %s "
-		    "has no From: header; add one (From: Name <%s>)",
-		    m->route.sender_key, m->route.sender_key);
-	else if (m->nfrom > 1)
-		judge_reply(&m->reply, temp, "550", "5.6.0", "message from %s "
-		    "has %zu From: headers; RFC 5322 allows exactly one",
-		    m->route.sender_key, m->nfrom);
-	else if (n > 1)
-		judge_reply(&m->reply, temp, "550", "5.6.0", "From: header of "
-		    "%s names %zu addresses; a provider accepts exactly one",
-		    m->route.sender_key, n);
-	else
-		judge_reply(&m->reply, temp, "550", "5.6.0", "From: header of "
-		    "%s does not parse: %s", m->route.sender_key,
-		    n == 0 && m->nfrom == 1 && *err ? err : "no address");
-	return j;
+	return verdict_act(c->cfg->conf->from_header);
 }
 
 static int
@@ -140,33 +119,14 @@ alignment(struct mconn *c, struct outcome *o)
 	struct align_input in;
 	struct dkimcheck_result dr;
 	char key[ADDR_KEY_MAX];
-	int action = c->cfg->conf->dmarc;
-	enum judgement j = judge_act(action);
 
-	if (action == ACT_OFF || !o->from_ok)
+	if (c->cfg->conf->dmarc == ACT_OFF || !o->from_ok)
 		return J_CONTINUE;
 	align_route_input(r, addr_key(&o->from.addr, key, sizeof(key)), &in);
 	collect_sigs(m, o, &in, &dr);
 	align_check(milter_align, &in, &o->al);
 	o->aligned_checked = 1;
-	switch (align_refuses(&o->al)) {
-	case 0:
-		return J_CONTINUE;
-	case 2:
-		if (j == J_CONTINUE)
-			return j;
-		m->reason = "DNS failure";
-		judge_reply(&m->reply, 1, "451", "4.4.3", "%s; try again later",
-		    o->al.why);
-		return J_TEMPFAIL;
-	}
-	m->reason = "DMARC would fail";
-	judge_reply(&m->reply, j == J_TEMPFAIL, "550", "5.7.1", "%s: "
-	    "recipients would %s this message from %s sent through %s; send "
-	    "as %s or through an account of %s", o->al.why,
-	    strcmp(o->al.policy, "reject") == 0 ? "reject" : "junk",
-	    in.from_domain, r->account->name, r->login, in.from_domain);
-	return j;
+	return verdict_alignment(c->cfg->conf, r, &in, &o->al, &m->v);
 }
 
 static enum judgement
@@ -175,8 +135,8 @@ rewrite_and_align(SMFICTX *ctx, struct mconn *c, struct outcome *o)
 	struct mmsg *m = &c->msg;
 
 	if (rewrite(ctx, c, o) < 0) {
-		m->reason = "rewrite refused by the MTA";
-		judge_reply(&m->reply, 1, "451", "4.3.0", "smarthost-milter "
+		m->v.reason = "rewrite refused by the MTA";
+		verdict_reply(&m->v, 1, "451", "4.3.0", "smarthost-milter "
 		    "could not rewrite the sender to %s; try again later",
 		    m->route.login);
 		return J_TEMPFAIL;
@@ -199,8 +159,8 @@ trace(SMFICTX *ctx, struct mconn *c, const struct outcome *o)
 		    MI_SUCCESS)
 			return -1;
 	if (!m->have_route)
-		snprintf(v, sizeof(v), "account=none; reason=%s", m->reason ?
-		    m->reason : "no route");
+		snprintf(v, sizeof(v), "account=none; reason=%s", m->v.reason ?
+		    m->v.reason : "no route");
 	else {
 		if (o->aligned_checked)
 			align_format(&o->al, verdicts, sizeof(verdicts));
@@ -225,8 +185,8 @@ message_judge(SMFICTX *ctx, struct mconn *c)
 			return j;
 	}
 	if (trace(ctx, c, &o) < 0) {
-		m->reason = "milter action refused by the MTA";
-		judge_reply(&m->reply, 1, "451", "4.3.0", "smarthost-milter "
+		m->v.reason = "milter action refused by the MTA";
+		verdict_reply(&m->v, 1, "451", "4.3.0", "smarthost-milter "
 		    "could not change the message; try again later");
 		return J_TEMPFAIL;
 	}

@@ -6,8 +6,8 @@
  *   snapshot.c   the current configuration snapshot and its reload
  *   callbacks.c  the libmilter callbacks: per-connection and per-message
  *                context, collecting what the judgement needs
- *   judge.c      the outbound decision: route, authorization, provider
- *                sender rule, From:, alignment; SMTP replies and log line
+ *   judge.c      the envelope steps of the outbound decision (verdict.h
+ *                holds the decision itself); SMTP replies and log line
  *   netmatch.c   client address against internal-networks
  *
  * A connection holds the snapshot current when it connected until it
@@ -26,20 +26,12 @@
 #include "config.h"
 #include "dkimcheck.h"
 #include "route.h"
+#include "verdict.h"
 
 #define MILTER_NAME	"smarthost-milter"
-#define MILTER_MAX_FROM	4
 
 struct mheader {
 	char	*name, *value;
-};
-
-/* What a step decided.  J_CONTINUE: go on with the next step. */
-enum judgement { J_CONTINUE, J_ACCEPT, J_REJECT, J_TEMPFAIL };
-
-struct mreply {
-	char	 rcode[4], xcode[8];
-	char	 text[1024];
 };
 
 struct mmsg {
@@ -49,8 +41,7 @@ struct mmsg {
 	int		 outbound;	/* a recipient outside local-domains */
 	int		 envelope_done;	/* route, authorization, sender rule */
 	enum judgement	 verdict;	/* of the envelope steps */
-	struct mreply	 reply;
-	const char	*reason;	/* for the log line */
+	struct verdict	 v;		/* reply and reason (verdict.h) */
 	struct route	 route;
 	int		 have_route;
 	int		 rewritten;	/* envelope set to the login */
@@ -84,15 +75,11 @@ extern struct align *milter_align;
 
 /* judge.c */
 enum judgement judge_envelope(struct mconn *);
-enum judgement judge_act(int action);
-void	judge_reply(struct mreply *, int temp, const char *code,
-	    const char *x5, const char *fmt, ...) SH_PRINTF(5, 6);
-const char *judge_maploc(const struct map_entry *, char *buf, size_t size);
 
 /* message.c: From:, rewrite, alignment, trace header at end of message */
 enum judgement message_judge(SMFICTX *, struct mconn *);
 void	judge_log(const struct mconn *, const char *decision);
-void	judge_setreply(SMFICTX *, const struct mreply *);
+void	judge_setreply(SMFICTX *, const struct verdict *);
 int	rcpt_is_local(const struct config *, const char *rcpt);
 
 /* netmatch.c: non-zero if sa is in one of the networks ("a.b.c.d/n",
