@@ -11,7 +11,10 @@
  *
  * --from 'HEADER FROM' adds the milter's alignment verdicts (SPF, DKIM,
  * DMARC) for that From:, computed by the same align_route_input() and
- * align_check() the milter uses; a From: that does not parse is
+ * align_check() the milter uses, and the milter's decision with its
+ * reply, from the same verdict.h steps in the same order (envelope,
+ * From:, alignment); --user NAME is the SASL login for the allowed-users
+ * step, which is skipped without it.  A From: that does not parse is
  * EX_DATAERR.
  */
 #include <stdio.h>
@@ -23,10 +26,12 @@
 #include "ctl.h"
 #include "json.h"
 #include "route.h"
+#include "verdict.h"
 
 struct route_args {
 	const char	*address;
 	const char	*from;		/* --from: a From: header value */
+	const char	*user;		/* --user: SASL login, NULL unknown */
 	int		 json;
 };
 
@@ -47,6 +52,8 @@ struct view {
 	char		 error[1024];
 	int		 predicted;	/* --from given and evaluated */
 	struct align_result al;
+	enum judgement	 judged;	/* the milter's decision */
+	struct verdict	 mv;		/* its reply */
 };
 
 static int
@@ -58,6 +65,8 @@ route_args(int argc, char **argv, struct route_args *a)
 			a->json = 1;
 		else if (strcmp(argv[i], "--from") == 0 && i + 1 < argc)
 			a->from = argv[++i];
+		else if (strcmp(argv[i], "--user") == 0 && i + 1 < argc)
+			a->user = argv[++i];
 		else if (argv[i][0] == '-')
 			return -1;
 		else if (a->address)
@@ -171,50 +180,66 @@ rule_text(const struct view *v, char *buf, size_t size)
 	return buf;
 }
 
-/* --from: the milter's alignment verdicts, through the same library
- * code (DNS from the system resolver; no message, so no existing DKIM
- * signature counts). */
+/* --from: the milter's steps, through the same library code (DNS from
+ * the system resolver; no message, so no existing DKIM signature
+ * counts).  The alignment line is shown even when an envelope step
+ * already decides. */
 static int
-predict(struct view *v, const char *from)
+predict(struct view *v, const struct config *c, const struct route_args *ra)
 {
-	struct mailbox mb[2];
+	struct verdict_client cl = { ra->address, NULL, ra->user, "" };
+	struct verdict fv = { .reason = NULL };
+	struct mailbox mb;
 	struct align_input in;
 	struct align_opts o = { 0 };
 	struct align *a;
 	char key[ADDR_KEY_MAX];
-	size_t n = 0;
 
-	if (addr_parse_mailboxes(from, mb, 2, &n, v->error,
-	    sizeof(v->error)) < 0 || n != 1) {
-		if (n > 1)
-			snprintf(v->error, sizeof(v->error), "From: names %zu "
-			    "addresses; the milter wants exactly one", n);
+	if (verdict_from(c->conf, &v->r, 1, ra->from, &mb, &fv) < 0) {
+		xstrlcpy(v->error, fv.text, sizeof(v->error));
 		return EX_DATAERR;
 	}
 	if ((a = align_new(&o, v->error, sizeof(v->error))) == NULL)
 		return EX_UNAVAILABLE;
-	align_route_input(&v->r, addr_key(&mb[0].addr, key, sizeof(key)), &in);
+	align_route_input(&v->r, addr_key(&mb.addr, key, sizeof(key)), &in);
 	align_check(a, &in, &v->al);
 	align_free(a);
 	v->predicted = 1;
+	v->judged = verdict_envelope(c->conf, &v->r, &cl, &v->mv);
+	if (v->judged == J_CONTINUE && c->conf->dmarc != ACT_OFF)
+		v->judged = verdict_alignment(c->conf, &v->r, &in, &v->al,
+		    &v->mv);
 	return EX_OK;
 }
 
-static void
-print_alignment(const struct view *v)
+static int
+milter_refuses(const struct view *v)
 {
-	char buf[512];
-	int refuse = align_refuses(&v->al);
-
-	printf("%-13s %s\n", "alignment:", align_format(&v->al, buf,
-	    sizeof(buf)));
-	printf("%-13s %s%s%s\n", "milter:", refuse == 1 ? "refuses (550 "
-	    "5.7.1): " : refuse == 2 ? "defers (451 4.4.3): " : "accepts",
-	    refuse ? v->al.why : "", "");
+	return v->judged == J_REJECT || v->judged == J_TEMPFAIL;
 }
 
 static void
-print_text(const struct view *v)
+print_alignment(const struct view *v, const char *user)
+{
+	char buf[512];
+	const struct strlist *au = &v->account->allowed_users;
+
+	printf("%-13s %s\n", "alignment:", align_format(&v->al, buf,
+	    sizeof(buf)));
+	if (milter_refuses(v))
+		printf("%-13s %s (%s %s): %s\n", "milter:", v->judged ==
+		    J_REJECT ? "refuses" : "defers", v->mv.rcode, v->mv.xcode,
+		    v->mv.text);
+	else if (user == NULL && au->n > 0)
+		printf("%-13s accepts, from a SASL user in allowed-users (%s "
+		    "has %zu; check one with --user)\n", "milter:",
+		    v->account->name, au->n);
+	else
+		printf("%-13s accepts\n", "milter:");
+}
+
+static void
+print_text(const struct view *v, const char *user)
 {
 	char buf[512];
 
@@ -252,7 +277,7 @@ print_text(const struct view *v)
 		printf("%-13s %s (as sent)\n", "envelope:", *v->envelope ?
 		    v->envelope : "<>");
 	if (v->predicted)
-		print_alignment(v);
+		print_alignment(v, user);
 }
 
 static void
@@ -303,8 +328,15 @@ print_json(const struct view *v)
 		    v->al.dkim_domain : NULL);
 		json_str(&j, "dmarc", align_verdict_name(v->al.dmarc));
 		json_str(&j, "policy", *v->al.policy ? v->al.policy : NULL);
-		json_bool(&j, "milter_refuses", align_refuses(&v->al) != 0);
+		json_bool(&j, "milter_refuses", milter_refuses(v));
 		json_str(&j, "why", *v->al.why ? v->al.why : NULL);
+		json_close(&j, '}');
+		json_open(&j, "milter", '{');
+		json_str(&j, "decision", v->judged == J_REJECT ? "reject" :
+		    v->judged == J_TEMPFAIL ? "tempfail" : "accept");
+		json_str(&j, "code", milter_refuses(v) ? v->mv.rcode : NULL);
+		json_str(&j, "status", milter_refuses(v) ? v->mv.xcode : NULL);
+		json_str(&j, "reply", milter_refuses(v) ? v->mv.text : NULL);
 		json_close(&j, '}');
 	}
 	json_close(&j, '}');
@@ -323,12 +355,12 @@ cmd_route(const struct ctl *c, int argc, char **argv)
 	if ((cfg = ctl_load(c, 0, &ex)) == NULL)
 		return ex;
 	ex = explain(cfg, a.address, &v);
-	if (ex == EX_OK && a.from && (ex = predict(&v, a.from)) != EX_OK)
+	if (ex == EX_OK && a.from && (ex = predict(&v, cfg, &a)) != EX_OK)
 		v.status = "bad-from";
 	if (a.json)
 		print_json(&v);
 	else if (ex == EX_OK)
-		print_text(&v);
+		print_text(&v, a.user);
 	else if (ex == EX_DATAERR && strcmp(v.status, "bad-from") == 0)
 		fprintf(stderr, "%s: bad From: \"%s\": %s\n", c->progname,
 		    a.from, v.error);

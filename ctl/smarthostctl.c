@@ -24,7 +24,7 @@ static int cmd_help(const struct ctl *, int, char **);
 static const struct ctl_cmd commands[] = {
 	{ "check", cmd_check, "",
 	  "validate smarthost.conf, relay.map and secrets" },
-	{ "route", cmd_route, "ADDRESS [--from FROM] [--json]",
+	{ "route", cmd_route, "ADDRESS [--from FROM [--user NAME]] [--json]",
 	  "show the account and server a sender is relayed through" },
 	{ "providers", cmd_providers, "[NAME] [--json]",
 	  "list the built-in provider presets, or one in full" },

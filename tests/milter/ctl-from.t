@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # ctl-from.t — `smarthostctl route ADDRESS --from FROM` shows the verdicts
 # the milter reaches (same library code), DNS from a dnsmasq in a private
-# network namespace.
+# network namespace.  For a sender the provider's rule refuses (a map line
+# without rewrite), route --from and the running milter (driven by
+# miltertest) give the same 553 reply, word for word.
 . "$SMARTHOST_TOP/tests/lib/common.sh"
 t_enter_netns "$@"
 t_need dnsmasq
+t_need miltertest
 ctl=$B/smarthostctl
 [ -x "$ctl" ] || t_fail "$ctl not built"
 t_tmpdir
@@ -24,10 +27,17 @@ cat >"$T/smarthost.conf" <<CONF
 [global]
 relay-map = $T/relay.map
 secrets = $T/secrets
+user = root
+local-domains = office.test
+internal-networks = 10.0.0.0/8
+[milter]
+socket = unix:$T/milter.sock
+dns-timeout = 1s
 CONF
 cat >"$T/relay.map" <<MAP
 boss@163.com          boss@163.com
 scanner@office.test   alerts@163.com   rewrite
+printer@office.test   alerts@163.com
 MAP
 
 "$ctl" -c "$T/smarthost.conf" route boss@163.com --from 'Boss <boss@163.com>' >"$T/o1" 2>&1 ||
@@ -63,3 +73,43 @@ rc=$?
 t_assert_eq 65 "$rc" "exit status for a From: with two addresses"
 t_assert_grep 'bad From: .*names 2 addresses' "$T/o5"
 t_ok "bad From: is a data error"
+
+# The printer's line lacks "rewrite" and 163 wants the login as sender:
+# route --from and the milter must both refuse, with the same reply.
+"$ctl" -c "$T/smarthost.conf" route printer@office.test --from 'P <printer@office.test>' >"$T/o6" 2>&1 ||
+    { cat "$T/o6"; t_fail "route --from (printer) exited $?"; }
+want=$(sed -n 's/^milter: *refuses (\(553 5\.7\.1\)): /\1 /p' "$T/o6")
+[ -n "$want" ] || t_fail "route --from does not say the milter refuses with 553: $(cat "$T/o6")"
+t_assert_grep "^milter: +refuses \(553 5\.7\.1\): smtp\.163\.com requires the envelope sender to be the account login alerts@163\.com" "$T/o6"
+"$ctl" -c "$T/smarthost.conf" route printer@office.test --from 'P <printer@office.test>' --json >"$T/o7" 2>&1 ||
+    { cat "$T/o7"; t_fail "route --from --json (printer) exited $?"; }
+/usr/bin/python3 - "$T/o7" "$want" <<'PY' || t_fail "JSON milter object wrong: $(cat "$T/o7")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+m = d["milter"]
+assert m["decision"] == "reject", m
+assert "%s %s %s" % (m["code"], m["status"], m["reply"]) == sys.argv[2], m
+assert d["alignment"]["milter_refuses"] is True, d
+PY
+
+t_spawn milter "$T/milter.log" "$B/smarthost-milter" -f -c "$T/smarthost.conf"
+t_wait_for "[ -S '$T/milter.sock' ]" 5 || { cat "$T/milter.log"; t_fail "the milter did not start"; }
+cat >"$T/printer.lua" <<'LUA'
+dofile(dir .. "/lib.lua")
+run("printer without rewrite: refused at RCPT", function()
+	local conn, stage, r = send{ qid = "PRINTER",
+	    from = "<printer@office.test>",
+	    headers = { { "From", "P <printer@office.test>" } } }
+	expect_stage(stage, r, "rcpt", SMFIR_REPLYCODE)
+	mt.disconnect(conn)
+end)
+finish()
+LUA
+timeout 30 miltertest -D "sock=unix:$T/milter.sock" -D "dir=$SMARTHOST_TOP/tests/milter" \
+    -s "$T/printer.lua" >"$T/mt.out" 2>&1 || { cat "$T/mt.out" "$T/milter.log"; t_fail "miltertest: the milter did not refuse the printer at RCPT"; }
+t_wait_for "grep -q 'qid=PRINTER ' '$T/milter.log'" 5 || { cat "$T/milter.log"; t_fail "no milter log line for the printer"; }
+grep 'qid=PRINTER ' "$T/milter.log" | grep -qF "decision=reject reason=\"sender mismatch\"" ||
+    t_fail "milter decision: $(grep 'qid=PRINTER ' "$T/milter.log")"
+grep 'qid=PRINTER ' "$T/milter.log" | grep -qF "reply=\"$want\"" ||
+    t_fail "the milter's reply differs from route --from's ($want): $(grep 'qid=PRINTER ' "$T/milter.log")"
+t_ok "sender rule: route --from and the milter refuse with the same 553 reply"
