@@ -2,8 +2,9 @@
 # ctl-from.t — `smarthostctl route ADDRESS --from FROM` shows the verdicts
 # the milter reaches (same library code), DNS from a dnsmasq in a private
 # network namespace.  For a sender the provider's rule refuses (a map line
-# without rewrite), route --from and the running milter (driven by
-# miltertest) give the same 553 reply, word for word.
+# without rewrite) and for a SASL user outside an account's allowed-users
+# (route --user), route --from and the running milter (driven by
+# miltertest) give the same reply, word for word.
 . "$SMARTHOST_TOP/tests/lib/common.sh"
 t_enter_netns "$@"
 t_need dnsmasq
@@ -33,11 +34,14 @@ internal-networks = 10.0.0.0/8
 [milter]
 socket = unix:$T/milter.sock
 dns-timeout = 1s
+[account team@163.com]
+allowed-users = alice
 CONF
 cat >"$T/relay.map" <<MAP
 boss@163.com          boss@163.com
 scanner@office.test   alerts@163.com   rewrite
 printer@office.test   alerts@163.com
+team@163.com          team@163.com
 MAP
 
 "$ctl" -c "$T/smarthost.conf" route boss@163.com --from 'Boss <boss@163.com>' >"$T/o1" 2>&1 ||
@@ -96,6 +100,13 @@ t_spawn milter "$T/milter.log" "$B/smarthost-milter" -f -c "$T/smarthost.conf"
 t_wait_for "[ -S '$T/milter.sock' ]" 5 || { cat "$T/milter.log"; t_fail "the milter did not start"; }
 cat >"$T/printer.lua" <<'LUA'
 dofile(dir .. "/lib.lua")
+run("SASL user outside allowed-users: refused at RCPT", function()
+	local conn, stage, r = send{ auth = "carol", qid = "CAROL",
+	    from = "<team@163.com>",
+	    headers = { { "From", "Team <team@163.com>" } } }
+	expect_stage(stage, r, "rcpt", SMFIR_REPLYCODE)
+	mt.disconnect(conn)
+end)
 run("printer without rewrite: refused at RCPT", function()
 	local conn, stage, r = send{ qid = "PRINTER",
 	    from = "<printer@office.test>",
@@ -113,3 +124,19 @@ grep 'qid=PRINTER ' "$T/milter.log" | grep -qF "decision=reject reason=\"sender 
 grep 'qid=PRINTER ' "$T/milter.log" | grep -qF "reply=\"$want\"" ||
     t_fail "the milter's reply differs from route --from's ($want): $(grep 'qid=PRINTER ' "$T/milter.log")"
 t_ok "sender rule: route --from and the milter refuse with the same 553 reply"
+
+# allowed-users: --user names the SASL login, as the MTA tells the milter
+"$ctl" -c "$T/smarthost.conf" route team@163.com --from 'Team <team@163.com>' --user carol >"$T/o8" 2>&1 ||
+    { cat "$T/o8"; t_fail "route --user carol exited $?"; }
+want=$(sed -n 's/^milter: *refuses (\(550 5\.7\.1\)): /\1 /p' "$T/o8")
+[ -n "$want" ] || t_fail "route --user carol: no 550 refusal: $(cat "$T/o8")"
+t_wait_for "grep -q 'qid=CAROL ' '$T/milter.log'" 5 || t_fail "no milter log line for carol"
+grep 'qid=CAROL ' "$T/milter.log" | grep -qF "reply=\"$want\"" ||
+    t_fail "the milter's reply differs from route --user's ($want): $(grep 'qid=CAROL ' "$T/milter.log")"
+"$ctl" -c "$T/smarthost.conf" route team@163.com --from 'Team <team@163.com>' --user alice >"$T/o9" 2>&1 ||
+    { cat "$T/o9"; t_fail "route --user alice exited $?"; }
+t_assert_grep '^milter: +accepts$' "$T/o9"
+"$ctl" -c "$T/smarthost.conf" route team@163.com --from 'Team <team@163.com>' >"$T/o10" 2>&1 ||
+    { cat "$T/o10"; t_fail "route (allowed-users, no --user) exited $?"; }
+t_assert_grep '^milter: +accepts, from a SASL user in allowed-users \(team@163\.com has 1; check one with --user\)$' "$T/o10"
+t_ok "allowed-users: route --user and the milter agree (carol refused with the same reply, alice accepted)"
