@@ -268,6 +268,15 @@ explain_auth(const struct probe *p, struct port_result *x)
 		    "not check the code just now");
 		snprintf(x->next, sizeof(x->next), "try again in a few "
 		    "minutes");
+	} else if (a->code != 0 && p->acct->auth_kind == AUTHK_XOAUTH2) {
+		set(x, "auth-refused", EX_NOPERM);
+		snprintf(x->problem, sizeof(x->problem), "the provider "
+		    "refused the OAuth2 access token of %s", p->acct->login);
+		snprintf(x->next, sizeof(x->next), "authorize the account "
+		    "again with \"smarthostctl oauth %s\"; if that is "
+		    "refused too, check that SMTP AUTH is enabled for the "
+		    "mailbox and the application has the SMTP scope",
+		    p->acct->name);
 	} else if (a->code != 0) {
 		set(x, "auth-refused", EX_NOPERM);
 		snprintf(x->problem, sizeof(x->problem), "the provider "
@@ -531,9 +540,8 @@ probe_token(const struct ctl *c, struct probe *p)
 
 	if (oauth_access_token(p->cfg->conf, p->acct, p->token,
 	    sizeof(p->token), err, sizeof(err)) != 0) {
-		fprintf(stderr, "%s: account %s: %s (run \"%s oauth %s\")\n",
-		    c->progname, p->acct->name, err, c->progname,
-		    p->acct->name);
+		fprintf(stderr, "%s: account %s: %s\n", c->progname,
+		    p->acct->name, err);
 		return EX_CONFIG;
 	}
 	p->secret = p->token;

@@ -105,6 +105,11 @@ t_assert_eq "ms@test.example ms@test.example true rcpt@dest.example" \
 t_assert_eq 0 "$(stat_of refreshes)" "refreshes with a fresh token"
 t_ok "device flow stored the token; the relay delivered with AUTH XOAUTH2, no refresh"
 
+timeout 30 "$B/smarthostctl" -c "$D/smarthost.conf" probe ms >"$D/probe1.log" 2>&1 ||
+    { cat "$D/probe1.log" >&2; t_fail "smarthostctl probe ms: exit $?"; }
+t_assert_grep '^  AUTH ok \(XOAUTH2 as ms@test\.example\): 235 ' "$D/probe1.log" "probe with the stored token"
+t_ok "smarthostctl probe logs in with the stored access token"
+
 # --- 2. expired: ten concurrent messages, one refresh --------------------------
 t_stop relay
 expire_access
@@ -184,6 +189,12 @@ grep -q 'refused the OAuth2 access token of account ms (AUTH XOAUTH2)' "$D"/rela
 t_assert_grep '^  oauth       token stored; access token due, refreshed at the next use$' \
     "$D/status2.log" "status after the failed refresh"
 t_ok "invalid_grant: 454 4.7.0 with the provider's words and what to run; nothing delivered"
+
+rc=0
+timeout 30 "$B/smarthostctl" -c "$D/smarthost.conf" probe ms >"$D/probe2.log" 2>&1 || rc=$?
+t_assert_eq 78 "$rc" "probe exit after invalid_grant"
+t_assert_eq 1 "$(grep -o 'smarthostctl oauth ms' "$D/probe2.log" | wc -l)" "probe says once what to run"
+t_ok "smarthostctl probe after invalid_grant: exit 78, says once to run smarthostctl oauth"
 
 # --- 5. no token in any log ---------------------------------------------------
 [ "$(wc -l <"$D/tokens")" -ge 6 ] || t_fail "the server issued fewer tokens than expected"
