@@ -13,8 +13,20 @@
  *
  * Once a read or write fails, the session is broken: every later call
  * answers with the same synthetic reply and the pool closes it.
- * Commands are sent one at a time (no pipelining): each reply maps to
- * its command by construction.
+ * Commands are sent one at a time, except in upstream_pipeline() (RFC
+ * 2920, only when the provider offers PIPELINING): MAIL, RCPT... and
+ * DATA in one write, then their replies read in the same order, so each
+ * reply still maps to its command.
+ *
+ * Reuse costs no round trip: a transaction that ended with a reply to
+ * the final dot (whatever its code) or with RSET leaves the session in
+ * its initial state (RFC 5321 4.1.1.4), so upstream_check() sends RSET
+ * only when a transaction may still be open.  Otherwise it only looks,
+ * without waiting, for what a provider that gave up on an idle session
+ * leaves behind: a 421, a TLS close or EOF make the socket readable,
+ * and then the session is dead.  A session that died without a trace
+ * fails its first command with no reply (upstream_replied() is 0),
+ * before anything was committed: the caller retries on a new session.
  */
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -289,6 +301,7 @@ up_reply(struct upstream *up, struct smtp_reply *r, int ehlo)
 			ehlo_keyword(up, text, tlen);
 		first = 0;
 	} while (rc == 0);
+	up->replies++;
 	if (r->code == 421)	/* the server is closing the session */
 		up_break(up, NULL, UPF_CONNECT, "4.4.2", "%s closed the "
 		    "session: %s", up->peer, up_said(r, quote, sizeof(quote)));
@@ -376,6 +389,21 @@ log_dead(const struct upstream *up)
 	    log_quote(reason, sizeof(reason), up->fail.text));
 }
 
+/* Anything to read on an idle session (a 421, a TLS close_notify, EOF)
+ * is the provider ending it: 1 then, 0 if the socket is quiet. */
+static int
+idle_spoke(const struct upstream *up)
+{
+	struct pollfd pfd = { .fd = up->fd, .events = POLLIN };
+	int rc;
+
+	if (up->rpos < up->rlen || (up->tls && tls_pending(up->tls) > 0))
+		return 1;
+	while ((rc = poll(&pfd, 1, 0)) == -1 && errno == EINTR)
+		;
+	return rc != 0;
+}
+
 int
 upstream_check(struct upstream *up)
 {
@@ -383,16 +411,15 @@ upstream_check(struct upstream *up)
 	struct smtp_reply r;
 	int code;
 
-	/* a reply nobody asked for (a 421 before closing) means dead; one
-	 * still in the socket is read as the reply to RSET */
-	if (up->broken || up->rpos < up->rlen ||
-	    (up->tls && tls_pending(up->tls) > 0)) {
+	up->replies = 0;
+	if (up->broken || idle_spoke(up)) {
 		up_break(up, NULL, UPF_CONNECT, "4.4.2", "%s closed the pooled "
 		    "session", up->peer);
 		log_dead(up);
 		return -1;
 	}
-	if ((code = up_command(up, UPS_RSET, &r, "RSET")) != 250) {
+	if (up->open_txn &&
+	    (code = up_command(up, UPS_RSET, &r, "RSET")) != 250) {
 		if (code != 0)
 			up_break(up, NULL, UPF_PROTOCOL, "4.5.0", "%s refused "
 			    "RSET: %s", up->peer, up_said(&r, quote,
@@ -400,6 +427,8 @@ upstream_check(struct upstream *up)
 		log_dead(up);
 		return -1;
 	}
+	up->open_txn = 0;
+	up->replies = 0;
 	up->state = UPS_READY;
 	return 0;
 }
@@ -480,12 +509,22 @@ upstream_max_size(const struct upstream *up)
 
 /* ---- one transaction ---- */
 
+unsigned
+upstream_replied(const struct upstream *up)
+{
+	return up->replies;
+}
+
 int
 upstream_mail(struct upstream *up, const char *sender_path,
     const char *params, struct smtp_reply *r)
 {
-	return up_command(up, UPS_MAIL, r, "MAIL FROM:%s%s%s", sender_path,
-	    params && *params ? " " : "", params ? params : "");
+	int code = up_command(up, UPS_MAIL, r, "MAIL FROM:%s%s%s",
+	    sender_path, params && *params ? " " : "", params ? params : "");
+
+	if (code / 100 == 2)
+		up->open_txn = 1;
+	return code;
 }
 
 int
@@ -538,6 +577,7 @@ upstream_data_end(struct upstream *up, struct smtp_reply *r)
 		return 0;
 	}
 	up->pooling.msgs++;
+	up->open_txn = 0;
 	up->state = UPS_READY;
 	return code;
 }
@@ -547,7 +587,93 @@ upstream_rset(struct upstream *up, struct smtp_reply *r)
 {
 	int code = up_command(up, UPS_RSET, r, "RSET");
 
-	if (code == 250)
+	if (code == 250) {
+		up->open_txn = 0;
 		up->state = UPS_READY;
+	}
 	return code;
+}
+
+/* ---- pipelining ---- */
+
+static const struct {
+	const char	*verb;
+	enum up_state	 state;
+} pipe_verbs[] = {
+	[UPV_MAIL] = { "MAIL FROM:", UPS_MAIL },
+	[UPV_RCPT] = { "RCPT TO:", UPS_RCPT },
+	[UPV_DATA] = { "DATA", UPS_DATA },
+};
+
+/* Queues one command of a batch; -1 with cmd->reply filled. */
+static int
+pipe_queue(struct upstream *up, struct upstream_cmd *cmd)
+{
+	char line[UP_CMD_MAX + 3];
+	const char *params = cmd->params ? cmd->params : "";
+	int n;
+
+	n = snprintf(line, sizeof(line) - 2, "%s%s%s%s",
+	    pipe_verbs[cmd->verb].verb, cmd->verb == UPV_DATA ? "" : cmd->path,
+	    *params ? " " : "", params);
+	if (n < 0 || (size_t)n >= sizeof(line) - 2 || !printable(line)) {
+		reply_local(&cmd->reply, up->host, 501, "5.5.4", "%s: refusing "
+		    "to send an overlong command or one with control "
+		    "characters", up->peer);
+		return -1;
+	}
+	memcpy(line + n, "\r\n", 3);
+	return up_queue(up, line, (size_t)n + 2, &cmd->reply);
+}
+
+/* The reply to one command of a sent batch. */
+static void
+pipe_reply(struct upstream *up, struct upstream_cmd *cmd)
+{
+	if (up->broken) {
+		cmd->reply = up->fail;
+		cmd->code = 0;
+		return;
+	}
+	up->state = pipe_verbs[cmd->verb].state;
+	cmd->code = up_reply(up, &cmd->reply, 0);
+	if (cmd->verb == UPV_MAIL && cmd->code / 100 == 2)
+		up->open_txn = 1;
+	if (cmd->verb == UPV_DATA && cmd->code == 354)
+		up->state = UPS_BODY;
+}
+
+size_t
+upstream_pipeline(struct upstream *up, struct upstream_cmd *cmd, size_t n)
+{
+	size_t i, got = 0;
+
+	for (i = 0; i < n; i++) {
+		cmd[i].code = 0;
+		memset(&cmd[i].reply, 0, sizeof(cmd[i].reply));
+	}
+	if (up->broken) {
+		for (i = 0; i < n; i++)
+			cmd[i].reply = up->fail;
+		return 0;
+	}
+	up->state = UPS_MAIL;
+	for (i = 0; i < n; i++)
+		if (pipe_queue(up, &cmd[i]) == -1)
+			break;
+	if (i < n || up_flush(up, &cmd[0].reply) == -1) {
+		/* nothing was read: the batch is dropped, the session with it */
+		if (!up->broken)
+			up_break(up, NULL, UPF_PROTOCOL, "5.5.4", "%s",
+			    cmd[i < n ? i : 0].reply.text);
+		for (i = 0; i < n; i++)
+			cmd[i].reply = up->fail;
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		pipe_reply(up, &cmd[i]);
+		if (cmd[i].code != 0)
+			got++;
+	}
+	return got;
 }

@@ -73,4 +73,27 @@ int	upstream_data_write(struct upstream *, const char *buf, size_t len);
 int	upstream_data_end(struct upstream *, struct smtp_reply *r);
 int	upstream_rset(struct upstream *, struct smtp_reply *r);
 
+/* Replies read on this session since the pool handed it out: 0 after a
+ * failed first command means the provider never saw the transaction
+ * (a pooled session that died while idle), so it may be retried on a
+ * new session. */
+unsigned upstream_replied(const struct upstream *);
+
+/* RFC 2920 pipelining, when upstream_caps() has UPCAP_PIPELINING: MAIL,
+ * each RCPT and optionally DATA go out in one write, then the replies
+ * are read in order into cmd[i].reply / cmd[i].code (0 with the
+ * session's synthetic failure for each reply that never came).  DATA
+ * answered 354 leaves the session in the message body, as
+ * upstream_data_start() does.  Returns the number of replies read. */
+enum upstream_verb { UPV_MAIL, UPV_RCPT, UPV_DATA };
+struct upstream_cmd {
+	enum upstream_verb verb;
+	const char	*path;		/* "<addr>" for MAIL and RCPT */
+	const char	*params;	/* may be NULL */
+	int		 code;
+	struct smtp_reply reply;
+};
+size_t	upstream_pipeline(struct upstream *, struct upstream_cmd *cmd,
+	    size_t n);
+
 #endif

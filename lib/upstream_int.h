@@ -6,8 +6,11 @@
  * For the owner: how to open, check and close one session.  upstream_open()
  * (upstream_open.c) runs connect, TLS (implicit or STARTTLS), EHLO and
  * AUTH to a ready session or fails with a synthetic reply and a reason.
- * upstream_check() is the first command on a pooled session before it is
- * reused: RSET, and a session that does not answer 250 is dead.
+ * upstream_check() looks at a pooled session before it is reused: one
+ * the provider closed or spoke on unasked is dead; one whose last
+ * transaction ended cleanly (a reply to the final dot, or RSET) is in
+ * the initial state (RFC 5321 4.1.1.4) and needs no command at all;
+ * any other gets RSET, and a session that does not answer 250 is dead.
  *
  * For upstream_open.c: the session object and the up_*() primitives of
  * upstream.c (bytes, replies, commands, failures) it is built from.
@@ -54,7 +57,10 @@ struct upstream_params {
 
 struct upstream *upstream_open(const struct upstream_params *,
 	    struct smtp_reply *r, enum upstream_fail *why);
-/* 0 if the session answered RSET with 250, else -1 (then close it). */
+/* 0 if the session looks alive (and, when a transaction may be open,
+ * answered RSET with 250), else -1 (then close it).  No round trip
+ * after a clean transaction: a session that dies unnoticed shows as a
+ * failure of the first command, with no reply (upstream_replied()). */
 int	upstream_check(struct upstream *);
 /* 1 if the session can carry another transaction. */
 int	upstream_usable(const struct upstream *);
@@ -108,6 +114,8 @@ struct upstream {
 	unsigned long	 max_size;
 	char		 auth_offered[256];
 	enum upstream_fail broken;	/* UPF_NONE while healthy */
+	int		 open_txn;	/* MAIL accepted, no dot reply or RSET yet */
+	unsigned	 replies;	/* replies read since upstream_check() */
 	struct smtp_reply fail;		/* why it broke */
 	struct upstream_pooling pooling;
 	struct upstream_trace *trace;	/* while opening; may be NULL */

@@ -152,3 +152,19 @@ cio_read(struct cio *c, char *buf, size_t size, size_t *len, int *complete)
 	*complete = take > 0 && buf[take - 1] == '\n';
 	return 1;
 }
+
+int
+cio_peek(const struct cio *c, size_t *off, const char **line, size_t *len)
+{
+	const char *start = c->in + c->ipos + *off, *lf;
+
+	if (c->ipos + *off >= c->iend)
+		return 0;
+	lf = memchr(start, '\n', c->iend - c->ipos - *off);
+	if (lf == NULL)
+		return 0;
+	*line = start;
+	*len = (size_t)(lf - start) + 1;
+	*off += *len;
+	return 1;
+}

@@ -42,5 +42,11 @@ int	cio_flush(struct cio *);
  * *stop became non-zero.  Flushes pending replies before waiting. */
 int	cio_read(struct cio *, char *buf, size_t size, size_t *len,
 	    int *complete);
+/* The next complete line already buffered at *off bytes past what
+ * cio_read() hands out next, without waiting or consuming: 1 with
+ * *line and *len (through LF) and *off moved past it, else 0.  Valid
+ * until the next cio_read(). */
+int	cio_peek(const struct cio *, size_t *off, const char **line,
+	    size_t *len);
 
 #endif

@@ -164,7 +164,7 @@ command(struct session *s, char *line)
 	if (IS("EHLO") || IS("HELO"))
 		cmd_ehlo(s, arg, IS("EHLO"));
 	else if (IS("MAIL"))
-		txn_mail(s, arg);
+		return txn_mail(s, arg);
 	else if (IS("RCPT"))
 		txn_rcpt(s, arg);
 	else if (IS("DATA"))

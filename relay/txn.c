@@ -9,6 +9,19 @@
  * streamed piece by piece, never held whole.  Provider replies are passed
  * on with their codes (answer.h) except quota replies, which defer and
  * cool the account off.
+ *
+ * When the provider offers PIPELINING and Postfix has already sent its
+ * RCPTs and DATA behind MAIL (they wait in the input buffer), MAIL, the
+ * RCPTs that pass the local checks and DATA go upstream in one write
+ * (upstream_pipeline) and each provider reply answers its own command,
+ * in order.  After a refused MAIL the RCPTs and DATA are left to the
+ * ordinary path, which answers them 503 as any pipelining server would;
+ * a DATA the provider answered for a transaction without recipients is
+ * answered locally too.
+ *
+ * A pooled session whose first command got no reply at all died while
+ * idle: nothing reached the provider, so the transaction starts again on
+ * another session (at most MAIL_TRIES times) before Postfix hears of it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -23,6 +36,13 @@
 #include "session.h"
 
 #define POOL_WAIT_MAX	60	/* seconds to wait for a pooled session */
+#define MAIL_TRIES	3	/* sessions tried for one MAIL */
+#define BATCH_MAX	64	/* commands in one pipelined write */
+
+static int	data_started(struct session *, int code,
+		    const struct smtp_reply *);
+static int	mail_pipelined(struct session *, const char *env,
+		    const char *params, int may_retry);
 
 /* ---- effective account values ---- */
 
@@ -357,10 +377,48 @@ mail_nosession(struct session *s, const struct smtp_reply *r,
 	note_failure(s, t->reply);
 }
 
-/* Upstream MAIL with the envelope the provider must see. */
+/* The first command on a reused session got no reply: the session died
+ * while idle and the provider saw nothing.  Closes it; 1 if the caller
+ * should try another session. */
+static int
+mail_retry(struct session *s, int code, const struct smtp_reply *r,
+    int may_retry)
+{
+	struct txn *t = &s->t;
+	char q[SMTP_REPLY_TEXT_MAX + 8];
+
+	if (code != 0 || !may_retry || !t->reused ||
+	    upstream_replied(t->up) != 0)
+		return 0;
+	log_info("account=%s host=%s session=dead reason=%s retry=new-session",
+	    t->acct->name, t->route.host, log_quote(q, sizeof(q), r->text));
+	pool_put(s->relay->pool, t->up, 0);
+	t->up = NULL;
+	return 1;
+}
+
+/* The provider's reply to MAIL, answered; a refusal ends the txn. */
 static void
+mail_answer(struct session *s, int code, const struct smtp_reply *r)
+{
+	struct txn *t = &s->t;
+
+	if (code == 0) {
+		txn_lost(s, r);
+		server_say_line(s, t->broken);
+	} else
+		code = provider_reply(s, r);
+	if (code / 100 != 2)
+		txn_end(s, code / 100 == 5 ? "bounced" : "deferred",
+		    code != 0 && code != 421);
+}
+
+/* Upstream MAIL with the envelope the provider must see (pipelined
+ * with what follows where the provider allows).  1: retry on another
+ * session; -1: the connection must close (as txn_data). */
+static int
 mail_forward(struct session *s, const char *path, unsigned long size,
-    int body8)
+    int body8, int may_retry)
 {
 	struct txn *t = &s->t;
 	struct smtp_reply r;
@@ -381,16 +439,15 @@ mail_forward(struct session *s, const char *path, unsigned long size,
 		    params[0] ? " " : "");
 		xstrlcat(params, p8, sizeof(params));
 	}
+	if (caps & UPCAP_PIPELINING)
+		return mail_pipelined(s, env, params[0] ? params : NULL,
+		    may_retry);
 	memset(&r, 0, sizeof(r));
 	code = upstream_mail(t->up, env, params[0] ? params : NULL, &r);
-	if (code == 0) {
-		txn_lost(s, &r);
-		server_say_line(s, t->broken);
-	} else
-		code = provider_reply(s, &r);
-	if (code / 100 != 2)
-		txn_end(s, code / 100 == 5 ? "bounced" : "deferred",
-		    code != 0 && code != 421);
+	if (mail_retry(s, code, &r, may_retry))
+		return 1;
+	mail_answer(s, code, &r);
+	return 0;
 }
 
 /* What AUTH logs in with: the authorization code, or for an xoauth2
@@ -429,8 +486,8 @@ txn_mail(struct session *s, const char *arg)
 	char path[ADDR_PATH_MAX + 1], tok[OAUTH_TOKEN_MAX];
 	const char *params, *secret;
 	unsigned long size;
-	unsigned wait;
-	int body8;
+	unsigned wait, tries;
+	int body8, rc;
 
 	if (!s->helo)
 		return server_say(s, 503, "5.5.1 send HELO or EHLO first");
@@ -457,69 +514,103 @@ txn_mail(struct session *s, const char *arg)
 	wait = t->cfg->conf->command_timeout;
 	if (wait == 0 || wait > POOL_WAIT_MAX)
 		wait = POOL_WAIT_MAX;
-	memset(&r, 0, sizeof(r));
-	t->up = pool_get(s->relay->pool, &t->route, secret, wait, &r, &why);
-	wipe(tok, sizeof(tok));
-	if (t->up == NULL) {
-		mail_nosession(s, &r, why);
-		txn_end(s, s->t.code / 100 == 5 ? "bounced" : "deferred", 0);
-		return 0;
+	for (tries = 1;; tries++) {
+		memset(&r, 0, sizeof(r));
+		t->up = pool_get(s->relay->pool, &t->route, secret, wait, &r,
+		    &why);
+		if (t->up == NULL) {
+			wipe(tok, sizeof(tok));
+			mail_nosession(s, &r, why);
+			txn_end(s, s->t.code / 100 == 5 ? "bounced" :
+			    "deferred", 0);
+			return 0;
+		}
+		t->reused = upstream_reused(t->up);
+		rc = mail_forward(s, path, size, body8, tries < MAIL_TRIES);
+		if (rc != 1)
+			break;
 	}
-	t->reused = upstream_reused(t->up);
-	mail_forward(s, path, size, body8);
-	return 0;
+	wipe(tok, sizeof(tok));
+	return rc;
 }
 
 /* ---- RCPT ---- */
+
+/* The checks before a RCPT goes upstream, for the count-th recipient
+ * of the transaction: 0 with the bracketed path, or the code of the
+ * local refusal with its text (enhanced code first) in why. */
+static int
+rcpt_refusal(struct session *s, const char *arg, unsigned count,
+    char *path, size_t psize, char *why, size_t wsize)
+{
+	struct txn *t = &s->t;
+	struct addr a;
+	char raw[ADDR_PATH_MAX + 1], err[256], lim[512];
+	const char *params;
+
+	if (strncasecmp(arg, "TO:", 3) != 0 ||
+	    split_path(arg + 3, raw, sizeof(raw), &params) != 0)
+		return snprintf(why, wsize, "5.5.4 syntax: RCPT TO:<address>"),
+		    501;
+	if (*params)
+		return snprintf(why, wsize, "5.5.4 unsupported RCPT parameter "
+		    "%s", str_printable(err, sizeof(err), params,
+		    strcspn(params, "= "))), 555;
+	if (addr_parse_path(raw, &a, err, sizeof(err)) != 0 || a.null)
+		return snprintf(why, wsize, "5.1.3 bad recipient address: %s",
+		    a.null ? "null address" : err), 501;
+	if (t->acct->preset && t->acct->preset->max_rcpt_per_msg &&
+	    count >= t->acct->preset->max_rcpt_per_msg)
+		return snprintf(why, wsize, "4.5.3 too many recipients: %s "
+		    "takes at most %u per message", t->acct->preset->host,
+		    t->acct->preset->max_rcpt_per_msg), 452;
+	if (!limits_rcpt_ok(s->relay->limits, t->acct->name,
+	    acct_daily_rcpts(t->acct), count, time(NULL), lim, sizeof(lim)))
+		return snprintf(why, wsize, "4.7.1 %s", lim), 452;
+	snprintf(path, psize, raw[0] == '<' ? "%s" : "<%s>", raw);
+	return 0;
+}
+
+/* The provider's reply to a RCPT (code 0: the session is lost). */
+static int
+rcpt_answer(struct session *s, int code, const struct smtp_reply *r)
+{
+	struct txn *t = &s->t;
+
+	if (code == 0) {
+		txn_lost(s, r);
+		return server_say_line(s, t->broken);
+	}
+	if (provider_reply(s, r) / 100 == 2)
+		t->rcpts++;
+	if (code == 421)
+		txn_lost(s, r);
+	return 0;
+}
 
 int
 txn_rcpt(struct session *s, const char *arg)
 {
 	struct txn *t = &s->t;
 	struct smtp_reply r;
-	struct addr a;
-	char path[ADDR_PATH_MAX + 1], err[256], why[512];
-	char bracketed[ADDR_PATH_MAX + 3];
-	const char *params;
+	char path[ADDR_PATH_MAX + 3], why[ANSWER_MAX + 1];
 	int code;
 
 	if (!t->active)
 		return server_say(s, 503, "5.5.1 need MAIL before RCPT");
-	if (strncasecmp(arg, "TO:", 3) != 0 ||
-	    split_path(arg + 3, path, sizeof(path), &params) != 0)
-		return server_say(s, 501, "5.5.4 syntax: RCPT TO:<address>");
-	if (*params)
-		return server_say(s, 555, "5.5.4 unsupported RCPT parameter %s",
-		    str_printable(err, sizeof(err), params,
-		    strcspn(params, "= ")));
-	if (addr_parse_path(path, &a, err, sizeof(err)) != 0 || a.null)
-		return server_say(s, 501, "5.1.3 bad recipient address: %s",
-		    a.null ? "null address" : err);
-	if (t->up == NULL)
+	if (t->up == NULL) {
+		/* a bad command still gets its own reply */
+		if ((code = rcpt_refusal(s, arg, t->rcpts, path, sizeof(path),
+		    why, sizeof(why))) / 100 == 5)
+			return server_say(s, code, "%s", why);
 		return server_say_line(s, t->broken);
-	if (t->acct->preset && t->acct->preset->max_rcpt_per_msg &&
-	    t->rcpts >= t->acct->preset->max_rcpt_per_msg)
-		return server_say(s, 452, "4.5.3 too many recipients: %s takes at "
-		    "most %u per message", t->acct->preset->host,
-		    t->acct->preset->max_rcpt_per_msg);
-	if (!limits_rcpt_ok(s->relay->limits, t->acct->name,
-	    acct_daily_rcpts(t->acct), t->rcpts, time(NULL), why, sizeof(why)))
-		return server_say(s, 452, "4.7.1 %s", why);
+	}
+	if ((code = rcpt_refusal(s, arg, t->rcpts, path, sizeof(path), why,
+	    sizeof(why))) != 0)
+		return server_say(s, code, "%s", why);
 	memset(&r, 0, sizeof(r));
-	if (path[0] != '<') {
-		snprintf(bracketed, sizeof(bracketed), "<%s>", path);
-		xstrlcpy(path, bracketed, sizeof(path));
-	}
 	code = upstream_rcpt(t->up, path, NULL, &r);
-	if (code == 0) {
-		txn_lost(s, &r);
-		return server_say_line(s, t->broken);
-	}
-	if (provider_reply(s, &r) / 100 == 2)
-		t->rcpts++;
-	if (code == 421)
-		txn_lost(s, &r);
-	return 0;
+	return rcpt_answer(s, code, &r);
 }
 
 /* ---- DATA ---- */
@@ -637,13 +728,129 @@ txn_data(struct session *s, const char *arg)
 	}
 	memset(&r, 0, sizeof(r));
 	code = upstream_data_start(t->up, &r);
+	return data_started(s, code, &r);
+}
+
+/* The provider's reply to DATA: 354 streams the message. */
+static int
+data_started(struct session *s, int code, const struct smtp_reply *r)
+{
 	if (code == 354)
 		return cmd_data_body(s);
 	if (code == 0) {
-		txn_lost(s, &r);
-		server_say_line(s, t->broken);
+		txn_lost(s, r);
+		server_say_line(s, s->t.broken);
 	} else
-		provider_reply(s, &r);
+		provider_reply(s, r);
 	return 0;
+}
+
+/* ---- pipelining ---- */
+
+struct batch {
+	struct upstream_cmd cmd[BATCH_MAX];
+	char		 path[BATCH_MAX][ADDR_PATH_MAX + 3];
+	size_t		 n;
+};
+
+/* What Postfix already sent behind MAIL and may go upstream with it:
+ * the RCPTs that pass the local checks, then DATA if there is one. */
+static void
+batch_plan(struct session *s, struct batch *b)
+{
+	char line[CMD_MAX + 1], why[ANSWER_MAX + 1], *arg;
+	const char *p;
+	size_t off = 0, len;
+
+	while (b->n < BATCH_MAX && cio_peek(&s->io, &off, &p, &len)) {
+		if (len > CMD_MAX || memchr(p, '\0', len) != NULL)
+			return;
+		memcpy(line, p, len);
+		line[len] = '\0';
+		line[strcspn(line, "\r\n")] = '\0';
+		if (strcasecmp(line, "DATA") == 0) {
+			if (b->n > 1)
+				b->cmd[b->n++].verb = UPV_DATA;
+			return;
+		}
+		if (strncasecmp(line, "RCPT ", 5) != 0)
+			return;
+		for (arg = line + 5; *arg == ' '; arg++)
+			;
+		if (rcpt_refusal(s, arg, s->t.rcpts + (unsigned)b->n - 1,
+		    b->path[b->n], sizeof(b->path[0]), why, sizeof(why)) != 0)
+			return;
+		b->cmd[b->n].verb = UPV_RCPT;
+		b->cmd[b->n].path = b->path[b->n];
+		b->n++;
+	}
+}
+
+/* Takes the command line answered next out of the input buffer. */
+static void
+batch_consume(struct session *s)
+{
+	char line[CMD_MAX + 2];
+	size_t len;
+	int complete;
+
+	(void)cio_read(&s->io, line, sizeof(line), &len, &complete);
+}
+
+/* Answers the batch's RCPTs and DATA while the transaction lives; what
+ * is left in the input buffer takes the ordinary path. */
+static int
+batch_answer(struct session *s, struct batch *b)
+{
+	struct txn *t = &s->t;
+	size_t i;
+
+	for (i = 1; i < b->n && t->active && t->up != NULL; i++) {
+		if (b->cmd[i].verb == UPV_DATA)
+			break;
+		batch_consume(s);
+		rcpt_answer(s, b->cmd[i].code, &b->cmd[i].reply);
+	}
+	if (i == b->n || b->cmd[i].verb != UPV_DATA || !t->active ||
+	    t->up == NULL)
+		return 0;
+	if (t->rcpts == 0) {
+		/* txn_data answers "no valid recipients"; a provider that
+		 * opened the body anyway keeps no session of ours */
+		if (b->cmd[i].code == 354) {
+			snprintf(t->broken, sizeof(t->broken), "451 4.4.2 "
+			    "%.255s: session closed: the provider opened the "
+			    "message body with no recipient", t->route.host);
+			pool_put(s->relay->pool, t->up, 0);
+			t->up = NULL;
+		}
+		return 0;
+	}
+	batch_consume(s);
+	return data_started(s, b->cmd[i].code, &b->cmd[i].reply);
+}
+
+static int
+mail_pipelined(struct session *s, const char *env, const char *params,
+    int may_retry)
+{
+	struct txn *t = &s->t;
+	struct batch *b = xcalloc(1, sizeof(*b));
+	int rc = 0;
+
+	b->cmd[0].verb = UPV_MAIL;
+	b->cmd[0].path = env;
+	b->cmd[0].params = params;
+	b->n = 1;
+	batch_plan(s, b);
+	upstream_pipeline(t->up, b->cmd, b->n);
+	if (mail_retry(s, b->cmd[0].code, &b->cmd[0].reply, may_retry))
+		rc = 1;
+	else {
+		mail_answer(s, b->cmd[0].code, &b->cmd[0].reply);
+		rc = batch_answer(s, b);
+	}
+	free(b);
+	return rc;
 }
 

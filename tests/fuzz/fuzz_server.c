@@ -30,6 +30,7 @@ struct upstream {
 };
 
 static struct upstream up;
+static int pipelining;		/* inputs of odd length: PIPELINING offered */
 
 static int
 ok(struct smtp_reply *r, int code)
@@ -63,7 +64,8 @@ upstream_reused(const struct upstream *u)
 unsigned
 upstream_caps(const struct upstream *u)
 {
-	return UPCAP_SIZE | UPCAP_8BITMIME;
+	return UPCAP_SIZE | UPCAP_8BITMIME |
+	    (pipelining ? UPCAP_PIPELINING : 0);
 }
 
 unsigned long
@@ -115,6 +117,28 @@ int
 upstream_rset(struct upstream *u, struct smtp_reply *r)
 {
 	return ok(r, 250);
+}
+
+unsigned
+upstream_replied(const struct upstream *u)
+{
+	return 1;
+}
+
+size_t
+upstream_pipeline(struct upstream *u, struct upstream_cmd *cmd, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if ((i == 0) != (cmd[i].verb == UPV_MAIL) ||
+		    (cmd[i].verb == UPV_DATA && i != n - 1))
+			abort();	/* MAIL first, DATA last */
+		cmd[i].code = cmd[i].verb == UPV_MAIL ? upstream_mail(u,
+		    cmd[i].path, cmd[i].params, &cmd[i].reply) :
+		    cmd[i].verb == UPV_RCPT ? upstream_rcpt(u, cmd[i].path,
+		    cmd[i].params, &cmd[i].reply) :
+		    upstream_data_start(u, &cmd[i].reply);
+	}
+	return n;
 }
 
 /* ---- the relay ---- */
@@ -233,6 +257,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
 		abort();
 	rd.fd = sv[0];
+	pipelining = size & 1;
 	pthread_create(&t, NULL, read_all, &rd);
 	/* the whole input is queued before the relay reads: one burst */
 	if (size > 0 && write(sv[0], data, size) != (ssize_t)size)

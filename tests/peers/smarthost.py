@@ -74,6 +74,9 @@ Usage:
                           TEXT, e.g. "451 MI:SFQ ..." or "550 5.4.5 Daily
                           sending quota exceeded"
   --size N                SIZE limit advertised (default 73400320 like 163)
+  --pipelining            announce PIPELINING (RFC 2920) in EHLO, as 163,
+                          qq and gmail do (aiosmtpd reads pipelined commands
+                          either way)
   --maildir DIR           store each accepted message as DIR/msg-NNNNNN.eml
                           (raw bytes as received, dot-unstuffed) and then
                           DIR/msg-NNNNNN.json (envelope: mail_from, rcpt_tos,
@@ -83,9 +86,11 @@ Usage:
                           {"ts","event","session","sessions",...} where event
                           is connect, busy, reject, tls (version, cipher,
                           sni, resumed), ehlo, auth (mechanism, login, ok,
-                          tls; never the password or token), mail, rcpt,
-                          data (size, queued), drop, hang, timeout, quit,
-                          disconnect;
+                          tls; never the password or token), mail, rcpt
+                          (both with "pending": bytes the client had already
+                          sent behind the command, > 0 when pipelined),
+                          data (size, queued), rset, drop, hang, timeout,
+                          quit, disconnect;
                           "sessions" is the number of sessions open
   --ready-file FILE       write the bound port to FILE when listening
 Prints "READY <port>" on stdout once listening.  Exits 0 on SIGTERM/SIGINT.
@@ -183,6 +188,9 @@ class Handler:
         if self.o.tls == "starttls" and not server.tls_active():
             responses = [r for r in responses if not r[4:].startswith("AUTH")]
         server.emit("ehlo", helo=hostname)
+        if self.o.pipelining and len(responses) > 1 and not any(
+                r[4:] == "PIPELINING" for r in responses):
+            responses.insert(1, "250-PIPELINING")
         return responses
 
     async def handle_MAIL(self, server, session, envelope, address, options):
@@ -196,7 +204,7 @@ class Handler:
         if ok and self.o.temp_fail_mail:
             reply = self.o.temp_fail_mail
         server.emit("mail", mail_from="" if address == "<>" else address,
-                    login=login, reply=reply)
+                    login=login, reply=reply, pending=server.pending())
         if not reply.startswith("250"):
             return reply
         envelope.mail_from = address
@@ -208,7 +216,8 @@ class Handler:
         if address.lower() in self.o.reject_rcpt:
             reply = self.o.reject_rcpt_reply.replace("<ADDR>",
                                                      "<%s>" % address)
-        server.emit("rcpt", rcpt=address, reply=reply)
+        server.emit("rcpt", rcpt=address, reply=reply,
+                    pending=server.pending())
         if reply.startswith("250"):
             envelope.rcpt_tos.append(address)
             envelope.rcpt_options.extend(options)
@@ -233,6 +242,10 @@ class Handler:
             await asyncio.sleep(3600)	# until the client gives up
         return reply
 
+    async def handle_RSET(self, server, session, envelope):
+        server.emit("rset")
+        return MISSING
+
     async def handle_QUIT(self, server, session, envelope):
         server.emit("quit")
         return MISSING
@@ -255,6 +268,10 @@ class ProviderSMTP(SMTP):
 
     def tls_active(self):
         return self.ssl_object() is not None
+
+    def pending(self):
+        """Bytes received and not yet read as commands."""
+        return len(getattr(self._reader, "_buffer", b""))
 
     def ssl_object(self):
         t = self.transport
@@ -517,6 +534,7 @@ def parse_args(argv):
     a("--drop-during-data", type=int, default=0)
     a("--temp-fail-mail")
     a("--size", type=int, default=73400320)
+    a("--pipelining", action="store_true")
     a("--maildir")
     a("--events")
     a("--ready-file")

@@ -40,7 +40,12 @@ static struct {
 	const char	*rcpt_lost;	/* the session dies at this one */
 	int		 write_fail;	/* upstream_data_write fails */
 	int		 end_code;	/* 0: no reply after the dot */
+	int		 no_pipelining;	/* the provider does not offer it */
+	int		 dead;		/* pooled sessions dead before MAIL */
+	int		 replied;	/* replies on the session taken */
 	int		 gets, puts, reusable, rsets;
+	int		 batches, batch_n, data_starts, rcpts_ok;
+	char		 batch[64];	/* verbs of the last batch: "MRRD" */
 	char		 secret[64];
 	char		 env[300], params[64], rcpts[1024], data[32768];
 } fk;
@@ -78,6 +83,9 @@ pool_get(struct pool *p, const struct route *rt, const char *secret,
 {
 	fk.gets++;
 	xstrlcpy(fk.secret, secret ? secret : "(none)", sizeof(fk.secret));
+	fk.replied = 0;
+	fk.rcpts_ok = 0;
+	fake_up.reused = fk.dead > 0;
 	if (fk.get_fail == UPF_NONE)
 		return &fake_up;
 	*why = fk.get_fail;
@@ -98,6 +106,12 @@ pool_put(struct pool *p, struct upstream *u, int reusable)
 	fk.reusable = reusable;
 }
 
+unsigned
+upstream_replied(const struct upstream *u)
+{
+	return (unsigned)fk.replied;
+}
+
 int
 upstream_reused(const struct upstream *u)
 {
@@ -107,7 +121,8 @@ upstream_reused(const struct upstream *u)
 unsigned
 upstream_caps(const struct upstream *u)
 {
-	return UPCAP_PIPELINING | UPCAP_SIZE | UPCAP_8BITMIME;
+	return (fk.no_pipelining ? 0 : UPCAP_PIPELINING) | UPCAP_SIZE |
+	    UPCAP_8BITMIME;
 }
 
 unsigned long
@@ -122,6 +137,14 @@ upstream_mail(struct upstream *u, const char *sender, const char *params,
 {
 	xstrlcpy(fk.env, sender, sizeof(fk.env));
 	xstrlcpy(fk.params, params ? params : "", sizeof(fk.params));
+	if (fk.dead > 0) {	/* a pooled session that died while idle */
+		fk.dead--;
+		fake_reply(r, 0, "4.4.2", "lost connection with "
+		    "smtp.test[127.0.0.1]:465 while sending MAIL FROM");
+		r->local = 1;
+		return 0;
+	}
+	fk.replied++;
 	return fake_reply(r, fk.mail_code, fk.mail_enh, fk.mail_text);
 }
 
@@ -141,13 +164,54 @@ upstream_rcpt(struct upstream *u, const char *rcpt, const char *params,
 		r->local = 1;
 		return 0;
 	}
+	fk.rcpts_ok++;
 	return fake_reply(r, 250, "2.1.5", "Ok");
 }
 
 int
 upstream_data_start(struct upstream *u, struct smtp_reply *r)
 {
+	fk.data_starts++;
+	if (fk.rcpts_ok == 0)	/* as a server does */
+		return fake_reply(r, 554, "5.5.1", "No valid recipients");
 	return fake_reply(r, 354, "", "go ahead");
+}
+
+/* The provider reads a pipelined batch one command after the other
+ * and stops answering once the connection is gone. */
+size_t
+upstream_pipeline(struct upstream *u, struct upstream_cmd *cmd, size_t n)
+{
+	size_t i, got = 0;
+	int mail_ok = 0;
+
+	fk.batches++;
+	fk.batch_n = (int)n;
+	for (i = 0; i < n && i < sizeof(fk.batch) - 1; i++)
+		fk.batch[i] = "MRD"[cmd[i].verb];
+	fk.batch[i] = '\0';
+	for (i = 0; i < n; i++) {
+		if (i > 0 && cmd[i - 1].code == 0) {
+			cmd[i].code = 0;
+			cmd[i].reply = cmd[i - 1].reply;
+			continue;
+		}
+		if (i > 0 && !mail_ok)
+			cmd[i].code = fake_reply(&cmd[i].reply, 503, "5.5.1",
+			    "MAIL first");
+		else if (cmd[i].verb == UPV_MAIL)
+			cmd[i].code = upstream_mail(u, cmd[i].path,
+			    cmd[i].params, &cmd[i].reply);
+		else if (cmd[i].verb == UPV_RCPT)
+			cmd[i].code = upstream_rcpt(u, cmd[i].path,
+			    cmd[i].params, &cmd[i].reply);
+		else
+			cmd[i].code = upstream_data_start(u, &cmd[i].reply);
+		if (cmd[i].verb == UPV_MAIL)
+			mail_ok = cmd[i].code / 100 == 2;
+		got += cmd[i].code != 0;
+	}
+	return got;
 }
 
 int
@@ -583,6 +647,129 @@ test_failures_mid_transaction(void **state)
 	assert_int_equal(fk.reusable, 0);
 }
 
+/* With PIPELINING upstream, what Postfix sent behind MAIL goes up in one
+ * batch; each reply still answers its own command, per recipient. */
+static void
+test_pipelined(void **state)
+{
+	const char *in = "HELO c\r\nMAIL FROM:<a1@test.example>\r\n"
+	    "RCPT TO:<one@dest.test>\r\nRCPT TO:<bad@dest.test>\r\n"
+	    "RCPT TO:<two@dest.test>\r\nDATA\r\nhi\r\n.\r\nQUIT\r\n";
+	const char *want = GREETING "250 relay.test\r\n"
+	    "250 2.1.0 smtp.test said: 250 2.1.0 Ok\r\n"
+	    "250 2.1.5 smtp.test said: 250 2.1.5 Ok\r\n"
+	    "550 5.1.1 smtp.test said: 550 5.1.1 Mailbox not found\r\n"
+	    "250 2.1.5 smtp.test said: 250 2.1.5 Ok\r\n"
+	    "354 End data with <CR><LF>.<CR><LF>\r\n"
+	    "250 2.0.0 smtp.test said: 250 2.0.0 Ok: queued as 12345\r\n"
+	    "221 2.0.0 Bye\r\n";
+
+	fake_reset();
+	fk.rcpt_bad = "<bad@dest.test>";
+	check(in, want);
+	assert_int_equal(fk.batches, 1);
+	assert_string_equal(fk.batch, "MRRRD");
+	assert_string_equal(fk.data, "hi\r\n");
+	assert_int_equal(fk.reusable, 1);
+
+	/* the same dialogue one command at a time without PIPELINING */
+	fake_reset();
+	fk.rcpt_bad = "<bad@dest.test>";
+	fk.no_pipelining = 1;
+	check(in, want);
+	assert_int_equal(fk.batches, 0);
+	assert_int_equal(fk.data_starts, 1);
+	assert_string_equal(fk.data, "hi\r\n");
+
+	/* a refused MAIL: its refusal, then 503s as from any pipelining
+	 * server; nothing delivered */
+	fake_reset();
+	fk.mail_code = 553;
+	fk.mail_enh = "";
+	fk.mail_text = "Mail from must equal authorized user";
+	check(in, GREETING "250 relay.test\r\n"
+	    "553 5.0.0 smtp.test said: 553 Mail from must equal authorized "
+	    "user\r\n"
+	    "503 5.5.1 need MAIL before RCPT\r\n"
+	    "503 5.5.1 need MAIL before RCPT\r\n"
+	    "503 5.5.1 need MAIL before RCPT\r\n"
+	    "503 5.5.1 need MAIL before DATA\r\n"
+	    "500 5.5.2 command not recognized\r\n"
+	    "500 5.5.2 command not recognized\r\n"
+	    "221 2.0.0 Bye\r\n");
+	assert_int_equal(fk.batches, 1);
+	assert_string_equal(fk.batch, "MRRRD");
+	assert_string_equal(fk.rcpts, "");
+	assert_string_equal(fk.data, "");
+
+	/* every recipient refused: DATA is answered here, no body is sent */
+	fake_reset();
+	fk.rcpt_bad = "<bad@dest.test>";
+	check("HELO c\r\nMAIL FROM:<a1@test.example>\r\n"
+	    "RCPT TO:<bad@dest.test>\r\nDATA\r\nRSET\r\nQUIT\r\n",
+	    GREETING "250 relay.test\r\n"
+	    "250 2.1.0 smtp.test said: 250 2.1.0 Ok\r\n"
+	    "550 5.1.1 smtp.test said: 550 5.1.1 Mailbox not found\r\n"
+	    "554 5.5.1 no valid recipients\r\n"
+	    "250 2.0.0 Ok\r\n221 2.0.0 Bye\r\n");
+	assert_string_equal(fk.batch, "MRD");
+	assert_int_equal(fk.data_starts, 1);
+	assert_string_equal(fk.data, "");
+
+	/* a recipient refused here stops the batch; it and the rest go
+	 * the ordinary way */
+	fake_reset();
+	check("HELO c\r\nMAIL FROM:<a1@test.example>\r\n"
+	    "RCPT TO:<one@dest.test>\r\nRCPT TO:<two@dest.test> NOTIFY=NEVER\r\n"
+	    "RCPT TO:<three@dest.test>\r\nDATA\r\nhi\r\n.\r\nQUIT\r\n",
+	    GREETING "250 relay.test\r\n"
+	    "250 2.1.0 smtp.test said: 250 2.1.0 Ok\r\n"
+	    "250 2.1.5 smtp.test said: 250 2.1.5 Ok\r\n"
+	    "555 5.5.4 unsupported RCPT parameter NOTIFY\r\n"
+	    "250 2.1.5 smtp.test said: 250 2.1.5 Ok\r\n"
+	    "354 End data with <CR><LF>.<CR><LF>\r\n"
+	    "250 2.0.0 smtp.test said: 250 2.0.0 Ok: queued as 12345\r\n"
+	    "221 2.0.0 Bye\r\n");
+	assert_int_equal(fk.batches, 1);
+	assert_string_equal(fk.batch, "MR");
+	assert_string_equal(fk.rcpts, "<one@dest.test><three@dest.test>");
+}
+
+/* A pooled session that died while idle fails MAIL with no reply at all:
+ * the transaction moves to another session before Postfix hears of it;
+ * after MAIL_TRIES sessions the failure is Postfix's. */
+static void
+test_dead_pooled_session(void **state)
+{
+	for (int pipe = 0; pipe < 2; pipe++) {
+		fake_reset();
+		fk.no_pipelining = pipe;
+		fk.dead = 2;
+		check("HELO c\r\nMAIL FROM:<a1@test.example>\r\n"
+		    "RCPT TO:<one@dest.test>\r\nDATA\r\nhi\r\n.\r\n"
+		    "QUIT\r\n",
+		    GREETING "250 relay.test\r\n"
+		    "250 2.1.0 smtp.test said: 250 2.1.0 Ok\r\n"
+		    "250 2.1.5 smtp.test said: 250 2.1.5 Ok\r\n"
+		    "354 End data with <CR><LF>.<CR><LF>\r\n"
+		    "250 2.0.0 smtp.test said: 250 2.0.0 Ok: queued as "
+		    "12345\r\n221 2.0.0 Bye\r\n");
+		assert_int_equal(fk.gets, 3);
+		assert_int_equal(fk.puts, 3);
+		assert_int_equal(fk.reusable, 1);
+		assert_string_equal(fk.data, "hi\r\n");
+	}
+
+	fake_reset();
+	fk.dead = 3;
+	check("HELO c\r\nMAIL FROM:<a1@test.example>\r\nQUIT\r\n",
+	    GREETING "250 relay.test\r\n"
+	    "451 4.4.2 lost connection with smtp.test[127.0.0.1]:465 while "
+	    "sending MAIL FROM\r\n221 2.0.0 Bye\r\n");
+	assert_int_equal(fk.gets, 3);
+	assert_int_equal(fk.reusable, 0);
+}
+
 static void
 test_syntax(void **state)
 {
@@ -631,6 +818,8 @@ main(void)
 		cmocka_unit_test(test_quota_and_limits),
 		cmocka_unit_test(test_no_reply_after_dot),
 		cmocka_unit_test(test_failures_mid_transaction),
+		cmocka_unit_test(test_pipelined),
+		cmocka_unit_test(test_dead_pooled_session),
 		cmocka_unit_test(test_syntax),
 	};
 
