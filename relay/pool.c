@@ -9,9 +9,10 @@
  * over (for that moment the account may have more sessions than its bound).
  *
  * pool_get() takes the most recently used idle session and checks it with
- * RSET before handing it out (the first command on a reused session, so a
- * session the provider dropped is found before MAIL is committed and is
- * replaced by a new one without the caller noticing); otherwise it opens
+ * upstream_check() before handing it out (no round trip after a clean
+ * transaction: a session the provider closed is seen before MAIL and is
+ * replaced by a new one without the caller noticing; one that died
+ * unseen fails MAIL with no reply, and txn.c takes another); otherwise it opens
  * a new session if the account is below account_max_connections(), else
  * waits for a slot up to wait_seconds.  Connecting, TLS and AUTH happen
  * outside the lock in a reserved slot.  pool_put() keeps a healthy session
@@ -481,8 +482,8 @@ pool_open(struct pool *pool, struct pool_acct *a, const struct route *rt,
 	return up;
 }
 
-/* Checks a pooled session (taken under the lock) with RSET; a dead one
- * is replaced in the same slot. */
+/* Checks a pooled session (taken under the lock, upstream_check()); a
+ * dead one is replaced in the same slot. */
 static struct upstream *
 pool_reuse(struct pool *pool, struct pool_acct *a, struct upstream *up,
     const struct route *rt, const char *secret, struct smtp_reply *r,

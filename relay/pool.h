@@ -9,9 +9,9 @@
  *
  * Sessions are taken from the pool per transaction and given back
  * afterwards; the pool bounds the number of sessions per account
- * (account_max_connections()), reuses idle ones (RSET between
- * transactions, NOOP-free: a dead pooled session is detected on the first
- * command and replaced transparently before MAIL is committed), closes
+ * (account_max_connections()), reuses idle ones (no RSET or NOOP round
+ * trip after a clean transaction: a pooled session the provider closed is
+ * seen before MAIL and replaced transparently), closes
  * them after the idle timeout and after messages-per-session, and resumes
  * TLS sessions on reconnect.
  */
