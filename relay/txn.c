@@ -306,8 +306,7 @@ mail_route(struct session *s, const char *path)
 		t->acct = NULL;
 		return -1;
 	}
-	t->rewrite = t->route.sender.null ||
-	    (t->route.rewrite && t->route.envelope_differs);
+	t->rewrite = route_sends_as_login(&t->route);
 	return 0;
 }
 
