@@ -11,7 +11,8 @@
  * cool the account off.
  *
  * When the provider offers PIPELINING and Postfix has already sent its
- * RCPTs and DATA behind MAIL (they wait in the input buffer), MAIL, the
+ * RCPTs and DATA behind MAIL (they wait in the input buffer), txn_batch.c
+ * takes over: MAIL, the
  * RCPTs that pass the local checks and DATA go upstream in one write
  * (upstream_pipeline) and each provider reply answers its own command,
  * in order.  After a refused MAIL the RCPTs and DATA are left to the
@@ -34,15 +35,11 @@
 #include "log.h"
 #include "oauth.h"
 #include "session.h"
+#include "txn_int.h"
 
 #define POOL_WAIT_MAX	60	/* seconds to wait for a pooled session */
 #define MAIL_TRIES	3	/* sessions tried for one MAIL */
-#define BATCH_MAX	64	/* commands in one pipelined write */
 
-static int	data_started(struct session *, int code,
-		    const struct smtp_reply *);
-static int	mail_pipelined(struct session *, const char *env,
-		    const char *params, int may_retry);
 
 /* ---- effective account values ---- */
 
@@ -379,8 +376,8 @@ mail_nosession(struct session *s, const struct smtp_reply *r,
 /* The first command on a reused session got no reply: the session died
  * while idle and the provider saw nothing.  Closes it; 1 if the caller
  * should try another session. */
-static int
-mail_retry(struct session *s, int code, const struct smtp_reply *r,
+int
+txn_mail_retry(struct session *s, int code, const struct smtp_reply *r,
     int may_retry)
 {
 	struct txn *t = &s->t;
@@ -397,8 +394,8 @@ mail_retry(struct session *s, int code, const struct smtp_reply *r,
 }
 
 /* The provider's reply to MAIL, answered; a refusal ends the txn. */
-static void
-mail_answer(struct session *s, int code, const struct smtp_reply *r)
+void
+txn_mail_answer(struct session *s, int code, const struct smtp_reply *r)
 {
 	struct txn *t = &s->t;
 
@@ -439,13 +436,13 @@ mail_forward(struct session *s, const char *path, unsigned long size,
 		xstrlcat(params, p8, sizeof(params));
 	}
 	if (caps & UPCAP_PIPELINING)
-		return mail_pipelined(s, env, params[0] ? params : NULL,
+		return txn_mail_pipelined(s, env, params[0] ? params : NULL,
 		    may_retry);
 	memset(&r, 0, sizeof(r));
 	code = upstream_mail(t->up, env, params[0] ? params : NULL, &r);
-	if (mail_retry(s, code, &r, may_retry))
+	if (txn_mail_retry(s, code, &r, may_retry))
 		return 1;
-	mail_answer(s, code, &r);
+	txn_mail_answer(s, code, &r);
 	return 0;
 }
 
@@ -538,8 +535,8 @@ txn_mail(struct session *s, const char *arg)
 /* The checks before a RCPT goes upstream, for the count-th recipient
  * of the transaction: 0 with the bracketed path, or the code of the
  * local refusal with its text (enhanced code first) in why. */
-static int
-rcpt_refusal(struct session *s, const char *arg, unsigned count,
+int
+txn_rcpt_refusal(struct session *s, const char *arg, unsigned count,
     char *path, size_t psize, char *why, size_t wsize)
 {
 	struct txn *t = &s->t;
@@ -571,8 +568,8 @@ rcpt_refusal(struct session *s, const char *arg, unsigned count,
 }
 
 /* The provider's reply to a RCPT (code 0: the session is lost). */
-static int
-rcpt_answer(struct session *s, int code, const struct smtp_reply *r)
+int
+txn_rcpt_answer(struct session *s, int code, const struct smtp_reply *r)
 {
 	struct txn *t = &s->t;
 
@@ -599,17 +596,17 @@ txn_rcpt(struct session *s, const char *arg)
 		return server_say(s, 503, "5.5.1 need MAIL before RCPT");
 	if (t->up == NULL) {
 		/* a bad command still gets its own reply */
-		if ((code = rcpt_refusal(s, arg, t->rcpts, path, sizeof(path),
+		if ((code = txn_rcpt_refusal(s, arg, t->rcpts, path, sizeof(path),
 		    why, sizeof(why))) / 100 == 5)
 			return server_say(s, code, "%s", why);
 		return server_say_line(s, t->broken);
 	}
-	if ((code = rcpt_refusal(s, arg, t->rcpts, path, sizeof(path), why,
+	if ((code = txn_rcpt_refusal(s, arg, t->rcpts, path, sizeof(path), why,
 	    sizeof(why))) != 0)
 		return server_say(s, code, "%s", why);
 	memset(&r, 0, sizeof(r));
 	code = upstream_rcpt(t->up, path, NULL, &r);
-	return rcpt_answer(s, code, &r);
+	return txn_rcpt_answer(s, code, &r);
 }
 
 /* ---- DATA ---- */
@@ -727,12 +724,12 @@ txn_data(struct session *s, const char *arg)
 	}
 	memset(&r, 0, sizeof(r));
 	code = upstream_data_start(t->up, &r);
-	return data_started(s, code, &r);
+	return txn_data_started(s, code, &r);
 }
 
 /* The provider's reply to DATA: 354 streams the message. */
-static int
-data_started(struct session *s, int code, const struct smtp_reply *r)
+int
+txn_data_started(struct session *s, int code, const struct smtp_reply *r)
 {
 	if (code == 354)
 		return cmd_data_body(s);
@@ -743,113 +740,3 @@ data_started(struct session *s, int code, const struct smtp_reply *r)
 		provider_reply(s, r);
 	return 0;
 }
-
-/* ---- pipelining ---- */
-
-struct batch {
-	struct upstream_cmd cmd[BATCH_MAX];
-	char		 path[BATCH_MAX][ADDR_PATH_MAX + 3];
-	size_t		 n;
-};
-
-/* What Postfix already sent behind MAIL and may go upstream with it:
- * the RCPTs that pass the local checks, then DATA if there is one. */
-static void
-batch_plan(struct session *s, struct batch *b)
-{
-	char line[CMD_MAX + 1], why[ANSWER_MAX + 1], *arg;
-	const char *p;
-	size_t off = 0, len;
-
-	while (b->n < BATCH_MAX && cio_peek(&s->io, &off, &p, &len)) {
-		if (len > CMD_MAX || memchr(p, '\0', len) != NULL)
-			return;
-		memcpy(line, p, len);
-		line[len] = '\0';
-		line[strcspn(line, "\r\n")] = '\0';
-		if (strcasecmp(line, "DATA") == 0) {
-			if (b->n > 1)
-				b->cmd[b->n++].verb = UPV_DATA;
-			return;
-		}
-		if (strncasecmp(line, "RCPT ", 5) != 0)
-			return;
-		for (arg = line + 5; *arg == ' '; arg++)
-			;
-		if (rcpt_refusal(s, arg, s->t.rcpts + (unsigned)b->n - 1,
-		    b->path[b->n], sizeof(b->path[0]), why, sizeof(why)) != 0)
-			return;
-		b->cmd[b->n].verb = UPV_RCPT;
-		b->cmd[b->n].path = b->path[b->n];
-		b->n++;
-	}
-}
-
-/* Takes the command line answered next out of the input buffer. */
-static void
-batch_consume(struct session *s)
-{
-	char line[CMD_MAX + 2];
-	size_t len;
-	int complete;
-
-	(void)cio_read(&s->io, line, sizeof(line), &len, &complete);
-}
-
-/* Answers the batch's RCPTs and DATA while the transaction lives; what
- * is left in the input buffer takes the ordinary path. */
-static int
-batch_answer(struct session *s, struct batch *b)
-{
-	struct txn *t = &s->t;
-	size_t i;
-
-	for (i = 1; i < b->n && t->active && t->up != NULL; i++) {
-		if (b->cmd[i].verb == UPV_DATA)
-			break;
-		batch_consume(s);
-		rcpt_answer(s, b->cmd[i].code, &b->cmd[i].reply);
-	}
-	if (i == b->n || b->cmd[i].verb != UPV_DATA || !t->active ||
-	    t->up == NULL)
-		return 0;
-	if (t->rcpts == 0) {
-		/* txn_data answers "no valid recipients"; a provider that
-		 * opened the body anyway keeps no session of ours */
-		if (b->cmd[i].code == 354) {
-			snprintf(t->broken, sizeof(t->broken), "451 4.4.2 "
-			    "%.255s: session closed: the provider opened the "
-			    "message body with no recipient", t->route.host);
-			pool_put(s->relay->pool, t->up, 0);
-			t->up = NULL;
-		}
-		return 0;
-	}
-	batch_consume(s);
-	return data_started(s, b->cmd[i].code, &b->cmd[i].reply);
-}
-
-static int
-mail_pipelined(struct session *s, const char *env, const char *params,
-    int may_retry)
-{
-	struct txn *t = &s->t;
-	struct batch *b = xcalloc(1, sizeof(*b));
-	int rc = 0;
-
-	b->cmd[0].verb = UPV_MAIL;
-	b->cmd[0].path = env;
-	b->cmd[0].params = params;
-	b->n = 1;
-	batch_plan(s, b);
-	upstream_pipeline(t->up, b->cmd, b->n);
-	if (mail_retry(s, b->cmd[0].code, &b->cmd[0].reply, may_retry))
-		rc = 1;
-	else {
-		mail_answer(s, b->cmd[0].code, &b->cmd[0].reply);
-		rc = batch_answer(s, b);
-	}
-	free(b);
-	return rc;
-}
-

@@ -16,6 +16,7 @@
 
 #include "../../relay/server.c"
 #include "../../relay/txn.c"
+#include "../../relay/txn_batch.c"
 #include "../../relay/clientio.c"
 #include "../../relay/answer.c"
 #include "../../relay/limit.c"

@@ -1,5 +1,5 @@
 /*
- * Unit tests for the relay's SMTP server side (relay/server.c, relay/txn.c,
+ * Unit tests for the relay's SMTP server side (relay/server.c, relay/txn*.c,
  * relay/clientio.c): whole dialogues over a socketpair, the provider
  * played by a scripted stand-in for relay/upstream.h (the real client
  * side is tested end to end in tests/relay/).  Each case asserts the exact
@@ -19,6 +19,7 @@
 
 #include "../../relay/server.c"
 #include "../../relay/txn.c"
+#include "../../relay/txn_batch.c"
 #include "../../relay/clientio.c"
 #include "../../relay/answer.c"
 #include "../../relay/limit.c"
