@@ -13,7 +13,8 @@
 #include "session.h"
 #include "txn_int.h"
 
-#define BATCH_MAX	64	/* commands in one pipelined write */
+#define BATCH_MAX	16	/* commands in one pipelined write; more
+				   recipients take the ordinary path */
 
 struct batch {
 	struct upstream_cmd cmd[BATCH_MAX];
