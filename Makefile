@@ -57,7 +57,7 @@ MANPAGES   := $(wildcard man/*.[58])
 FUZZ_SECONDS ?= 600
 CHECK_FUZZ_SECONDS ?= 20
 
-.PHONY: all all-tests check deps fuzz fuzz-build install clean demo bench
+.PHONY: print-ldlibs all all-tests check deps fuzz fuzz-build install clean demo bench
 .DELETE_ON_ERROR:
 
 all: $(PROGS)
@@ -123,6 +123,11 @@ all-tests: $(PROGS) $(UNIT_BIN) $(B)/tests/upstream-drive $(if $(SANITIZE),,$(FU
 
 demo: deps all
 	B=$(B) contrib/demo
+
+# The link flags every program uses, for scripts that build a helper
+# against libsmarthost.a (tests/bench).
+print-ldlibs:
+	@echo $(LDLIBS)
 
 bench: deps all
 	B=$(B) tests/bench/run
