@@ -18,53 +18,18 @@
 
 #include "route.h"
 
-static char dir[64], conf_path[128], map_path[128];
-
-static void
-write_file(const char *path, const char *text)
-{
-	FILE *fp = fopen(path, "w");
-
-	assert_non_null(fp);
-	assert_true(fputs(text, fp) >= 0);
-	assert_int_equal(fclose(fp), 0);
-}
+#include "conf_fixture.h"
 
 static struct config *
 load(const char *conf_extra, const char *map)
 {
-	struct diag d;
-	struct config *c;
-	char *text;
-
-	text = xasprintf("[global]\nrelay-map = %s\n%s", map_path, conf_extra);
-	write_file(conf_path, text);
-	free(text);
-	write_file(map_path, map);
-	diag_init(&d);
-	c = config_load(conf_path, 0, &d);
-	diag_print(&d, stderr);
-	assert_int_equal(d.n, 0);
-	diag_free(&d);
-	return c;
+	return fixture_load(conf_extra, map, 1);
 }
 
 static int
 setup(void **state)
 {
-	xstrlcpy(dir, "/tmp/test_route.XXXXXX", sizeof(dir));
-	assert_non_null(mkdtemp(dir));
-	snprintf(conf_path, sizeof(conf_path), "%s/smarthost.conf", dir);
-	snprintf(map_path, sizeof(map_path), "%s/relay.map", dir);
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	unlink(conf_path);
-	unlink(map_path);
-	return rmdir(dir);
+	return fixture_setup("/tmp/test_route.XXXXXX");
 }
 
 static const char conf_text[] =
@@ -323,5 +288,5 @@ main(void)
 		cmocka_unit_test(test_every_preset),
 		cmocka_unit_test(test_port_tls),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, fixture_teardown);
 }

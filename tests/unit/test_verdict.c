@@ -18,7 +18,7 @@
 
 #include "verdict.h"
 
-static char dir[64], conf_path[128], map_path[128];
+#include "conf_fixture.h"
 
 static const char map_text[] =
     "boss@163.com         boss@163.com\n"
@@ -26,53 +26,23 @@ static const char map_text[] =
     "scanner@office.test  alerts@163.com   rewrite\n"
     "team@163.com         team@163.com\n";
 
-static void
-write_file(const char *path, const char *text)
-{
-	FILE *fp = fopen(path, "w");
-
-	assert_non_null(fp);
-	assert_true(fputs(text, fp) >= 0);
-	assert_int_equal(fclose(fp), 0);
-}
-
 static struct config *
 load(const char *milter_section)
 {
-	struct diag d;
 	struct config *c;
 	char *text;
 
-	text = xasprintf("[global]\nrelay-map = %s\n[milter]\n%s"
-	    "[account team@163.com]\nallowed-users = alice\n", map_path,
-	    milter_section);
-	write_file(conf_path, text);
+	text = xasprintf("[milter]\n%s"
+	    "[account team@163.com]\nallowed-users = alice\n", milter_section);
+	c = fixture_load(text, map_text, 0);
 	free(text);
-	write_file(map_path, map_text);
-	diag_init(&d);
-	c = config_load(conf_path, 0, &d);
-	diag_print(&d, stderr);
-	assert_int_equal(diag_errors(&d), 0);
-	diag_free(&d);
 	return c;
 }
 
 static int
 setup(void **state)
 {
-	xstrlcpy(dir, "/tmp/test_verdict.XXXXXX", sizeof(dir));
-	assert_non_null(mkdtemp(dir));
-	snprintf(conf_path, sizeof(conf_path), "%s/smarthost.conf", dir);
-	snprintf(map_path, sizeof(map_path), "%s/relay.map", dir);
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	unlink(conf_path);
-	unlink(map_path);
-	return rmdir(dir);
+	return fixture_setup("/tmp/test_verdict.XXXXXX");
 }
 
 struct env_case {
@@ -263,5 +233,5 @@ main(void)
 		cmocka_unit_test(test_alignment),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, fixture_teardown);
 }
