@@ -14,6 +14,7 @@ sm_fetch
 t_enter_netns "$@"
 . "$SMARTHOST_TOP/tests/lib/pki.sh"
 . "$SMARTHOST_TOP/tests/lib/smarthost.sh"
+. "$SMARTHOST_TOP/tests/ctl/e2e.sh"
 t_need swaks dnsmasq openssl
 sm_check
 for b in smarthostctl smarthost-milter smarthost-relay; do
@@ -56,42 +57,8 @@ t_ok "INSTALL shows the lines printed for conf/smarthost.conf"
 
 # --- a real Sendmail with the milter and the relay -------------------------
 
-t_hosts "127.0.0.1 mx.office.test smtp.test"
-t_resolv 127.0.0.1
-t_spawn dns "$T/dnsmasq.log" dnsmasq -k -u root --conf-file=/dev/null \
-    --no-resolv --no-hosts --listen-address=127.0.0.1 --bind-interfaces \
-    --local=/test/ --local=/com/ --local=/net/ \
-    --txt-record='spf.163.com,v=spf1 ip4:203.0.113.0/24 -all' \
-    --txt-record='163.com,v=spf1 include:spf.163.com -all' \
-    --txt-record='_dmarc.163.com,v=DMARC1; p=none'
-pki_make "$T/pki" || t_fail "pki_make failed"
-sh_users "$T/users" "alerts@163.com code-sm-0815"
-sh_spawn p1 "$T/p1" 4651 --tls implicit --cert "$T/pki/server.crt" \
-    --key "$T/pki/server.key" --users "$T/users" --sender-rule 163
-t_wait_port 127.0.0.1 53 5 || t_fail "dnsmasq did not start"
-
-mkdir -p "$T/state"
-cat >"$T/smarthost.conf" <<CONF
-[global]
-relay-map = $T/relay.map
-secrets = $T/secrets
-state-dir = $T/state
-user = root
-local-domains = office.test
-internal-networks = 127.0.0.0/8
-[milter]
-socket = unix:$R/milter.sock
-[relay]
-listen = 127.0.0.1:10028
-control-socket = $T/control.sock
-ca-file = $T/pki/ca.crt
-[account alerts@163.com]
-host = smtp.test
-port = 4651
-tls = implicit
-CONF
-echo "scanner@office.test alerts@163.com rewrite" >"$T/relay.map"
-(umask 077; echo "alerts@163.com code-sm-0815" >"$T/secrets")
+ctl_e2e_setup "127.0.0.1 mx.office.test smtp.test" code-sm-0815 \
+    "unix:$R/milter.sock" 127.0.0.1:10028
 t_spawn milter "$T/milter.log" "$B/smarthost-milter" -f -c "$T/smarthost.conf"
 t_spawn relay "$T/relay.log" "$B/smarthost-relay" -f -c "$T/smarthost.conf"
 t_wait_for "[ -S '$R/milter.sock' ]" 5 || t_fail "no milter socket: $(cat "$T/milter.log")"
@@ -121,13 +88,7 @@ send --from scanner@office.test --to friend@example.net \
 sh_wait_msgs "$T/p1" 1 20 || {
 	tail -n 20 "$T/relay.log" "$T/milter.log" "$T/sm/smtp.trace" >&2
 	t_fail "nothing arrived at the smarthost within 20 s"; }
-t_assert_eq alerts@163.com "$(sh_msg_field "$T/p1" 1 mail_from)" "envelope sender at the smarthost"
-t_assert_eq alerts@163.com "$(sh_msg_field "$T/p1" 1 login)" "login at the smarthost"
-t_assert_eq true "$(sh_msg_field "$T/p1" 1 tls)" "TLS at the smarthost"
-eml=$(sh_msg_eml "$T/p1" 1)
-t_assert_grep '^X-Test-Id: sm1' "$eml" "the message"
-t_assert_grep '^X-Smarthost: account=alerts@163\.com; host=smtp\.test; rewritten; spf=pass; dkim=pass \(d=163\.com\); dmarc=pass \(p=none\)' "$eml" "the milter's trace header"
-t_assert_grep '^From: Office Scanner <alerts@163\.com>' "$eml" "From rewritten by the milter"
+ctl_e2e_check_arrival sm1
 t_assert_eq 1 "$(grep -c '^[[:space:]]*by mx\.office\.test ' "$eml")" "one Sendmail hop"
 t_assert_grep 'sender=<alerts@163\.com> account=alerts@163\.com .*status=sent' "$T/relay.log" "relay log line"
 t_ok "Sendmail -> milter -> relay -> smarthost: rewritten, traced"
