@@ -39,7 +39,9 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CPPFLAGS += -D_GNU_SOURCE -Ilib -DSYSCONFDIR='"$(SYSCONFDIR)"'
 CFLAGS   += -std=c11 $(OPT) $(WARN) $(SANFLAGS) $(PKG_CFLAGS)
-LDFLAGS  += $(SANFLAGS)
+# --as-needed: a program loads only the libraries it uses (the milter
+# never loads libcurl, which only the OAuth2 refresh needs).
+LDFLAGS  += $(SANFLAGS) -Wl,--as-needed
 LDLIBS   += $(PKG_LIBS) -lspf2 -lopendmarc -lpthread
 
 LIB_SRC    := $(wildcard lib/*.c)

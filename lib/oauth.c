@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <malloc.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,35 @@
 
 #include "oauth.h"
 #include "util.h"
+
+static pthread_once_t json_once = PTHREAD_ONCE_INIT;
+
+static void *
+json_alloc(size_t n)
+{
+	return xmalloc(n);
+}
+
+static void
+json_wipe_free(void *p)
+{
+	if (p == NULL)
+		return;
+	wipe(p, malloc_usable_size(p));
+	free(p);
+}
+
+static void
+json_init(void)
+{
+	json_set_alloc_funcs(json_alloc, json_wipe_free);
+}
+
+void
+oauth_json_init(void)
+{
+	pthread_once(&json_once, json_init);
+}
 
 #define MS_LOGIN	"https://login.microsoftonline.com/"
 #define MS_SCOPE	"https://outlook.office.com/SMTP.Send offline_access"
@@ -251,7 +282,7 @@ oauth_token_load(const char *path, struct oauth_token *t, char *err,
 	char *buf, msg[256];
 	int fd;
 
-	oauth_init();
+	oauth_json_init();
 	memset(t, 0, sizeof(*t));
 	if ((fd = open_checked(path, err, errsize)) == -2)
 		return 1;
@@ -361,7 +392,7 @@ oauth_token_save(const char *path, const struct oauth_token *t, uid_t uid,
 	char *tmp, *s;
 	int fd, rc = -1;
 
-	oauth_init();
+	oauth_json_init();
 	keep_owner(path, &uid, &gid);
 	if (make_dir(path, uid, gid, err, errsize) == -1)
 		return -1;

@@ -105,9 +105,13 @@ struct oauth_state {
 int	oauth_token_state(const struct conf *, const char *account,
 	    struct oauth_state *, char *err, size_t errsize);
 
-/* Once per process (every function here calls it): libcurl's global
- * state, and jansson's allocator set to one that wipes what it frees, so
- * tokens in parsed answers do not linger on the heap. */
+/* Once per process: jansson's allocator set to one that wipes what it
+ * frees, so tokens in parsed answers do not linger on the heap (the token
+ * file functions call it; they need no libcurl, so a program that only
+ * reads token state, like the milter through config_load, does not load
+ * it).  oauth_init() does that and libcurl's global state (the HTTP
+ * functions call it). */
+void	oauth_json_init(void);
 void	oauth_init(void);
 
 /* POST form (application/x-www-form-urlencoded) to url, verified against

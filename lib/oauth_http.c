@@ -3,7 +3,6 @@
  * their JSON answers with jansson (see oauth.h).  HTTPS only, the peer
  * and its name always verified; redirects are not followed.
  */
-#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,31 +23,16 @@ struct answer {
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
-static void *
-json_alloc(size_t n)
-{
-	return xmalloc(n);
-}
-
-static void
-json_wipe_free(void *p)
-{
-	if (p == NULL)
-		return;
-	wipe(p, malloc_usable_size(p));
-	free(p);
-}
-
 static void
 init(void)
 {
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	json_set_alloc_funcs(json_alloc, json_wipe_free);
 }
 
 void
 oauth_init(void)
 {
+	oauth_json_init();
 	pthread_once(&init_once, init);
 }
 
