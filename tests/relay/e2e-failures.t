@@ -78,7 +78,8 @@ e2e_send x1 a1@test.example r3@dest.test
 pf_wait_log "$D/pf" 'to=<r3@dest\.test>.*status=deferred' 15 || t_fail "x1 not deferred"
 t_assert_grep 'to=<r3@dest\.test>.*status=deferred .*451 4\.4\.2 ' "$D/pf/maillog" "deferral after the drop"
 t_assert_grep '"event": "drop"' "$D/events-p1"
-e2e_wait_delivered p1 x1 1 20
+pf_flush "$D/pf"
+e2e_wait_delivered p1 x1 1 30
 pf_wait_queue_empty "$D/pf" 10 || t_fail "queue not empty"
 t_assert_eq 1 "$(e2e_count p1 x1)" "copies of x1 delivered"
 t_ok "connection dropped during DATA: deferred 451 4.4.2, then delivered once"
