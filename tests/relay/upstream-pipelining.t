@@ -84,6 +84,20 @@ t_assert_eq 1 "$(ev p1 connect | wc -l)" "sessions opened"
 t_assert_eq 0 "$(ev p1 rset | wc -l)" "RSETs at the provider"
 t_ok "refused MAIL in a batch: refusal and 503s, no delivery, session kept"
 
+# 2b. more recipients than one batch holds: the rest take the ordinary path
+many=()
+for i in $(seq 1 20); do many+=("m$i@dest.test"); done
+$chat 127.0.0.1:10025 "EHLO postfix.test" \
+    "$(batch a1@test.example "${many[@]}")" "<<Subject: many\n\ntwenty" \
+    QUIT >"$D/chat2b" 2>&1 || { cat "$D/chat2b"; t_fail "chat 2b failed"; }
+sed -n '/^250 XFORWARD/,$p' "$D/chat2b" | sed 1d | cut -c1-3 | tr '\n' ' ' \
+    >"$D/codes2b"
+t_assert_eq "$(printf '250 %.0s' $(seq 0 20))354 250 221 " "$(cat "$D/codes2b")" \
+    "reply codes for MAIL, 20 RCPTs, DATA"
+t_assert_eq 4 "$(ev p1 data | wc -l)" "messages delivered"
+t_assert_eq 20 "$(ev p1 rcpt | grep -c '"rcpt": "m[0-9]*@dest.test"')" "recipients at the provider"
+t_ok "20 recipients, more than one batch holds: each answered, all delivered"
+
 # 3. the provider closes the pooled session while idle (its 1 s timeout)
 $chat 127.0.0.1:10025 "EHLO postfix.test" \
     "$(batch a2@test.example r5@dest.test)" "<<Subject: five\n\nfifth" \
