@@ -62,6 +62,7 @@ judge_header_limit(struct mconn *c, const char *name, const char *value)
 	    "header per message", m->nhdrs >= MILTER_MAX_HEADERS ?
 	    "has too many fields" : "is too large", MILTER_MAX_HEADERS,
 	    MILTER_MAX_HEADER_BYTES);
+	/* verdict_reply()'s temporary code is 451; storage is 452. */
 	xstrlcpy(m->v.rcode, "452", sizeof(m->v.rcode));
 	judge_log(c, "tempfail");
 	return 1;

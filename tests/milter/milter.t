@@ -86,6 +86,25 @@ grep -q "smarthost.conf:14: unknown option" "$T/n.out" || { cat "$T/n.out"; fail
 ok "-n names the bad line and exits 78"
 sed -i '$d' "$T/smarthost.conf"
 
+# The socket is changed by its path after it is made: never in a
+# directory others can write to, and only for a group that exists.
+mkdir -m 1777 "$T/open"
+sed "s|^socket = .*|socket = unix:$T/open/milter.sock|" "$T/smarthost.conf" >"$T/open.conf"
+timeout 10 "$B/smarthost-milter" -f -c "$T/open.conf" >"$T/open.out" 2>&1
+rc=$?
+[ $rc = 69 ] || fail "socket in a world-writable directory: exit $rc, want 69: $(cat "$T/open.out")"
+grep -qF "milter socket directory $T/open is writable by other users; put the socket in a directory only root can write, such as /run/smarthost" "$T/open.out" ||
+    fail "no reason given for the refused socket directory: $(cat "$T/open.out")"
+ok "a socket directory others can write to is refused (exit 69)"
+sed "s|^socket = .*|&\nsocket-group = nosuchgroup|" "$T/smarthost.conf" >"$T/nogroup.conf"
+timeout 10 "$B/smarthost-milter" -f -c "$T/nogroup.conf" >"$T/nogroup.out" 2>&1
+rc=$?
+[ $rc = 69 ] || fail "socket-group nosuchgroup: exit $rc, want 69: $(cat "$T/nogroup.out")"
+grep -qF "socket-group nosuchgroup does not exist; set [milter] socket-group to the group of the MTA's user" "$T/nogroup.out" ||
+    fail "no reason given for the missing group: $(cat "$T/nogroup.out")"
+rm -f "$T/milter.sock"
+ok "a socket-group that does not exist is refused (exit 69)"
+
 # (In an ASan build freed memory is held back in a quarantine; without
 # it the peak-memory check below measures the milter, not ASan.)
 ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=0:thread_local_quarantine_size_kb=0 \
