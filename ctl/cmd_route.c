@@ -187,7 +187,7 @@ rule_text(const struct view *v, char *buf, size_t size)
 static int
 predict(struct view *v, const struct config *c, const struct route_args *ra)
 {
-	struct verdict_client cl = { ra->address, NULL, ra->user, "" };
+	struct verdict_client cl = { ra->address, NULL, ra->user, "", 0 };
 	struct verdict fv = { .reason = NULL };
 	struct mailbox mb;
 	struct align_input in;

@@ -46,16 +46,22 @@ OPT("global", "user", OPT_STRING, "smarthost", C(user),
     "Unprivileged user the daemons switch to after opening their files "
     "and sockets."),
 OPT("global", "local-domains", OPT_LIST, NULL, C(local_domains),
-    "Domains delivered locally: mail to these only is not outbound and "
-    "passes the milter untouched.", .norm = conf_norm_domain),
+    "Domains delivered locally: mail to these only is inbound and passes "
+    "the milter untouched; mail to any other domain is outbound, whatever "
+    "the client.", .norm = conf_norm_domain),
 OPT("global", "internal-networks", OPT_LIST, "127.0.0.0/8 ::1",
-    C(internal_networks), "Client networks whose unauthenticated mail "
-    "counts as outbound (address or address/prefix).",
+    C(internal_networks), "Client networks that may send outbound mail "
+    "without SMTP AUTH (address or address/prefix); other clients must "
+    "log in, even when Postfix's mynetworks lets them relay.",
     .norm = conf_norm_network),
 /* [milter] */
 OPT("milter", "socket", OPT_STRING, "unix:/run/smarthost/milter.sock",
     C(milter_socket), "Where smarthost-milter listens: unix:PATH, "
     "inet:PORT@HOST or inet6:PORT@HOST.", .norm = conf_norm_milter_socket),
+OPT("milter", "socket-group", OPT_STRING, "postfix", C(milter_socket_group),
+    "Group of the MTA's user (postfix for Postfix, root for Sendmail): a "
+    "unix socket gets mode 0660 and this group, so that no other local "
+    "user can talk to the milter."),
 OPT("milter", "no-route", OPT_ENUM, "reject", C(no_route),
     "Outbound mail whose sender no relay map line matches.",
     .choices = actions),

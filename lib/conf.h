@@ -108,6 +108,7 @@ struct conf {
 	struct strlist	 internal_networks;
 	/* [milter] */
 	char		*milter_socket;
+	char		*milter_socket_group;	/* of a unix socket */
 	int		 no_route;		/* enum action */
 	int		 unauthorized;		/* enum action */
 	int		 sender_mismatch;	/* enum action */

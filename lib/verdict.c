@@ -130,12 +130,87 @@ sender_rule(const struct conf *conf, const struct route *r, struct verdict *v)
 	return j;
 }
 
+static int
+is_ascii(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s >= 0x80)
+			return 0;
+	return 1;
+}
+
+/* "<a@b>" whether or not the MTA kept the angle brackets. */
+static const char *
+path_text(const char *s, char *buf, size_t size)
+{
+	size_t n = strlen(s);
+
+	if (n >= 2 && s[0] == '<' && s[n - 1] == '>')
+		xstrlcpy(buf, s, size);
+	else
+		snprintf(buf, size, "<%s>", s);
+	return buf;
+}
+
+static enum judgement
+utf8_address(const char *addr, struct verdict *v)
+{
+	char p[ADDR_PATH_MAX + 4];
+
+	v->reason = "SMTPUTF8";
+	verdict_reply(v, 0, "553", "5.6.7", "%s: UTF-8 addresses (SMTPUTF8) "
+	    "cannot be sent through the provider accounts, which do not "
+	    "offer SMTPUTF8; use an ASCII address",
+	    path_text(addr, p, sizeof(p)));
+	return J_REJECT;
+}
+
+enum judgement
+verdict_recipient(const struct verdict_client *cl, int internal,
+    const char *rcpt, struct verdict *v)
+{
+	char p[ADDR_PATH_MAX + 4];
+
+	if (!internal && (cl->auth == NULL || *cl->auth == '\0')) {
+		v->reason = "untrusted client";
+		verdict_reply(v, 0, "550", "5.7.1", "%s: relaying refused: "
+		    "client %s is neither authenticated nor in "
+		    "internal-networks; outbound mail needs SMTP AUTH",
+		    path_text(rcpt, p, sizeof(p)), *cl->addr ? cl->addr :
+		    "local");
+		return J_REJECT;
+	}
+	if (!is_ascii(rcpt))
+		return utf8_address(rcpt, v);
+	return J_CONTINUE;
+}
+
+/* The providers offer no SMTPUTF8: Postfix would bounce such mail. */
+static enum judgement
+smtputf8(const struct verdict_client *cl, struct verdict *v)
+{
+	char p[ADDR_PATH_MAX + 4];
+
+	if (!is_ascii(cl->sender))
+		return utf8_address(cl->sender, v);
+	if (!cl->smtputf8)
+		return J_CONTINUE;
+	v->reason = "SMTPUTF8";
+	verdict_reply(v, 0, "553", "5.6.7", "%s: SMTPUTF8 mail cannot be sent "
+	    "through the provider accounts, which do not offer SMTPUTF8; send "
+	    "it without SMTPUTF8 (ASCII addresses, RFC 2047 encoded headers)",
+	    path_text(cl->sender, p, sizeof(p)));
+	return J_REJECT;
+}
+
 enum judgement
 verdict_envelope(const struct conf *conf, const struct route *r,
     const struct verdict_client *cl, struct verdict *v)
 {
 	enum judgement j;
 
+	if ((j = smtputf8(cl, v)) != J_CONTINUE)
+		return j;
 	switch (r->status) {
 	case ROUTE_BAD_ADDRESS:
 		v->reason = "bad sender address";

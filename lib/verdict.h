@@ -4,8 +4,12 @@
  * with the same reply for the same inputs (see smarthost-milter(8)).
  *
  * The steps, in the milter's order:
- *   verdict_envelope()   at the first outbound RCPT: the route (bad
- *                        address, null sender, no route), the account's
+ *   verdict_recipient()  at each RCPT outside local-domains: may the
+ *                        client use an account at all (SASL login or
+ *                        internal-networks), is the address ASCII;
+ *   verdict_envelope()   at the first outbound RCPT: SMTPUTF8 (the
+ *                        providers offer none), the route (bad address,
+ *                        null sender, no route), the account's
  *                        allowed-users, the provider's sender rule;
  *   verdict_from()       at the end of the message: exactly one From:
  *                        with exactly one mailbox;
@@ -44,6 +48,7 @@ struct verdict_client {
 					 * unknown, the allowed-users step
 					 * is skipped */
 	const char	*addr;		/* client address, "" if local */
+	int		 smtputf8;	/* MAIL FROM had SMTPUTF8 */
 };
 
 /* The outcome of a finding under a configured action (enum action). */
@@ -55,6 +60,13 @@ void	verdict_reply(struct verdict *, int temp, const char *code,
 
 /* "relay.map line 4", or "the implicit route of account X". */
 const char *verdict_maploc(const struct map_entry *, char *buf, size_t size);
+
+/* An outbound recipient rcpt (as the MTA gives it): J_REJECT with the
+ * reply (550 5.7.1) when the client is neither authenticated (cl->auth
+ * empty or NULL) nor internal, or (553 5.6.7) when rcpt is not ASCII;
+ * else J_CONTINUE. */
+enum judgement verdict_recipient(const struct verdict_client *, int internal,
+	    const char *rcpt, struct verdict *);
 
 /* The envelope steps for a route_lookup() result r. */
 enum judgement verdict_envelope(const struct conf *, const struct route *r,

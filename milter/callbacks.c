@@ -1,10 +1,15 @@
 /*
  * callbacks — libmilter glue.  A struct mconn per connection (smfi_setpriv)
  * holds the configuration snapshot taken at connect; its struct mmsg is
- * reset at MAIL and on abort.  Mail from a client that is neither
- * SASL-authenticated nor in internal-networks, or with no recipient
- * outside local-domains, is accepted untouched and costs no DNS lookup.
- * Internal errors are temporary failures.
+ * reset at MAIL and on abort.  A message is outbound when one of its
+ * recipients is outside local-domains, whatever the client; such a
+ * recipient is refused when the client is neither SASL-authenticated nor
+ * in internal-networks (judge_recipient()).  Mail with no recipient
+ * outside local-domains is accepted untouched and costs no DNS lookup.
+ * The header of an outbound message is kept until the end of headers,
+ * within MILTER_MAX_HEADERS and MILTER_MAX_HEADER_BYTES: past them the
+ * message is refused with a 452 and nothing more is kept.  Internal
+ * errors are temporary failures.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -25,15 +30,23 @@ conn_get(SMFICTX *ctx)
 }
 
 static void
-msg_reset(struct mmsg *m)
+free_headers(struct mmsg *m)
 {
-	free(m->sender);
-	free(m->from);
 	for (size_t i = 0; i < m->nhdrs; i++) {
 		free(m->hdrs[i].name);
 		free(m->hdrs[i].value);
 	}
 	free(m->hdrs);
+	m->hdrs = NULL;
+	m->nhdrs = 0;
+}
+
+static void
+msg_reset(struct mmsg *m)
+{
+	free(m->sender);
+	free(m->from);
+	free_headers(m);
 	dkimcheck_free(m->dkim);
 	memset(m, 0, sizeof(*m));
 }
@@ -89,6 +102,16 @@ macro(SMFICTX *ctx, const char *name, char *buf, size_t size)
 		xstrlcpy(buf, v, size);
 }
 
+/* The ESMTP parameters of MAIL include SMTPUTF8. */
+static int
+has_smtputf8(char **argv)
+{
+	for (size_t i = 1; argv[0] && argv[i]; i++)
+		if (strcasecmp(argv[i], "SMTPUTF8") == 0)
+			return 1;
+	return 0;
+}
+
 static sfsistat
 fi_envfrom(SMFICTX *ctx, char **argv)
 {
@@ -98,10 +121,9 @@ fi_envfrom(SMFICTX *ctx, char **argv)
 		return SMFIS_TEMPFAIL;
 	msg_reset(&c->msg);
 	c->msg.sender = xstrdup(argv[0] ? argv[0] : "");
+	c->msg.smtputf8 = has_smtputf8(argv);
 	macro(ctx, "i", c->msg.qid, sizeof(c->msg.qid));
 	macro(ctx, "{auth_authen}", c->msg.auth, sizeof(c->msg.auth));
-	if (c->msg.auth[0] == '\0' && !c->internal)
-		return SMFIS_ACCEPT;	/* inbound: not ours to judge */
 	return SMFIS_CONTINUE;
 }
 
@@ -131,6 +153,10 @@ fi_envrcpt(SMFICTX *ctx, char **argv)
 	m = &c->msg;
 	if (rcpt_is_local(c->cfg, argv[0]))
 		return SMFIS_CONTINUE;
+	if (judge_recipient(c, argv[0]) != J_CONTINUE) {
+		judge_setreply(ctx, &m->rv);
+		return SMFIS_REJECT;
+	}
 	if (!m->envelope_done) {
 		judge_envelope(c);
 		if (m->verdict == J_REJECT || m->verdict == J_TEMPFAIL)
@@ -141,6 +167,14 @@ fi_envrcpt(SMFICTX *ctx, char **argv)
 		return verdict_status(ctx, c, m->verdict);
 	m->outbound = 1;
 	return SMFIS_CONTINUE;
+}
+
+/* The reply judge_header_limit() prepared (and logged). */
+static sfsistat
+header_refusal(SMFICTX *ctx, struct mconn *c)
+{
+	judge_setreply(ctx, &c->msg.v);
+	return SMFIS_TEMPFAIL;
 }
 
 static int
@@ -160,6 +194,13 @@ fi_header(SMFICTX *ctx, char *name, char *value)
 	m = &c->msg;
 	if (!m->outbound)	/* no outbound recipient left */
 		return c->nr_hdr ? SMFIS_NOREPLY : SMFIS_ACCEPT;
+	if (judge_header_limit(c, name, value)) {
+		free_headers(m);
+		if (c->nr_hdr)	/* refused at the end of headers or body */
+			return SMFIS_NOREPLY;
+		judge_setreply(ctx, &m->v);
+		return SMFIS_TEMPFAIL;
+	}
 	if (strcasecmp(name, "From") == 0 && m->nfrom++ == 0)
 		m->from = xstrdup(value);
 	else if (strcasecmp(name, "Reply-To") == 0)
@@ -205,14 +246,11 @@ fi_eoh(SMFICTX *ctx)
 	m = &c->msg;
 	if (!m->outbound)
 		return c->nr_eoh ? SMFIS_NOREPLY : SMFIS_ACCEPT;
-	dkim_start(c);
-	for (size_t i = 0; i < m->nhdrs; i++) {
-		free(m->hdrs[i].name);
-		free(m->hdrs[i].value);
-	}
-	free(m->hdrs);
-	m->hdrs = NULL;
-	m->nhdrs = 0;
+	if (m->hdr_overflow && !c->nr_eoh)
+		return header_refusal(ctx, c);
+	if (!m->hdr_overflow)
+		dkim_start(c);
+	free_headers(m);
 	return c->nr_eoh ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
@@ -225,6 +263,8 @@ fi_body(SMFICTX *ctx, unsigned char *buf, size_t len)
 		return SMFIS_TEMPFAIL;
 	if (!c->msg.outbound)
 		return SMFIS_ACCEPT;
+	if (c->msg.hdr_overflow)
+		return header_refusal(ctx, c);
 	if (c->msg.dkim == NULL)
 		return c->can_skip ? SMFIS_SKIP : SMFIS_CONTINUE;
 	dkimcheck_body(c->msg.dkim, buf, len);
@@ -243,6 +283,8 @@ fi_eom(SMFICTX *ctx)
 	m = &c->msg;
 	if (!m->outbound)
 		return SMFIS_ACCEPT;
+	if (m->hdr_overflow)
+		return header_refusal(ctx, c);
 	if (*m->qid == '\0')
 		macro(ctx, "i", m->qid, sizeof(m->qid));
 	j = message_judge(ctx, c);

@@ -21,13 +21,51 @@ judge_envelope(struct mconn *c)
 	struct mmsg *m = &c->msg;
 	char err[256];
 	struct verdict_client cl = { m->sender ? m->sender : "", err, m->auth,
-	    c->addr };
+	    c->addr, m->smtputf8 };
 
 	m->envelope_done = 1;
 	m->have_route = route_lookup(c->cfg, cl.sender, &m->route, err,
 	    sizeof(err)) == ROUTE_OK;
 	return m->verdict = verdict_envelope(c->cfg->conf, &m->route, &cl,
 	    &m->v);
+}
+
+enum judgement
+judge_recipient(struct mconn *c, const char *rcpt)
+{
+	struct mmsg *m = &c->msg;
+	struct verdict_client cl = { m->sender ? m->sender : "", NULL, m->auth,
+	    c->addr, m->smtputf8 };
+	enum judgement j;
+
+	if ((j = verdict_recipient(&cl, c->internal, rcpt, &m->rv)) !=
+	    J_CONTINUE)
+		judge_log_verdict(c, "reject", &m->rv);
+	return j;
+}
+
+int
+judge_header_limit(struct mconn *c, const char *name, const char *value)
+{
+	struct mmsg *m = &c->msg;
+
+	if (m->hdr_overflow)
+		return 1;
+	m->hdrbytes += strlen(name) + strlen(value) + 2;
+	if (m->nhdrs < MILTER_MAX_HEADERS &&
+	    m->hdrbytes <= MILTER_MAX_HEADER_BYTES)
+		return 0;
+	m->hdr_overflow = 1;
+	m->v.reason = "header too large";
+	verdict_reply(&m->v, 1, "452", "4.3.1", "message header %s; "
+	    "smarthost-milter takes at most %d header fields and %d bytes of "
+	    "header per message", m->nhdrs >= MILTER_MAX_HEADERS ?
+	    "has too many fields" : "is too large", MILTER_MAX_HEADERS,
+	    MILTER_MAX_HEADER_BYTES);
+	/* verdict_reply()'s temporary code is 451; storage is 452. */
+	xstrlcpy(m->v.rcode, "452", sizeof(m->v.rcode));
+	judge_log(c, "tempfail");
+	return 1;
 }
 
 int
@@ -67,14 +105,21 @@ judge_setreply(SMFICTX *ctx, const struct verdict *r)
 void
 judge_log(const struct mconn *c, const char *decision)
 {
+	judge_log_verdict(c, decision, &c->msg.v);
+}
+
+void
+judge_log_verdict(const struct mconn *c, const char *decision,
+    const struct verdict *v)
+{
 	const struct mmsg *m = &c->msg;
 	char s[ADDR_PATH_MAX + 8], a[128], u[160], why[160];
 	char rtext[sizeof(m->v.text) + 16], q[sizeof(rtext) + 4];
 	char r[sizeof(q) + 8] = "";
 
 	if (strcmp(decision, "accept") != 0) {
-		snprintf(rtext, sizeof(rtext), "%s %s %s", m->v.rcode,
-		    m->v.xcode, m->v.text);
+		snprintf(rtext, sizeof(rtext), "%s %s %s", v->rcode,
+		    v->xcode, v->text);
 		snprintf(r, sizeof(r), " reply=%s",
 		    log_quote(q, sizeof(q), rtext));
 	} else if (m->rewritten)
@@ -84,7 +129,7 @@ judge_log(const struct mconn *c, const char *decision)
 	    log_quote(s, sizeof(s), m->sender ? m->sender : ""),
 	    log_quote(a, sizeof(a), m->have_route ? m->route.account->name :
 	    "-"), decision,
-	    log_quote(why, sizeof(why), m->v.reason ? m->v.reason : "ok"),
+	    log_quote(why, sizeof(why), v->reason ? v->reason : "ok"),
 	    *c->addr ? c->addr : "local",
 	    log_quote(u, sizeof(u), *m->auth ? m->auth : "-"), r);
 }

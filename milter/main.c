@@ -94,10 +94,81 @@ listener_thread(void *arg)
 	return NULL;
 }
 
-/* Open the socket as root, usable by the MTA's unprivileged user. */
+/* The path of a unix: or local: socket, NULL for inet. */
+static const char *
+unix_path(const char *sock)
+{
+	if (strncmp(sock, "unix:", 5) == 0 || strncmp(sock, "local:", 6) == 0)
+		return strchr(sock, ':') + 1;
+	return NULL;
+}
+
+/*
+ * The socket is changed by its path after libmilter made it, so nobody
+ * but root (or us) may be able to replace that path meanwhile: its
+ * directory must be writable by no one else.
+ */
+static int
+socket_dir_safe(const char *path)
+{
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char *slash;
+	struct stat st;
+
+	if (xstrlcpy(dir, path, sizeof(dir)) >= sizeof(dir) ||
+	    (slash = strrchr(dir, '/')) == NULL) {
+		log_errx("milter socket path %s is not absolute or too long",
+		    path);
+		return -1;
+	}
+	slash[slash == dir] = '\0';
+	if (stat(dir, &st) < 0) {
+		log_warn("milter socket directory %s", dir);
+		return -1;
+	}
+	if ((st.st_uid != 0 && st.st_uid != geteuid()) ||
+	    (st.st_mode & S_IWOTH) ||
+	    ((st.st_mode & S_IWGRP) && st.st_gid != 0)) {
+		log_errx("milter socket directory %s is writable by other "
+		    "users; put the socket in a directory only root can write, "
+		    "such as /run/smarthost", dir);
+		return -1;
+	}
+	return 0;
+}
+
+/* Mode 0660 and the MTA's group on the socket libmilter made 0600. */
+static int
+socket_grant(const char *path, const char *group)
+{
+	struct group *gr;
+	struct stat st;
+
+	if ((gr = getgrnam(group)) == NULL) {
+		log_errx("socket-group %s does not exist; set [milter] "
+		    "socket-group to the group of the MTA's user", group);
+		return -1;
+	}
+	if (lstat(path, &st) < 0 || !S_ISSOCK(st.st_mode) ||
+	    st.st_uid != geteuid()) {
+		log_errx("milter socket %s is not the socket just created",
+		    path);
+		return -1;
+	}
+	if (lchown(path, (uid_t)-1, gr->gr_gid) < 0 ||
+	    chmod(path, 0660) < 0) {
+		log_warn("cannot give milter socket %s to group %s (mode 0660)",
+		    path, group);
+		return -1;
+	}
+	return 0;
+}
+
+/* Open the socket as root, usable by the MTA's user only. */
 static int
 open_socket(const struct conf *conf)
 {
+	const char *path = unix_path(conf->milter_socket);
 	mode_t old;
 	int r;
 
@@ -105,13 +176,19 @@ open_socket(const struct conf *conf)
 		log_errx("bad milter socket %s", conf->milter_socket);
 		return -1;
 	}
-	old = umask(011);
+	if (path && socket_dir_safe(path) < 0)
+		return -1;
+	/* No one else may connect before the group is set. */
+	old = umask(0177);
 	r = smfi_opensocket(1);
 	umask(old);
 	if (r != MI_SUCCESS) {
 		log_errx("cannot open milter socket %s", conf->milter_socket);
 		return -1;
 	}
+	if (path && socket_grant(path, conf->milter_socket_group ?
+	    conf->milter_socket_group : "root") < 0)
+		return -1;
 	return 0;
 }
 

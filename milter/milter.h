@@ -30,6 +30,11 @@
 
 #define MILTER_NAME	"smarthost-milter"
 
+/* Header kept per outbound message until the end of headers (for the
+ * DKIM check); past either bound the message is refused with a 452. */
+#define MILTER_MAX_HEADERS	1000
+#define MILTER_MAX_HEADER_BYTES	(1024 * 1024)	/* names and values */
+
 struct mheader {
 	char	*name, *value;
 };
@@ -38,10 +43,12 @@ struct mmsg {
 	char		 qid[32];
 	char		*sender;	/* MAIL FROM argument as received */
 	char		 auth[128];	/* {auth_authen}, "" if none */
+	int		 smtputf8;	/* MAIL FROM had SMTPUTF8 */
 	int		 outbound;	/* a recipient outside local-domains */
 	int		 envelope_done;	/* route, authorization, sender rule */
 	enum judgement	 verdict;	/* of the envelope steps */
 	struct verdict	 v;		/* reply and reason (verdict.h) */
+	struct verdict	 rv;		/* of a refused recipient */
 	struct route	 route;
 	int		 have_route;
 	int		 rewritten;	/* envelope set to the login */
@@ -50,6 +57,8 @@ struct mmsg {
 	char		*from;		/* value of the first From: */
 	struct mheader	*hdrs;		/* kept for DKIM until end of headers */
 	size_t		 nhdrs;
+	size_t		 hdrbytes;	/* of all headers so far */
+	int		 hdr_overflow;	/* past a MILTER_MAX_HEADER* bound */
 	int		 dkimsig;	/* a DKIM-Signature was seen */
 	struct dkimcheck *dkim;
 };
@@ -75,10 +84,18 @@ extern struct align *milter_align;
 
 /* judge.c */
 enum judgement judge_envelope(struct mconn *);
+/* A recipient outside local-domains: J_REJECT (reply in msg.rv, logged)
+ * when this client may not send it through an account. */
+enum judgement judge_recipient(struct mconn *, const char *rcpt);
+/* Account for one header; non-zero (reply in msg.v, logged once) when
+ * the message is past MILTER_MAX_HEADERS or MILTER_MAX_HEADER_BYTES. */
+int	judge_header_limit(struct mconn *, const char *name, const char *value);
 
 /* message.c: From:, rewrite, alignment, trace header at end of message */
 enum judgement message_judge(SMFICTX *, struct mconn *);
 void	judge_log(const struct mconn *, const char *decision);
+void	judge_log_verdict(const struct mconn *, const char *decision,
+	    const struct verdict *);
 void	judge_setreply(SMFICTX *, const struct verdict *);
 int	rcpt_is_local(const struct config *, const char *rcpt);
 

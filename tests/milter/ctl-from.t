@@ -42,6 +42,7 @@ boss@163.com          boss@163.com
 scanner@office.test   alerts@163.com   rewrite
 printer@office.test   alerts@163.com
 team@163.com          team@163.com
+*                     boss@163.com   rewrite
 MAP
 
 "$ctl" -c "$T/smarthost.conf" route boss@163.com --from 'Boss <boss@163.com>' >"$T/o1" 2>&1 ||
@@ -107,6 +108,13 @@ run("SASL user outside allowed-users: refused at RCPT", function()
 	expect_stage(stage, r, "rcpt", SMFIR_REPLYCODE)
 	mt.disconnect(conn)
 end)
+run("UTF-8 sender: refused at RCPT", function()
+	local conn, stage, r = send{ qid = "UTF8", from = "<张三@lab.test>",
+	    mailargs = { "SMTPUTF8" },
+	    headers = { { "From", "=?UTF-8?B?5byg5LiJ?= <boss@163.com>" } } }
+	expect_stage(stage, r, "rcpt", SMFIR_REPLYCODE)
+	mt.disconnect(conn)
+end)
 run("printer without rewrite: refused at RCPT", function()
 	local conn, stage, r = send{ qid = "PRINTER",
 	    from = "<printer@office.test>",
@@ -140,3 +148,14 @@ t_assert_grep '^milter: +accepts$' "$T/o9"
     { cat "$T/o10"; t_fail "route (allowed-users, no --user) exited $?"; }
 t_assert_grep '^milter: +accepts, from a SASL user in allowed-users \(team@163\.com has 1; check one with --user\)$' "$T/o10"
 t_ok "allowed-users: route --user and the milter agree (carol refused with the same reply, alice accepted)"
+
+# SMTPUTF8: the providers offer none; route --from and the milter refuse a
+# UTF-8 sender alike (the milter's log shows each non-ASCII byte as "?").
+"$ctl" -c "$T/smarthost.conf" route '张三@lab.test' --from '=?UTF-8?B?5byg5LiJ?= <boss@163.com>' >"$T/o11" 2>&1 ||
+    { cat "$T/o11"; t_fail "route --from (UTF-8 sender) exited $?"; }
+t_assert_grep '^milter: +refuses \(553 5\.6\.7\): <张三@lab\.test>: UTF-8 addresses \(SMTPUTF8\) cannot be sent through the provider accounts' "$T/o11"
+want=$(sed -n 's/^milter: *refuses (\(553 5\.6\.7\)): /\1 /p' "$T/o11" | LC_ALL=C sed 's/[\x80-\xff]/?/g')
+t_wait_for "grep -q 'qid=UTF8 ' '$T/milter.log'" 5 || t_fail "no milter log line for the UTF-8 sender"
+grep 'qid=UTF8 ' "$T/milter.log" | grep -qF "reply=\"$want\"" ||
+    t_fail "the milter's reply differs from route --from's ($want): $(grep 'qid=UTF8 ' "$T/milter.log")"
+t_ok "SMTPUTF8: route --from and the milter refuse a UTF-8 sender with the same 553 5.6.7 reply"

@@ -6,18 +6,28 @@ dofile(dir .. "/lib.lua")
 -- and end of headers need no reply).
 local untouched_at = "body"
 
-run("inbound: unauthenticated outside client accepted at MAIL", function()
+run("inbound: unauthenticated outside client, untouched", function()
 	local conn, stage, r = send{ ip = "192.0.2.9", qid = "IN1",
-	    from = "<someone@example.net>", rcpts = { "<boss@office.test>" } }
-	expect_stage(stage, r, "mail", SMFIR_ACCEPT)
+	    from = "<someone@example.net>", rcpts = { "<boss@office.test>" },
+	    headers = { { "From", "someone@example.net" } } }
+	expect_stage(stage, r, untouched_at, SMFIR_ACCEPT)
 	mt.disconnect(conn)
 end)
 
-run("inbound: IPv6 client outside internal-networks accepted at MAIL",
+run("inbound: IPv6 client outside internal-networks, untouched",
     function()
 	local conn, stage, r = send{ ip = "2001:db8:2::1", qid = "IN4",
 	    from = "<someone@example.net>", rcpts = { "<boss@office.test>" } }
-	expect_stage(stage, r, "mail", SMFIR_ACCEPT)
+	expect_stage(stage, r, untouched_at, SMFIR_ACCEPT)
+	mt.disconnect(conn)
+end)
+
+run("inbound: SMTPUTF8 and a UTF-8 address to a local recipient, untouched",
+    function()
+	local conn, stage, r = send{ ip = "192.0.2.9", qid = "IN5",
+	    from = "<张三@example.net>", mailargs = { "SMTPUTF8" },
+	    rcpts = { "<李四@office.test>" } }
+	expect_stage(stage, r, untouched_at, SMFIR_ACCEPT)
 	mt.disconnect(conn)
 end)
 

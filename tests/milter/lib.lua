@@ -32,8 +32,8 @@ function replyname(r)
 	return names[r] or tostring(r)
 end
 
--- send{ip=, auth=, qid=, from=, rcpts={...}, headers={{n, v}, ...},
---       body=} -> conn, stage, reply.  Stops at the first stage whose
+-- send{ip=, auth=, qid=, from=, mailargs={...}, rcpts={...},
+--       headers={{n, v}, ...}, body=} -> conn, stage, reply.  Stops at the first stage whose
 -- reply is not "continue" (a rejected recipient stops at "rcpt").
 function send(o)
 	local conn = mt.connect(sock, 40, 0.05)
@@ -53,7 +53,8 @@ function send(o)
 	else
 		mt.macro(conn, SMFIC_MAIL, "i", o.qid)
 	end
-	check(mt.mailfrom(conn, o.from), "mailfrom")
+	check(mt.mailfrom(conn, o.from, (table.unpack or unpack)(o.mailargs or {})),
+	    "mailfrom")
 	if mt.getreply(conn) ~= SMFIR_CONTINUE then
 		return conn, "mail", mt.getreply(conn)
 	end

@@ -23,6 +23,7 @@ done
 [ -x "$B/smarthost-milter" ] || fail "$B/smarthost-milter not built"
 
 T=$(mktemp -d /tmp/milter-test.XXXXXX)
+chmod 755 "$T"	# others may reach the socket: only its mode keeps them out
 pids=()
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
@@ -85,14 +86,50 @@ grep -q "smarthost.conf:14: unknown option" "$T/n.out" || { cat "$T/n.out"; fail
 ok "-n names the bad line and exits 78"
 sed -i '$d' "$T/smarthost.conf"
 
-"$B/smarthost-milter" -f -c "$T/smarthost.conf" 2>"$T/milter.log" &
+# The socket is changed by its path after it is made: never in a
+# directory others can write to, and only for a group that exists.
+mkdir -m 1777 "$T/open"
+sed "s|^socket = .*|socket = unix:$T/open/milter.sock|" "$T/smarthost.conf" >"$T/open.conf"
+timeout 10 "$B/smarthost-milter" -f -c "$T/open.conf" >"$T/open.out" 2>&1
+rc=$?
+[ $rc = 69 ] || fail "socket in a world-writable directory: exit $rc, want 69: $(cat "$T/open.out")"
+grep -qF "milter socket directory $T/open is writable by other users; put the socket in a directory only root can write, such as /run/smarthost" "$T/open.out" ||
+    fail "no reason given for the refused socket directory: $(cat "$T/open.out")"
+ok "a socket directory others can write to is refused (exit 69)"
+sed "s|^socket = .*|&\nsocket-group = nosuchgroup|" "$T/smarthost.conf" >"$T/nogroup.conf"
+timeout 10 "$B/smarthost-milter" -f -c "$T/nogroup.conf" >"$T/nogroup.out" 2>&1
+rc=$?
+[ $rc = 69 ] || fail "socket-group nosuchgroup: exit $rc, want 69: $(cat "$T/nogroup.out")"
+grep -qF "socket-group nosuchgroup does not exist; set [milter] socket-group to the group of the MTA's user" "$T/nogroup.out" ||
+    fail "no reason given for the missing group: $(cat "$T/nogroup.out")"
+rm -f "$T/milter.sock"
+ok "a socket-group that does not exist is refused (exit 69)"
+
+# (In an ASan build freed memory is held back in a quarantine; without
+# it the peak-memory check below measures the milter, not ASan.)
+ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=0:thread_local_quarantine_size_kb=0 \
+    "$B/smarthost-milter" -f -c "$T/smarthost.conf" 2>"$T/milter.log" &
 mpid=$!
 pids+=($mpid)
 for _ in $(seq 50); do [ -S "$T/milter.sock" ] && break; sleep 0.1; done
 [ -S "$T/milter.sock" ] || fail "milter socket did not appear"
-mode=$(stat -c %a "$T/milter.sock")
-[ "$mode" = 766 ] || fail "socket mode $mode, want 766 (umask 011)"
-ok "socket is writable by other users (mode $mode)"
+mode=$(stat -c %a:%U:%G "$T/milter.sock")
+[ "$mode" = 660:root:postfix ] || fail "socket is $mode, want 660:root:postfix"
+ok "socket mode 0660, group postfix"
+sockconnect() {	# setpriv-options: connect to the socket as that user
+	setpriv "$@" /usr/bin/python3 -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX)
+try:
+    s.connect(sys.argv[1])
+except OSError as e:
+    print(e.strerror); sys.exit(1)
+print("connected")' "$T/milter.sock" 2>&1
+}
+r=$(sockconnect --reuid=65534 --regid=65534 --clear-groups)
+[ "$r" = "Permission denied" ] || fail "uid 65534 connecting to the socket: $r"
+r=$(sockconnect --reuid=postfix --regid=postfix --init-groups)
+[ "$r" = connected ] || fail "user postfix connecting to the socket: $r"
+ok "uid 65534 is refused the socket (EACCES), group postfix connects"
 
 mt() {	# script [var=value...]
 	local s=$1; shift
@@ -117,7 +154,7 @@ expect_log() {	# qid fixed-string
 mt inbound.lua || fail "inbound.lua"
 grep -q "query\[" "$T/dns.log" && fail "inbound mail caused DNS queries: $(cat "$T/dns.log")"
 ok "no DNS query for inbound and local mail"
-for q in IN1 IN2 IN3 IN4; do
+for q in IN1 IN2 IN3 IN4 IN5; do
 	logline $q && fail "inbound message $q was judged"
 done
 ok "inbound messages not judged or logged"
@@ -142,6 +179,42 @@ ok "one log line per judged message"
 mt inbound.lua legacy=1 || fail "inbound.lua with an MTA without the newer protocol options"
 mt cases.lua legacy=1 || fail "cases.lua with an MTA without the newer protocol options"
 ok "the same cases with an MTA offering no leading space, no-reply steps or SKIP"
+
+# --- any client may send inbound; outbound needs SASL or internal-networks --
+mt trust.lua || fail "trust.lua"
+untrusted='reply="550 5.7.1 <friend@example.net>: relaying refused: client 192.0.2.7 is neither authenticated nor in internal-networks; outbound mail needs SMTP AUTH"'
+expect_log UNTRUSTED 'decision=reject reason="untrusted client"'
+expect_log UNTRUSTED "$untrusted"
+expect_log UNTRUSTED2 "$untrusted"
+expect_log UNTRUSTED3 "$untrusted"
+expect_log SASLOUT "account=boss@163.com decision=accept reason=ok client=192.0.2.7 sasl=boss"
+mt trust.lua legacy=1 || fail "trust.lua legacy=1"
+
+# --- SMTPUTF8 ---------------------------------------------------------------
+mt utf8.lua || fail "utf8.lua"
+expect_log U8SENDER 'decision=reject reason=SMTPUTF8'
+# (the log shows each byte outside ASCII as "?")
+expect_log U8SENDER 'reply="553 5.6.7 <??????@lab.test>: UTF-8 addresses (SMTPUTF8) cannot be sent through the provider accounts, which do not offer SMTPUTF8; use an ASCII address"'
+expect_log U8PARAM 'reply="553 5.6.7 <boss@163.com>: SMTPUTF8 mail cannot be sent through the provider accounts, which do not offer SMTPUTF8; send it without SMTPUTF8 (ASCII addresses, RFC 2047 encoded headers)"'
+expect_log U8RCPT 'reply="553 5.6.7 <??????@example.net>: UTF-8 addresses (SMTPUTF8) cannot be sent through the provider accounts, which do not offer SMTPUTF8; use an ASCII address"'
+expect_log U8DISPLAY 'decision=accept reason=ok'
+expect_log U8REWRITE 'decision=accept reason=ok'
+mt utf8.lua legacy=1 || fail "utf8.lua legacy=1"
+
+# --- bounded header ----------------------------------------------------------
+hwm() { awk '/^VmHWM:/ { print $2 }' /proc/$mpid/status; }
+before=$(hwm)
+mt limits.lua mem=1 || fail "limits.lua"
+after=$(hwm)
+[ -n "$before" ] && [ -n "$after" ] || fail "no VmHWM for pid $mpid"
+grow=$(( (after - before) / 1024 ))
+[ "$grow" -lt 12 ] || fail "peak memory grew by $grow MB over 27 MB of header (from $before kB to $after kB)"
+ok "27 MB of header fields raised the filter's peak memory by $grow MB (< 12)"
+expect_log HDR1000 'decision=accept'
+expect_log HDR1001 'decision=tempfail reason="header too large" '
+expect_log HDR1001 'reply="452 4.3.1 message header has too many fields; smarthost-milter takes at most 1000 header fields and 1048576 bytes of header per message"'
+expect_log HDRMEM 'decision=tempfail reason="header too large"'
+mt limits.lua legacy=1 || fail "limits.lua legacy=1"
 
 # --- reload --------------------------------------------------------------
 mt reload.lua phase=old || fail "reload.lua before reload"

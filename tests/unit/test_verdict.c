@@ -4,7 +4,9 @@
  * per case with the exact reply: the envelope steps (bad address, null
  * sender, no route under each action, allowed-users with a SASL login,
  * without one and not known, the provider's sender rule with and without
- * rewrite), the From: check, and the alignment step on fixed results.
+ * rewrite), the From: check, and the alignment step on fixed results;
+ * SMTPUTF8 (a UTF-8 sender, the parameter) and the recipient step (a
+ * client neither authenticated nor internal, a UTF-8 recipient).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -114,7 +116,7 @@ test_envelope(void **state)
 		struct verdict v = { .reason = NULL };
 		char err[256], got[1100], want[1100];
 		struct verdict_client cl = { t->sender, err, t->auth,
-		    "10.1.2.3" };
+		    "10.1.2.3", 0 };
 		enum judgement j;
 
 		route_lookup(c, t->sender, &r, err, sizeof(err));
@@ -139,6 +141,116 @@ test_envelope(void **state)
 				    t->sender, got, want);
 		}
 		config_unref(c);
+	}
+}
+
+struct utf8_case {
+	const char	*sender;
+	int		 smtputf8;	/* MAIL had the parameter */
+	const char	*reply;		/* NULL: no SMTPUTF8 finding */
+};
+
+static const struct utf8_case utf8_cases[] = {
+	{ "<\xe5\xbc\xa0\xe4\xb8\x89@lab.test>", 1, "553 5.6.7 "
+	    "<\xe5\xbc\xa0\xe4\xb8\x89@lab.test>: UTF-8 addresses (SMTPUTF8) "
+	    "cannot be sent through the provider accounts, which do not offer "
+	    "SMTPUTF8; use an ASCII address" },
+	{ "<\xe5\xbc\xa0\xe4\xb8\x89@lab.test>", 0, "553 5.6.7 "
+	    "<\xe5\xbc\xa0\xe4\xb8\x89@lab.test>: UTF-8 addresses (SMTPUTF8) "
+	    "cannot be sent through the provider accounts, which do not offer "
+	    "SMTPUTF8; use an ASCII address" },
+	{ "<boss@163.com>", 1, "553 5.6.7 <boss@163.com>: SMTPUTF8 mail cannot "
+	    "be sent through the provider accounts, which do not offer "
+	    "SMTPUTF8; send it without SMTPUTF8 (ASCII addresses, RFC 2047 "
+	    "encoded headers)" },
+	{ "boss@163.com", 1, "553 5.6.7 <boss@163.com>: SMTPUTF8 mail cannot "
+	    "be sent through the provider accounts, which do not offer "
+	    "SMTPUTF8; send it without SMTPUTF8 (ASCII addresses, RFC 2047 "
+	    "encoded headers)" },
+	{ "<boss@163.com>", 0, NULL },
+};
+
+/* SMTPUTF8 comes first among the envelope steps. */
+static void
+test_smtputf8(void **state)
+{
+	struct config *c = load("");
+
+	for (size_t i = 0; i < sizeof(utf8_cases) / sizeof(utf8_cases[0]);
+	    i++) {
+		const struct utf8_case *t = &utf8_cases[i];
+		struct verdict v = { .reason = NULL };
+		struct route r;
+		char err[256], got[1100];
+		struct verdict_client cl = { t->sender, err, "", "10.1.2.3",
+		    t->smtputf8 };
+		enum judgement j;
+
+		route_lookup(c, t->sender, &r, err, sizeof(err));
+		j = verdict_envelope(c->conf, &r, &cl, &v);
+		if (t->reply == NULL) {
+			assert_int_equal(j, J_CONTINUE);
+			assert_null(v.reason);
+			continue;
+		}
+		assert_int_equal(j, J_REJECT);
+		assert_string_equal(v.reason, "SMTPUTF8");
+		snprintf(got, sizeof(got), "%s %s %s", v.rcode, v.xcode, v.text);
+		assert_string_equal(got, t->reply);
+	}
+	config_unref(c);
+}
+
+struct rcpt_case {
+	const char	*auth;		/* NULL: not known */
+	int		 internal;
+	const char	*rcpt;
+	const char	*reply;		/* NULL: J_CONTINUE */
+	const char	*reason;
+};
+
+#define UNTRUSTED(r) "550 5.7.1 " r ": relaying refused: client 192.0.2.7 " \
+	"is neither authenticated nor in internal-networks; outbound mail " \
+	"needs SMTP AUTH"
+
+static const struct rcpt_case rcpt_cases[] = {
+	{ "", 0, "<friend@example.net>", UNTRUSTED("<friend@example.net>"),
+	    "untrusted client" },
+	{ NULL, 0, "friend@example.net", UNTRUSTED("<friend@example.net>"),
+	    "untrusted client" },
+	{ "", 0, "<\xe6\x9d\x8e\xe5\x9b\x9b@example.net>",
+	    UNTRUSTED("<\xe6\x9d\x8e\xe5\x9b\x9b@example.net>"),
+	    "untrusted client" },
+	{ "alice", 0, "<friend@example.net>", NULL, NULL },
+	{ "", 1, "<friend@example.net>", NULL, NULL },
+	{ "alice", 0, "<\xe6\x9d\x8e\xe5\x9b\x9b@example.net>", "553 5.6.7 "
+	    "<\xe6\x9d\x8e\xe5\x9b\x9b@example.net>: UTF-8 addresses "
+	    "(SMTPUTF8) cannot be sent through the provider accounts, which "
+	    "do not offer SMTPUTF8; use an ASCII address", "SMTPUTF8" },
+};
+
+static void
+test_recipient(void **state)
+{
+	for (size_t i = 0; i < sizeof(rcpt_cases) / sizeof(rcpt_cases[0]);
+	    i++) {
+		const struct rcpt_case *t = &rcpt_cases[i];
+		struct verdict v = { .reason = NULL };
+		struct verdict_client cl = { "<boss@163.com>", NULL, t->auth,
+		    "192.0.2.7", 0 };
+		enum judgement j = verdict_recipient(&cl, t->internal, t->rcpt,
+		    &v);
+		char got[1100];
+
+		if (t->reply == NULL) {
+			assert_int_equal(j, J_CONTINUE);
+			assert_null(v.reason);
+			continue;
+		}
+		assert_int_equal(j, J_REJECT);
+		assert_string_equal(v.reason, t->reason);
+		snprintf(got, sizeof(got), "%s %s %s", v.rcode, v.xcode, v.text);
+		assert_string_equal(got, t->reply);
 	}
 }
 
@@ -229,6 +341,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_envelope),
+		cmocka_unit_test(test_smtputf8),
+		cmocka_unit_test(test_recipient),
 		cmocka_unit_test(test_from),
 		cmocka_unit_test(test_alignment),
 	};
