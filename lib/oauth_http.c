@@ -84,6 +84,7 @@ oauth_http_post(const char *url, const char *ca_file, char *form,
 	char ebuf[CURL_ERROR_SIZE] = "";
 	struct answer a = { 0 };
 	json_error_t je;
+	char where[128];
 	long status = -1;
 	CURLcode rc;
 	CURL *h;
@@ -104,11 +105,15 @@ oauth_http_post(const char *url, const char *ca_file, char *form,
 		*out = a.buf ? json_loadb(a.buf, a.len, 0, &je) : NULL;
 		if (!json_is_object(*out)) {
 			snprintf(err, errsize, "%s: HTTP %ld without a JSON "
-			    "object in the answer", url, status);
+			    "object in the answer%s%s", url, status,
+			    a.buf && *out == NULL ? ": " : "", a.buf &&
+			    *out == NULL ? oauth_json_error(&je, where,
+			    sizeof(where)) : "");
 			json_decref(*out);
 			*out = NULL;
 			status = -1;
 		}
+		wipe(&je, sizeof(je));	/* its text quotes the answer */
 	}
 	curl_easy_cleanup(h);
 	if (a.buf) {
