@@ -323,7 +323,8 @@ oauth_token_load(const char *path, struct oauth_token *t, char *err,
 		return -1;
 	}
 	o = json_loads(buf, JSON_REJECT_DUPLICATES, &je);
-	free_secret(buf);
+	wipe(buf, TOKEN_FILE_MAX + 1);	/* all of it: a NUL may hide the rest */
+	free(buf);
 	if (o == NULL)
 		snprintf(err, errsize, "%s: not a token file: %s", path,
 		    oauth_json_error(&je, where, sizeof(where)));
