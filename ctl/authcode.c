@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
@@ -21,6 +22,8 @@
 #include "util.h"
 
 #define REQ_MAX		8192
+#define CONN_MAX	8	/* connections read at once */
+#define CONN_READ_S	5	/* seconds a connection has for its request */
 
 struct pkce {
 	char	verifier[64], challenge[64], state[32];
@@ -146,93 +149,185 @@ answer(int fd, int status, const char *text)
 		return;
 }
 
-/* Reads one request head within the deadline; NULL if none came. */
-static char *
-read_request(int fd, time_t deadline)
+/* A provider's text for the terminal: printable ASCII only (control
+ * bytes and escape sequences become '?'), at most max bytes, "..." when
+ * cut. */
+static void
+printable_cut(char *buf, size_t size, const char *s, size_t max)
 {
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	char *buf = xmalloc(REQ_MAX);
-	size_t len = 0;
-	ssize_t n;
+	size_t len = strlen(s);
 
-	while (len < REQ_MAX - 1 && time(NULL) < deadline &&
-	    poll(&pfd, 1, 1000) >= 0) {
-		if (!(pfd.revents & POLLIN))
-			continue;
-		if ((n = read(fd, buf + len, REQ_MAX - 1 - len)) <= 0)
-			break;
-		len += (size_t)n;
-		buf[len] = '\0';
-		if (strstr(buf, "\r\n\r\n") || strstr(buf, "\n\n"))
-			return buf;
-	}
-	buf[len] = '\0';
-	free_secret(buf);
-	return NULL;
+	str_printable(buf, size, s, len < max ? len : max);
+	if (len > max)
+		xstrlcat(buf, "...", size);
 }
 
-/* 1: the redirect with code (in *code), 0: another request, -1: the
- * redirect with an error or a wrong state. */
+/* The redirect carries the state sent (compared in constant time). */
 static int
-handle(int fd, const struct pkce *p, time_t deadline, char **code,
-    char *err, size_t errsize)
+state_ok(const char *state, const struct pkce *p)
 {
-	char *req = read_request(fd, deadline), *state, *e;
-	int rc = 0;
+	size_t n = strlen(p->state);
 
-	if (req == NULL)
-		return 0;
+	return state != NULL && strlen(state) == n &&
+	    CRYPTO_memcmp(state, p->state, n) == 0;
+}
+
+/* One request head.  1: the redirect with code (in *code); 0: not the
+ * redirect (another path, a missing or wrong state: answered, the wait
+ * goes on; *ignored counts the wrong states); -1: the redirect with the
+ * provider's error, or without a code. */
+static int
+handle(int fd, const char *req, const struct pkce *p, char **code,
+    unsigned *ignored, char *err, size_t errsize)
+{
+	char *state, *e, *d, pe[128], pd[320];
+	int rc;
+
 	if (strncmp(req, "GET /?", 6) != 0) {
 		answer(fd, 404, "not here");
-		free_secret(req);
 		return 0;
 	}
 	state = query_get(req, "state");
-	*code = query_get(req, "code");
-	if ((e = query_get(req, "error")) != NULL || *code == NULL) {
-		snprintf(err, errsize, "the provider refused: %s", e ? e :
-		    "no code in the redirect");
-		answer(fd, 400, "smarthost: authorization refused.");
-		rc = -1;
-	} else if (state == NULL || strcmp(state, p->state) != 0) {
-		snprintf(err, errsize, "the redirect's state does not match "
-		    "(a stale or forged request)");
+	if (!state_ok(state, p)) {
 		answer(fd, 400, "smarthost: state mismatch.");
+		(*ignored)++;
+		free(state);
+		return 0;
+	}
+	free(state);
+	*code = query_get(req, "code");
+	e = query_get(req, "error");
+	d = query_get(req, "error_description");
+	if (e != NULL || *code == NULL) {
+		printable_cut(pe, sizeof(pe), e ? e : "no code in the redirect",
+		    100);
+		if (e && d)
+			printable_cut(pd, sizeof(pd), d, 300);
+		snprintf(err, errsize, "the provider refused: %s%s%s", pe,
+		    e && d ? ": " : "", e && d ? pd : "");
+		answer(fd, 400, "smarthost: authorization refused.");
+		free_secret(*code);
+		*code = NULL;
 		rc = -1;
 	} else {
 		answer(fd, 200, "smarthost: authorized. You may close this "
 		    "window.");
 		rc = 1;
 	}
-	if (rc != 1) {
-		free_secret(*code);
-		*code = NULL;
-	}
-	free(state);
 	free(e);
-	free_secret(req);
+	free(d);
 	return rc;
 }
 
+/* Connections being read: each has CONN_READ_S seconds to send its
+ * request head, so a silent one cannot hold up the redirect; when all
+ * slots are taken, the oldest is dropped for the newcomer. */
+struct conn {
+	int	 fd;		/* -1: free slot */
+	time_t	 until;
+	size_t	 len;
+	char	 buf[REQ_MAX];
+};
+
+static void
+conn_close(struct conn *c)
+{
+	if (c->fd != -1)
+		close(c->fd);
+	wipe(c->buf, c->len);
+	c->fd = -1;
+	c->len = 0;
+}
+
+static void
+conn_accept(int lfd, struct conn *conns)
+{
+	struct conn *slot = &conns[0];
+	int fd;
+
+	if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) ==
+	    -1)
+		return;
+	for (int i = 0; i < CONN_MAX; i++) {
+		if (conns[i].fd == -1) {
+			slot = &conns[i];
+			break;
+		}
+		if (conns[i].until < slot->until)
+			slot = &conns[i];
+	}
+	conn_close(slot);
+	slot->fd = fd;
+	slot->until = time(NULL) + CONN_READ_S;
+}
+
+/* Reads what c has sent; a whole head is handled and c closed.  Returns
+ * handle()'s value, 0 while the head is incomplete. */
+static int
+conn_read(struct conn *c, const struct pkce *p, char **code,
+    unsigned *ignored, char *err, size_t errsize)
+{
+	ssize_t n = read(c->fd, c->buf + c->len, REQ_MAX - 1 - c->len);
+	int rc = 0;
+
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (n <= 0) {
+		conn_close(c);
+		return 0;
+	}
+	c->len += (size_t)n;
+	c->buf[c->len] = '\0';
+	if (strstr(c->buf, "\r\n\r\n") || strstr(c->buf, "\n\n"))
+		rc = handle(c->fd, c->buf, p, code, ignored, err, errsize);
+	else if (c->len < REQ_MAX - 1)
+		return 0;
+	else
+		answer(c->fd, 400, "request too long");
+	conn_close(c);
+	return rc;
+}
+
+/* Serves connections until the redirect with the right state comes or
+ * the deadline passes. */
 static int
 wait_code(int lfd, const struct pkce *p, unsigned timeout, char **code,
     char *err, size_t errsize)
 {
 	time_t deadline = time(NULL) + timeout;
-	struct pollfd pfd = { .fd = lfd, .events = POLLIN };
-	int fd, rc = 0;
+	struct conn *conns = xcalloc(CONN_MAX, sizeof(*conns));
+	struct pollfd pfd[CONN_MAX + 1];
+	unsigned ignored = 0;
+	int rc = 0;
 
+	for (int i = 0; i < CONN_MAX; i++)
+		conns[i].fd = -1;
 	while (rc == 0 && time(NULL) < deadline) {
-		if (poll(&pfd, 1, 1000) <= 0)
-			continue;
-		if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) == -1)
-			continue;
-		rc = handle(fd, p, deadline, code, err, errsize);
-		close(fd);
+		pfd[0] = (struct pollfd){ .fd = lfd, .events = POLLIN };
+		for (int i = 0; i < CONN_MAX; i++)
+			pfd[i + 1] = (struct pollfd){ .fd = conns[i].fd,
+			    .events = POLLIN };
+		if (poll(pfd, CONN_MAX + 1, 500) == -1 && errno != EINTR)
+			break;
+		for (int i = 0; i < CONN_MAX && rc == 0; i++) {
+			if (conns[i].fd == -1)
+				continue;
+			if (pfd[i + 1].revents)
+				rc = conn_read(&conns[i], p, code, &ignored,
+				    err, errsize);
+			else if (time(NULL) >= conns[i].until)
+				conn_close(&conns[i]);
+		}
+		if (rc == 0 && (pfd[0].revents & POLLIN))
+			conn_accept(lfd, conns);
 	}
+	for (int i = 0; i < CONN_MAX; i++)
+		conn_close(&conns[i]);
+	free(conns);
 	if (rc == 0)
 		snprintf(err, errsize, "no redirect from the browser within "
-		    "%u s", timeout);
+		    "%u s%s", timeout, ignored ? " (requests with a wrong or "
+		    "missing state were ignored)" : "");
 	return rc == 1 ? 0 : -1;
 }
 

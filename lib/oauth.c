@@ -45,6 +45,34 @@ oauth_json_init(void)
 	pthread_once(&json_once, json_init);
 }
 
+/* Fixed descriptions of jansson's error codes: its own text quotes the
+ * input, which may be a token. */
+static const char *
+json_error_what(const json_error_t *je)
+{
+	switch (json_error_code(je)) {
+	case json_error_out_of_memory:		return "out of memory";
+	case json_error_stack_overflow:		return "nested too deeply";
+	case json_error_invalid_utf8:		return "invalid UTF-8";
+	case json_error_premature_end_of_input:	return "unexpected end of input";
+	case json_error_end_of_input_expected:	return "text after the JSON value";
+	case json_error_invalid_syntax:		return "invalid JSON syntax";
+	case json_error_null_character:		return "NUL byte in a string";
+	case json_error_null_byte_in_key:	return "NUL byte in a key";
+	case json_error_duplicate_key:		return "duplicate key";
+	case json_error_numeric_overflow:	return "number out of range";
+	default:				return "not valid JSON";
+	}
+}
+
+const char *
+oauth_json_error(const json_error_t *je, char *buf, size_t size)
+{
+	snprintf(buf, size, "line %d, column %d (byte %d): %s", je->line,
+	    je->column, je->position, json_error_what(je));
+	return buf;
+}
+
 #define MS_LOGIN	"https://login.microsoftonline.com/"
 #define MS_SCOPE	"https://outlook.office.com/SMTP.Send offline_access"
 #define GOOGLE_TOKEN	"https://oauth2.googleapis.com/token"
@@ -279,7 +307,7 @@ oauth_token_load(const char *path, struct oauth_token *t, char *err,
 {
 	json_error_t je;
 	json_t *o;
-	char *buf, msg[256];
+	char *buf, msg[256], where[128];
 	int fd;
 
 	oauth_json_init();
@@ -295,10 +323,16 @@ oauth_token_load(const char *path, struct oauth_token *t, char *err,
 		return -1;
 	}
 	o = json_loads(buf, JSON_REJECT_DUPLICATES, &je);
-	free_secret(buf);
+	wipe(buf, TOKEN_FILE_MAX + 1);	/* all of it: a NUL may hide the rest */
+	free(buf);
+	if (o == NULL)
+		snprintf(err, errsize, "%s: not a token file: %s", path,
+		    oauth_json_error(&je, where, sizeof(where)));
+	wipe(&je, sizeof(je));	/* its text quotes the file */
 	if (!json_is_object(o)) {
-		snprintf(err, errsize, "%s:%d: not a token file: %s", path,
-		    je.line, o ? "not a JSON object" : je.text);
+		if (o != NULL)
+			snprintf(err, errsize, "%s: not a token file: not a "
+			    "JSON object", path);
 		json_decref(o);
 		return -1;
 	}

@@ -113,6 +113,10 @@ int	oauth_token_state(const struct conf *, const char *account,
  * functions call it). */
 void	oauth_json_init(void);
 void	oauth_init(void);
+/* Where and why jansson refused a document holding secrets: "line L,
+ * column C (byte B): DESCRIPTION" from a fixed list, never jansson's
+ * message text (it quotes the input near the error).  Returns buf. */
+const char *oauth_json_error(const json_error_t *, char *buf, size_t size);
 
 /* POST form (application/x-www-form-urlencoded) to url, verified against
  * ca_file (NULL: the system's store).  Returns the HTTP status with the

@@ -15,9 +15,12 @@
 
 #define ANSWER_MAX	(256 * 1024)
 
+/* The answer as it arrives: it holds tokens, so every block it leaves
+ * behind is wiped (answer_grow, answer_free). */
 struct answer {
 	char	*buf;
-	size_t	 len;
+	size_t	 len;		/* bytes of answer, NUL after them */
+	size_t	 cap;		/* bytes allocated */
 	int	 too_long;
 };
 
@@ -36,17 +39,50 @@ oauth_init(void)
 	pthread_once(&init_once, init);
 }
 
+/* Room for need bytes: a new block (doubling, at most ANSWER_MAX + 1),
+ * the content copied, the old block wiped and freed.  realloc() would
+ * free (or leave in place) a copy of the tokens without wiping it. */
+static void
+answer_grow(struct answer *a, size_t need)
+{
+	size_t cap = a->cap ? a->cap : 1024;
+	char *nb;
+
+	if (need <= a->cap)
+		return;
+	while (cap < need)
+		cap = cap > (ANSWER_MAX + 1) / 2 ? ANSWER_MAX + 1 : cap * 2;
+	nb = xmalloc(cap);
+	if (a->buf) {
+		memcpy(nb, a->buf, a->len + 1);
+		wipe(a->buf, a->cap);
+		free(a->buf);
+	}
+	a->buf = nb;
+	a->cap = cap;
+}
+
+static void
+answer_free(struct answer *a)
+{
+	if (a->buf) {
+		wipe(a->buf, a->cap);
+		free(a->buf);
+	}
+	memset(a, 0, sizeof(*a));
+}
+
 static size_t
 collect(char *data, size_t size, size_t n, void *arg)
 {
 	struct answer *a = arg;
 	size_t len = size * n;
 
-	if (a->len + len > ANSWER_MAX) {
+	if (len > ANSWER_MAX - a->len) {
 		a->too_long = 1;
 		return 0;
 	}
-	a->buf = xreallocarray(a->buf, a->len + len + 1, 1);
+	answer_grow(a, a->len + len + 1);
 	memcpy(a->buf + a->len, data, len);
 	a->len += len;
 	a->buf[a->len] = '\0';
@@ -84,6 +120,7 @@ oauth_http_post(const char *url, const char *ca_file, char *form,
 	char ebuf[CURL_ERROR_SIZE] = "";
 	struct answer a = { 0 };
 	json_error_t je;
+	char where[128];
 	long status = -1;
 	CURLcode rc;
 	CURL *h;
@@ -104,17 +141,18 @@ oauth_http_post(const char *url, const char *ca_file, char *form,
 		*out = a.buf ? json_loadb(a.buf, a.len, 0, &je) : NULL;
 		if (!json_is_object(*out)) {
 			snprintf(err, errsize, "%s: HTTP %ld without a JSON "
-			    "object in the answer", url, status);
+			    "object in the answer%s%s", url, status,
+			    a.buf && *out == NULL ? ": " : "", a.buf &&
+			    *out == NULL ? oauth_json_error(&je, where,
+			    sizeof(where)) : "");
 			json_decref(*out);
 			*out = NULL;
 			status = -1;
 		}
+		wipe(&je, sizeof(je));	/* its text quotes the answer */
 	}
 	curl_easy_cleanup(h);
-	if (a.buf) {
-		wipe(a.buf, a.len);
-		free(a.buf);
-	}
+	answer_free(&a);
 	return status;
 }
 

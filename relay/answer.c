@@ -4,33 +4,80 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "answer.h"
 #include "util.h"
 
-/* Provider replies that mean "too much, try later" (shared/providers.md).
- * code 0 matches any code; enhanced NULL any enhanced code; text is
- * searched case-insensitively in the reply text. */
+/* Provider replies that mean "too much, try later", anchored to the
+ * provider's reply format: code (0: any), enhanced code (NULL: any) and
+ * the diagnostic that opens the text (NULL: any).  The rest of the text is
+ * never searched: providers echo the client's addresses there.
+ *   START: the text begins with the diagnostic (NetEase "451 MI:SFQ ...",
+ *          Gmail "550 5.4.5 Daily user sending quota exceeded.");
+ *   WORD:  the diagnostic is part of the text's first word, as in
+ *          Microsoft's "554 5.2.0 STOREDRV.Submission.Exception:
+ *          SubmissionQuotaExceededException; ..." (a word holding '<',
+ *          '>' or '@' is an address and never matches).
+ * Sources: shared/providers.md rows 163.com (NetEase rate codes) and
+ * gmail.com (550 5.4.5), as cited in lib/preset.c. */
+enum quota_at { START, WORD };
+
 static const struct {
 	int		 code;
 	const char	*enhanced;
-	const char	*text;
+	const char	*diag;
+	enum quota_at	 at;
 } quota_replies[] = {
-	{ 550, "5.4.5", NULL },			/* Gmail daily sending quota */
-	{ 0, NULL, "Daily sending quota exceeded" },
-	{ 0, NULL, "Daily user sending quota exceeded" },
-	{ 0, NULL, "MI:SFQ" },			/* NetEase: sending frequency */
-	{ 0, NULL, "RP:QRC" },			/* NetEase: recipients quota */
-	{ 0, NULL, "RP:RCL" },			/* NetEase: recipient count */
-	{ 0, NULL, "MI:STC" },			/* NetEase: session count */
-	{ 0, NULL, "HL:ICC" },			/* NetEase: IP connections */
-	{ 0, NULL, "SubmissionQuotaExceeded" },	/* Microsoft 365 */
+	{ 550, "5.4.5", NULL, START },		/* Gmail daily sending quota */
+	{ 0, NULL, "Daily sending quota exceeded", START },
+	{ 0, NULL, "Daily user sending quota exceeded", START },
+	{ 451, NULL, "MI:SFQ", START },		/* NetEase: sending frequency */
+	{ 451, NULL, "RP:QRC", START },		/* NetEase: recipients quota */
+	{ 550, NULL, "RP:RCL", START },		/* NetEase: recipient count */
+	{ 554, NULL, "MI:STC", START },		/* NetEase: messages per day */
+	{ 421, NULL, "HL:ICC", START },		/* NetEase: IP connections */
+	{ 0, NULL, "SubmissionQuotaExceeded", WORD },	/* Microsoft 365 */
 };
+
+/* Where a diagnostic may end: the end, a space or punctuation that is
+ * not part of an address or a longer token. */
+static int
+diag_end(char c)
+{
+	return c == '\0' || c == ' ' || c == ';' || c == ',' || c == '.' ||
+	    c == ':';
+}
+
+static int
+diag_matches(const char *text, const char *diag, enum quota_at at)
+{
+	size_t n = strlen(diag), wl = strcspn(text, " ");
+
+	if (at == START)
+		return strncasecmp(text, diag, n) == 0 && diag_end(text[n]);
+	if (memchr(text, '<', wl) || memchr(text, '>', wl) ||
+	    memchr(text, '@', wl))
+		return 0;
+	for (size_t i = 0; i + n <= wl; i++)
+		if (strncasecmp(text + i, diag, n) == 0)
+			return 1;
+	return 0;
+}
+
+/* An addressing status (RFC 3463 X.1.Y: bad mailbox, bad sender ...)
+ * speaks of one address, never of the account. */
+static int
+about_an_address(const struct smtp_reply *r)
+{
+	return r->enhanced[0] && r->enhanced[1] == '.' &&
+	    r->enhanced[2] == '1' && r->enhanced[3] == '.';
+}
 
 int
 answer_is_quota(const struct smtp_reply *r)
 {
-	if (r->local || r->code < 400)
+	if (r->local || r->code < 400 || about_an_address(r))
 		return 0;
 	for (size_t i = 0; i < sizeof(quota_replies) / sizeof(quota_replies[0]);
 	    i++) {
@@ -39,8 +86,8 @@ answer_is_quota(const struct smtp_reply *r)
 		if (quota_replies[i].enhanced &&
 		    strcmp(quota_replies[i].enhanced, r->enhanced) != 0)
 			continue;
-		if (quota_replies[i].text &&
-		    strcasestr(r->text, quota_replies[i].text) == NULL)
+		if (quota_replies[i].diag && !diag_matches(r->text,
+		    quota_replies[i].diag, quota_replies[i].at))
 			continue;
 		return 1;
 	}

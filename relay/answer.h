@@ -14,6 +14,9 @@
  * replies (shared/providers.md: Gmail 550 5.4.5, NetEase MI:SFQ, RP:QRC,
  * RP:RCL, MI:STC, HL:ICC, Microsoft SubmissionQuotaExceeded): the relay
  * defers those (4.7.1) and cools the account off instead of bouncing.
+ * It reads only the code, the enhanced code and the diagnostic that
+ * opens the text, never an address the provider echoes; a reply with an
+ * addressing status (X.1.Y) is never one.
  */
 #ifndef SMARTHOST_RELAY_ANSWER_H
 #define SMARTHOST_RELAY_ANSWER_H

@@ -5,8 +5,10 @@
 #    token file is mode 0600, owned by the service user, holds the refresh
 #    token; slow_down makes the next poll wait 5 s more;
 #  - authorization code with PKCE (Google-like): the "browser" (curl)
-#    follows the authorize redirect to the loopback listener; a redirect
-#    with a wrong state is refused;
+#    follows the authorize redirect to the loopback listener; a silent
+#    local connection, another path and redirects with a wrong or missing
+#    state (400) neither stop nor stall it; the provider's error is printed
+#    made printable and cut short;
 #  - a client ID the server does not know: the provider's error, exit 69;
 #  - an account without auth = xoauth2: exit 78;
 #  - no token issued by the server appears in any output.
@@ -122,18 +124,66 @@ t_assert_eq 600 "$(stat -c %a "$D/state/oauth/gm.json")" "gm token file mode"
 t_assert_grep 'granted authorization_code' "$D/slow.log" "server saw the PKCE exchange"
 t_ok "authorization code with PKCE: URL, SSH hint, redirect to 127.0.0.1, token stored"
 
-# A redirect whose state is not the one sent is refused.
-"$ctl" -c "$D/smarthost.conf" oauth gm --timeout 10 >"$D/gm2.stdout" \
-    2>"$D/gm2.stderr" &
-gmpid=$!
-t_cleanup_add "kill $gmpid 2>/dev/null"
-t_wait_for "grep -q '^    ssh -L' '$D/gm2.stdout'" 10 || t_fail "second run printed no URL"
-lport=$(sed -n 's|^    ssh -L \([0-9]*\):.*|\1|p' "$D/gm2.stdout")
-curl -sS --max-time 5 "http://127.0.0.1:$lport/favicon.ico" >/dev/null 2>&1
-curl -sS --max-time 5 "http://127.0.0.1:$lport/?code=forged&state=wrong" >/dev/null 2>&1
-wait "$gmpid" && t_fail "a redirect with a wrong state was accepted"
-t_assert_grep "account gm: the redirect's state does not match" "$D/gm2.stderr"
-t_ok "a redirect with a wrong state is refused (after a 404 for another path)"
+# --- the loopback listener: other local users cannot stop or stall it --------
+# While a local connection stays silent, a request for another path gets a
+# 404 and redirects with a wrong or missing state a 400, the command keeps
+# waiting, and the browser's real redirect completes the flow.
+gm_start() {		# NAME: oauth gm in the background; sets gmpid lport auth
+	"$ctl" -c "$D/smarthost.conf" oauth gm --timeout 30 >"$D/$1.stdout" \
+	    2>"$D/$1.stderr" &
+	gmpid=$!
+	t_cleanup_add "kill $gmpid 2>/dev/null"
+	t_wait_for "grep -q '^    ssh -L' '$D/$1.stdout'" 10 ||
+	    { cat "$D/$1.stdout" "$D/$1.stderr" >&2; t_fail "$1: no URL printed"; }
+	lport=$(sed -n 's|^    ssh -L \([0-9]*\):.*|\1|p' "$D/$1.stdout")
+	auth=$(sed -n "s|^    \(https://127.0.0.1:$PORT/authorize?.*\)|\1|p" "$D/$1.stdout")
+	[ -n "$lport" ] && [ -n "$auth" ] || t_fail "$1: no port or URL"
+}
+
+http_status() {		# URL: the listener's HTTP status ("000": no answer in 5 s)
+	curl -sS -o /dev/null -w '%{http_code}' --max-time 5 "$1" 2>/dev/null
+}
+
+gm_start gm2
+silent=()		# more silent connections than the listener reads at once
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	exec {fd}<>"/dev/tcp/127.0.0.1/$lport" || t_fail "cannot connect to the listener"
+	silent+=("$fd")
+done
+t_assert_eq 404 "$(http_status "http://127.0.0.1:$lport/favicon.ico")" \
+    "another path, while a silent connection is open"
+t_assert_eq 400 "$(http_status "http://127.0.0.1:$lport/?code=forged&state=wrong")" \
+    "a redirect with a wrong state"
+t_assert_eq 400 "$(http_status "http://127.0.0.1:$lport/?code=forged")" \
+    "a redirect without a state"
+kill -0 "$gmpid" 2>/dev/null ||
+    { cat "$D/gm2.stderr" >&2; t_fail "a forged redirect stopped the command"; }
+curl -sS -L --max-time 10 --cacert "$D/pki/ca.crt" "$auth" >"$D/browser2.out" 2>&1 ||
+    { cat "$D/browser2.out" >&2; t_fail "the real redirect failed"; }
+t_assert_grep 'smarthost: authorized' "$D/browser2.out" "page shown to the browser"
+wait "$gmpid" || { cat "$D/gm2.stdout" "$D/gm2.stderr" >&2; t_fail "oauth gm after forged redirects failed"; }
+for fd in "${silent[@]}"; do
+	exec {fd}>&-
+done
+t_assert_eq 2 "$(grep -c 'granted authorization_code' "$D/slow.log")" "PKCE exchanges"
+t_assert_grep "^account gm: authorized; token stored in " "$D/gm2.stdout"
+t_ok "10 silent connections, another path, wrong and missing states: answered 404/400, the real redirect still completes"
+
+# The provider's error (with the right state) ends the wait; its text,
+# full of escape sequences and control bytes, reaches the terminal only
+# made printable and cut short.
+gm_start gm3
+state=$(sed -n 's|.*[?&]state=\([^&]*\).*|\1|p' <<<"$auth")
+[ -n "$state" ] || t_fail "no state in the authorization URL"
+long=$(printf 'A%.0s' $(seq 300))
+t_assert_eq 400 "$(http_status "http://127.0.0.1:$lport/?state=$state&error=access_denied%1B%5B2J%1B%5D0%3Bowned%07%0D%0A$long&error_description=Denied%1B%5B31mred%7F%C3%A9")" \
+    "the provider's error"
+wait "$gmpid" && t_fail "oauth gm succeeded after the provider's error"
+t_assert_eq 0 "$(LC_ALL=C tr -d '\n' <"$D/gm3.stderr" | LC_ALL=C tr -d '[:print:]' | wc -c)" \
+    "non-printable bytes on stderr"
+t_assert_grep '^smarthostctl: account gm: the provider refused: access_denied\?\[2J\?\]0;owned\?\?\?A{71}\.\.\.: Denied\?\[31mred\?\?\?$' \
+    "$D/gm3.stderr" "the provider's error, made printable and cut"
+t_ok "the provider's error with escape sequences and control bytes is printed sanitised and bounded"
 
 # --- the provider's error; an account that does not use xoauth2 ---------------
 write_conf wrong-client root
@@ -145,7 +195,7 @@ t_assert_eq 78 "$?" "exit code for a password account"
 t_assert_grep '^smarthostctl: account plain does not use auth = xoauth2$' "$D/plain.stderr"
 t_ok "provider errors are quoted; password accounts are refused"
 
-for f in dev1 dev2 gm; do
+for f in dev1 dev2 gm gm2; do
 	[ ! -s "$D/$f.stderr" ] || { cat "$D/$f.stderr" >&2; t_fail "$f: a successful run wrote to stderr"; }
 done
 

@@ -13,6 +13,8 @@
 #     token is dropped and the next message (after the cool-off) refreshes;
 #  4. every refresh token revoked: the mail is deferred with 454 4.7.0,
 #     invalid_grant and "run smarthostctl oauth ms again";
+#  4b. a corrupted token file: 454 4.7.0 and the log say where (line,
+#     column), never the file's bytes (jansson's message would quote them);
 #  5. no token issued by the server appears in any log or output;
 # smarthostctl status shows the token state (never a token).
 . "$SMARTHOST_TOP/tests/relay/e2e-lib.sh"
@@ -195,6 +197,27 @@ timeout 30 "$B/smarthostctl" -c "$D/smarthost.conf" probe ms >"$D/probe2.log" 2>
 t_assert_eq 78 "$rc" "probe exit after invalid_grant"
 t_assert_eq 1 "$(grep -o 'smarthostctl oauth ms' "$D/probe2.log" | wc -l)" "probe says once what to run"
 t_ok "smarthostctl probe after invalid_grant: exit 78, says once to run smarthostctl oauth"
+
+# --- 4b. a corrupted token file: where, never what -----------------------------
+# jansson's message quotes the input near the error; a token must not reach
+# the relay's log, the 454 (which mailq shows every local user) or stderr.
+marker=1//0gM$(openssl rand -hex 12)
+t_stop relay
+printf '{"refresh_token": "%s\001rest"}\n' "$marker" >"$TF"
+chmod 600 "$TF"
+relay_start
+send m7
+col=$((19 + ${#marker}))	# the control character after {"refresh_token": "MARKER
+t_assert_grep "^454 4\\.7\\.0 OAuth2 token of account ms: $TF: not a token file: line 1, column $col \\(byte $col\\): invalid JSON syntax" \
+    "$D/chat-m7.log" "454 naming the place in the file"
+t_assert_grep "account=ms oauth=failed reason=.*not a token file: line 1, column $col" "$D/relay.log" "relay log"
+"$B/smarthostctl" -c "$D/smarthost.conf" status >"$D/status3.log" 2>&1
+t_assert_grep "not a token file: line 1, column $col \\(byte $col\\)" "$D/status3.log" "status"
+if grep -lF -- "${marker#1//0g}" "$D"/chat-m7.log "$D"/relay.log "$D"/status3.log; then
+	t_fail "the corrupted token file's bytes reached a log, reply or stderr"
+fi
+E_SECRETS+=("$marker")
+t_ok "corrupted token file: 454 4.7.0 and the log give line and column, not its bytes"
 
 # --- 5. no token in any log ---------------------------------------------------
 [ "$(wc -l <"$D/tokens")" -ge 6 ] || t_fail "the server issued fewer tokens than expected"

@@ -143,6 +143,47 @@ test_file(void **state)
 	rmdir(dir);
 }
 
+/* A corrupted token file: the message says where, never what (jansson's
+ * own text quotes the input near the error, here the refresh token). */
+static void
+test_corrupt_file(void **state)
+{
+	static const struct {
+		const char *text, *want;
+	} files[] = {
+		{ "{\"refresh_token\": \"1//0gMARKER-rt\001tail\"}",
+		  "line 1, column 33 (byte 33): invalid JSON syntax" },
+		{ "{\"refresh_token\": \"1//0gMARKER-rt",
+		  "line 1, column 33 (byte 33): unexpected end of input" },
+		{ "{\"refresh_token\": \"1//0gMARKER-rt\",\n"
+		  " \"refresh_token\": \"1//0gMARKER-2\"}",
+		  "line 2, column 16 (byte 52): duplicate key" },
+		{ "{\"access_token\": \"1//0gMARKER-at\"} 1//0gMARKER",
+		  "line 1, column 36 (byte 36): text after the JSON value" },
+		{ "[\"1//0gMARKER-rt\"]", "not a JSON object" },
+	};
+	char dir[] = "/tmp/test_oauth.XXXXXX", path[128], err[512], want[300];
+	struct oauth_token u;
+	FILE *f;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/acct.json", dir);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		assert_non_null(f = fopen(path, "w"));
+		assert_int_equal(fchmod(fileno(f), 0600), 0);
+		fputs(files[i].text, f);
+		assert_int_equal(fclose(f), 0);
+		assert_int_equal(oauth_token_load(path, &u, err, sizeof(err)),
+		    -1);
+		snprintf(want, sizeof(want), "%s: not a token file: %s", path,
+		    files[i].want);
+		assert_string_equal(err, want);
+		assert_null(strstr(err, "MARKER"));
+	}
+	unlink(path);
+	rmdir(dir);
+}
+
 static void
 test_answer(void **state)
 {
@@ -224,6 +265,7 @@ main(void)
 		cmocka_unit_test(test_endpoints),
 		cmocka_unit_test(test_path),
 		cmocka_unit_test(test_file),
+		cmocka_unit_test(test_corrupt_file),
 		cmocka_unit_test(test_answer),
 		cmocka_unit_test(test_state),
 	};

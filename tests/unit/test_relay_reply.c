@@ -1,6 +1,10 @@
 /*
  * Unit tests for lib/reply.c: well-formed and malformed replies from an
- * untrusted peer, table-driven (each case is the reply's lines).
+ * untrusted peer, table-driven (each case is the reply's lines); and for
+ * relay/answer.c's quota classifier on replies parsed the same way:
+ * providers' quota replies (shared/providers.md) are recognised, replies
+ * that merely echo an address holding a quota word are not.  The relay's
+ * answer.c is compiled in directly: it is not part of the library.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +14,7 @@
 #include <cmocka.h>
 
 #include "reply.h"
+#include "../../relay/answer.c"
 
 static const struct {
 	const char *lines[4];	/* fed in order until NULL */
@@ -123,6 +128,76 @@ test_text_and_local(void **state)
 	    "connect to smtp.test[127.0.0.1]:465: Connection refused");
 }
 
+/* Replies as the provider sends them; quota: what answer_is_quota()
+ * must say. */
+static const struct {
+	const char *lines[4];
+	int quota;
+} quota_cases[] = {
+	/* Gmail (providers.md row gmail.com), one line and multi-line */
+	{ { "550 5.4.5 Daily sending quota exceeded." }, 1 },
+	{ { "550-5.4.5 Daily user sending quota exceeded. For more",
+	    "550 5.4.5 information see the sending limits page" }, 1 },
+	{ { "421 4.7.0 Daily user sending quota exceeded." }, 1 },
+	/* NetEase rate codes (providers.md row 163.com) */
+	{ { "451 MI:SFQ Sender sending frequency over limit" }, 1 },
+	{ { "451 RP:QRC 163 smtp too many recipients" }, 1 },
+	{ { "550 RP:RCL too many recipients" }, 1 },
+	{ { "554 MI:STC too many messages today" }, 1 },
+	{ { "421 HL:ICC too many connections" }, 1 },
+	{ { "451 MI:SFQ" }, 1 },
+	/* Microsoft: the diagnostic opens the text */
+	{ { "554 5.2.0 STOREDRV.Submission.Exception:"
+	    "SubmissionQuotaExceededException; Failed to process message" },
+	  1 },
+	/* addresses echoed by the provider are never read */
+	{ { "550 5.1.1 <SubmissionQuotaExceeded@example.net>: Recipient "
+	    "address rejected: User unknown" }, 0 },
+	{ { "550 <SubmissionQuotaExceeded@example.net>: Recipient address "
+	    "rejected: User unknown" }, 0 },
+	{ { "550 SubmissionQuotaExceeded@example.net: Recipient address "
+	    "rejected" }, 0 },
+	{ { "550 5.1.1 <\"MI:SFQ\"@example.net>: User unknown" }, 0 },
+	{ { "550 <\"RP:RCL\"@example.net>: User unknown" }, 0 },
+	{ { "550 <Daily.sending.quota.exceeded@example.net> unknown" }, 0 },
+	{ { "553 5.7.1 <a@b.test>: Sender address rejected: "
+	    "SubmissionQuotaExceeded" }, 0 },
+	/* an addressing status speaks of one address, whatever it says */
+	{ { "550 5.1.1 SubmissionQuotaExceeded" }, 0 },
+	{ { "450 4.1.1 MI:SFQ" }, 0 },
+	/* the words later in the text, or as part of a longer token */
+	{ { "550 5.7.1 Message refused: Daily sending quota exceeded" }, 0 },
+	{ { "451 4.3.0 Try again; MI:SFQ" }, 0 },
+	{ { "451 MI:SFQX other" }, 0 },
+	{ { "452 4.2.2 Mailbox full: quota exceeded" }, 0 },
+	/* NetEase codes only under the code they come with */
+	{ { "250 MI:SFQ" }, 0 },
+	{ { "553 Mail from must equal authorized user" }, 0 },
+};
+
+static void
+test_quota(void **state)
+{
+	for (size_t i = 0; i < sizeof(quota_cases) / sizeof(quota_cases[0]);
+	    i++) {
+		struct smtp_reply r;
+		struct reply_parse p;
+		char err[128] = "";
+		int rc = 0;
+
+		reply_begin(&p, &r, "smtp.test");
+		for (size_t j = 0; j < 4 && quota_cases[i].lines[j]; j++)
+			rc = reply_line(&p, quota_cases[i].lines[j],
+			    strlen(quota_cases[i].lines[j]), NULL, NULL, err,
+			    sizeof(err));
+		assert_int_equal(rc, 1);
+		if (answer_is_quota(&r) != quota_cases[i].quota)
+			fail_msg("case %zu \"%s\": quota %d, expected %d", i,
+			    quota_cases[i].lines[0], !quota_cases[i].quota,
+			    quota_cases[i].quota);
+	}
+}
+
 int
 main(void)
 {
@@ -130,6 +205,7 @@ main(void)
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_text_and_local),
+		cmocka_unit_test(test_quota),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
