@@ -6,8 +6,8 @@
 #    nothing reaches the provider; root is served and delivered;
 #  - a uid without a user name is refused naming the uid alone;
 #  - allow-users naming nobody (SIGHUP): nobody is then served;
-#  - the same on [::1] (inet_diag for IPv6) and on a unix socket
-#    (SO_PEERCRED), numeric uids included;
+#  - the same on [::1] (inet_diag for IPv6), for IPv4 clients of a [::]
+#    listener, and on a unix socket (SO_PEERCRED), numeric uids included;
 #  - a local process on a non-loopback local address is checked too,
 #    while a client on another host (another network namespace behind a
 #    veth pair) is governed by allow-clients alone;
@@ -116,10 +116,23 @@ e2e_wait_delivered p1 r3 1 20
 not_at_provider n3
 t_ok "on [::1]: nobody refused with 554 5.7.1, root delivered"
 
+# --- IPv4 clients of a dual-stack [::] listener (::ffff:127.0.0.1) -----------
+t_stop relay6
+relay_conf dual "listen = [::]:10028"
+t_spawn relayd "$D/relayd.log" "$B/smarthost-relay" -f -c "$D/dual.conf"
+t_wait_port 127.0.0.1 10028 5 || { cat "$D/relayd.log"; t_fail "relay on [::] does not listen"; }
+"${as_nobody[@]}" $chat 127.0.0.1:10028 QUIT >"$D/chat-d1" 2>&1
+t_assert_grep "^554 5\.7\.1 .*uid $nobody \(nobody\)" "$D/chat-d1" "nobody via ::ffff:127.0.0.1"
+t_assert_grep "client=\[::ffff:127\.0\.0\.1\]:[0-9]+ uid=$nobody user=nobody refused" "$D/relayd.log"
+$chat 127.0.0.1:10028 "EHLO x" QUIT >"$D/chat-d2" 2>&1 ||
+    { cat "$D/chat-d2"; t_fail "root via ::ffff:127.0.0.1"; }
+t_assert_grep '^250 XFORWARD' "$D/chat-d2" "root via ::ffff:127.0.0.1"
+t_stop relayd
+t_ok "a [::] listener: IPv4 clients (::ffff:127.0.0.1) are looked up as IPv4"
+
 # --- a failed lookup fails closed ------------------------------------------
 # Leave the idle relay exactly one free descriptor: accept() takes it, the
 # netlink socket of the lookup cannot be had.
-t_stop relay6
 t_spawn relay6 "$D/relay6b.log" "$B/smarthost-relay" -f -c "$D/v6.conf"
 t_wait_for "grep -q 'listening on' '$D/relay6b.log'" 5 ||
     { cat "$D/relay6b.log"; t_fail "relay on [::1] did not restart"; }
