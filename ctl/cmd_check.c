@@ -7,6 +7,8 @@
  * were first named, lines ascending), so an administrator reads them top
  * to bottom next to the file.  Any error: exit EX_CONFIG.  Otherwise one
  * summary line: "CONF, MAP (N routes, N accounts), SECRETS: OK".
+ * A relay that other hosts can reach (listen or allow-clients beyond
+ * loopback, exposure.h) is warned about.
  *
  * The secrets file is meant to be readable by root only.  A non-root
  * administrator who cannot read it still gets everything else checked:
@@ -22,6 +24,7 @@
 
 #include "config.h"
 #include "ctl.h"
+#include "exposure.h"
 
 struct sorted {
 	const struct diag_entry *e;
@@ -143,6 +146,7 @@ cmd_check(const struct ctl *c, int argc, char **argv)
 	skipped = unreadable_secrets(c->conf_path);
 	diag_init(&d);
 	cfg = config_load(c->conf_path, skipped ? 0 : CONFIG_SECRETS, &d);
+	exposure_check(cfg->conf, &d);
 	if (skipped)
 		diag_warning(&d, skipped, 0, "not readable by uid %u, not "
 		    "checked (run check as root to check it)",

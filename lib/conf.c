@@ -90,6 +90,11 @@ OPT("relay", "listen", OPT_STRING, "127.0.0.1:10025", C(relay_listen),
 OPT("relay", "allow-clients", OPT_LIST, "127.0.0.0/8 ::1", C(relay_allow),
     "Client networks the relay accepts; anyone else is refused so that it "
     "never becomes an open relay.", .norm = conf_norm_network),
+OPT("relay", "allow-users", OPT_LIST, "postfix root", C(relay_users),
+    "Users (names or numeric uids) whose processes on this host may send "
+    "through the relay: Postfix's mail_owner and root (Sendmail); any "
+    "other local client is refused with 554 5.7.1. Clients on other "
+    "hosts are governed by allow-clients alone.", .norm = conf_norm_user),
 OPT("relay", "control-socket", OPT_STRING, "/run/smarthost/control.sock",
     C(control_socket), "Unix socket answering smarthostctl status.",
     .norm = conf_norm_path),

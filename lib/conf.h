@@ -119,6 +119,7 @@ struct conf {
 	/* [relay] */
 	char		*relay_listen;
 	struct strlist	 relay_allow;		/* client networks */
+	struct strlist	 relay_users;		/* local users: names, uids */
 	char		*control_socket;
 	int		 auth_failure;		/* enum auth_failure */
 	unsigned	 auth_cooloff;

@@ -277,3 +277,23 @@ conf_norm_url(const char *v, char *err, size_t errsize)
 	snprintf(err, errsize, "\"%s\" is not an https:// URL", v);
 	return NULL;
 }
+
+/* A user name (the portable set: letters, digits, '.', '_', '-', not
+ * starting with '-', an optional final '$') or a numeric uid.  The user
+ * need not exist here: the default names Postfix's mail_owner, which a
+ * Sendmail host has not. */
+char *
+conf_norm_user(const char *v, char *err, size_t errsize)
+{
+	size_t n = strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789._-");
+
+	if (v[0] >= '0' && v[0] <= '9') {
+		if (number_in(v, 0, 999999999) != -1)
+			return xstrdup(v);
+	} else if (n > 0 && n <= 32 && v[0] != '-' &&
+	    (v[n] == '\0' || (v[n] == '$' && v[n + 1] == '\0')))
+		return xstrdup(v);
+	snprintf(err, errsize, "\"%s\" is not a user name or numeric uid", v);
+	return NULL;
+}

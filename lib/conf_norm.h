@@ -23,5 +23,6 @@ char	*conf_norm_provider(const char *, char *err, size_t errsize);
 char	*conf_norm_login(const char *, char *err, size_t errsize);
 char	*conf_norm_mechanism(const char *, char *err, size_t errsize);
 char	*conf_norm_url(const char *, char *err, size_t errsize);
+char	*conf_norm_user(const char *, char *err, size_t errsize);
 
 #endif

@@ -2,13 +2,19 @@
  * allow — see allow.h.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "allow.h"
+#include "log.h"
+#include "peeruid.h"
 #include "util.h"
+
+#define PW_BUF	4096	/* getpwnam_r()'s scratch space */
 
 struct net {
 	int		 family;	/* AF_INET or AF_INET6 */
@@ -107,6 +113,104 @@ allow_check(const struct strlist *nets, char *err, size_t errsize)
 			return -1;
 		}
 	return 0;
+}
+
+int
+allow_loopback(const struct sockaddr *sa)
+{
+	unsigned char addr[16];
+	int family = client_addr(sa, addr);
+
+	if (family == AF_INET)
+		return addr[0] == 127;
+	return family == AF_INET6 &&
+	    IN6_IS_ADDR_LOOPBACK((const struct in6_addr *)(const void *)addr);
+}
+
+/* The uid an allow-users entry stands for: a number, or the uid of the
+ * user it names; -1 if that user does not exist. */
+static int
+entry_uid(const char *e, uid_t *uid)
+{
+	struct passwd pw, *res = NULL;
+	char buf[PW_BUF], *end;
+	unsigned long n;
+
+	if (*e >= '0' && *e <= '9') {
+		errno = 0;
+		n = strtoul(e, &end, 10);
+		if (*end != '\0' || errno != 0 || n != (uid_t)n)
+			return -1;
+		*uid = (uid_t)n;
+		return 0;
+	}
+	if (getpwnam_r(e, &pw, buf, sizeof(buf), &res) != 0 || res == NULL)
+		return -1;
+	*uid = pw.pw_uid;
+	return 0;
+}
+
+static int
+user_allowed(const struct strlist *users, uid_t uid)
+{
+	uid_t u;
+
+	for (size_t i = 0; i < users->n; i++)
+		if (entry_uid(users->v[i], &u) == 0 && u == uid)
+			return 1;
+	return 0;
+}
+
+/* uid's user name, log-safe, or "" if it has none. */
+static char *
+user_name(uid_t uid, char *name, size_t size)
+{
+	struct passwd pw, *res = NULL;
+	char buf[PW_BUF];
+
+	name[0] = '\0';
+	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) == 0 && res != NULL)
+		log_quote(name, size, pw.pw_name);
+	return name;
+}
+
+enum allow_owner
+allow_owner(const struct strlist *users, int fd, const struct sockaddr *sa,
+    char *reply, size_t rsize, char *why, size_t wsize)
+{
+	enum peeruid_result r;
+	char err[256], name[64];
+	uid_t uid;
+
+	r = peeruid_get(fd, sa, &uid, err, sizeof(err));
+	if (r == PEERUID_REMOTE && !allow_loopback(sa))
+		return ALLOW_OWNER_OK;	/* another host: allow-clients */
+	if (r == PEERUID_REMOTE)
+		xstrlcpy(err, "no socket on this host has the loopback "
+		    "client's address and port", sizeof(err));
+	if (r != PEERUID_FOUND) {
+		snprintf(why, wsize, "refused: cannot tell which user "
+		    "connects: %s", err);
+		snprintf(reply, rsize, "421 4.3.0 smarthost-relay: cannot tell "
+		    "which user owns this connection, try again later");
+		return ALLOW_OWNER_UNKNOWN;
+	}
+	if (user_allowed(users, uid))
+		return ALLOW_OWNER_OK;
+	if (*user_name(uid, name, sizeof(name)) != '\0') {
+		snprintf(why, wsize, "uid=%u user=%s refused: not in "
+		    "allow-users", (unsigned)uid, name);
+		snprintf(reply, rsize, "554 5.7.1 smarthost-relay: uid %u "
+		    "(%s) may not send through the relay (not in allow-users)",
+		    (unsigned)uid, name);
+	} else {
+		snprintf(why, wsize, "uid=%u refused: not in allow-users",
+		    (unsigned)uid);
+		snprintf(reply, rsize, "554 5.7.1 smarthost-relay: uid %u "
+		    "may not send through the relay (not in allow-users)",
+		    (unsigned)uid);
+	}
+	return ALLOW_OWNER_REFUSED;
 }
 
 const char *

@@ -214,7 +214,8 @@ client_thread(void *arg)
 	return NULL;
 }
 
-/* Accept one connection: refuse outsiders and the one too many. */
+/* Accept one connection: refuse outsiders, local users not in
+ * allow-users and the one too many. */
 static void
 accept_one(struct relay *rl, int lfd, pthread_attr_t *attr)
 {
@@ -225,6 +226,8 @@ accept_one(struct relay *rl, int lfd, pthread_attr_t *attr)
 	pthread_t t;
 	unsigned max;
 	int fd, allowed;
+	enum allow_owner owner = ALLOW_OWNER_OK;
+	char reply[256], why[400];
 
 	if ((fd = accept4(lfd, (struct sockaddr *)&ss, &len,
 	    SOCK_CLOEXEC)) == -1) {
@@ -239,12 +242,22 @@ accept_one(struct relay *rl, int lfd, pthread_attr_t *attr)
 	cfg = relay_config(rl);
 	allowed = allow_client(&cfg->conf->relay_allow,
 	    (struct sockaddr *)&ss);
+	if (allowed)
+		owner = allow_owner(&cfg->conf->relay_users, fd,
+		    (struct sockaddr *)&ss, reply, sizeof(reply), why,
+		    sizeof(why));
 	max = cfg->conf->max_clients ? cfg->conf->max_clients : 100;
 	config_unref(cfg);
 	if (!allowed) {
 		log_warnx("client=%s refused: not in allow-clients", c->name);
 		server_refuse(fd, "554 5.7.1 smarthost-relay: client not "
 		    "allowed (not in allow-clients)");
+		free(c);
+		return;
+	}
+	if (owner != ALLOW_OWNER_OK) {
+		log_warnx("client=%s %s", c->name, why);
+		server_refuse(fd, reply);
 		free(c);
 		return;
 	}

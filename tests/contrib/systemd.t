@@ -54,11 +54,13 @@ for u in $UNITS; do
 	done
 done
 need_line smarthost-relay 'StateDirectory=smarthost'
+# allow-users: the owner of a TCP client's socket comes from NETLINK_SOCK_DIAG
+need_line smarthost-relay 'RestrictAddressFamilies=(AF_[A-Z0-9]+ )*AF_NETLINK( AF_[A-Z0-9]+)*'
 need_line smarthost-relay 'LoadCredential=secrets:/etc/smarthost/secrets'
 need_line smarthost-relay 'BindReadOnlyPaths=%d/secrets:/etc/smarthost/secrets'
 grep -q '^LoadCredential' "$C/systemd/smarthost-milter.service" &&
     t_fail "the milter never reads secrets: it must get no credential"
-t_ok "units run as smarthost with NoNewPrivileges, ProtectSystem=strict, PrivateTmp, Runtime/StateDirectory, LoadCredential (relay only), check before start and reload"
+t_ok "units run as smarthost with NoNewPrivileges, ProtectSystem=strict, PrivateTmp, Runtime/StateDirectory, LoadCredential and AF_NETLINK (relay only), check before start and reload"
 
 for u in $UNITS; do
 	(cd "$D" && systemd-analyze security --offline=yes --no-pager "./$u.service") \

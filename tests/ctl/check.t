@@ -1,8 +1,9 @@
 #!/bin/bash
 # smarthostctl check: the samples pass; a broken map, an unknown option
 # and a world-readable secrets file give their exact file:line messages
-# and exit 78; a non-root user who cannot read the secrets still gets the
-# rest checked.
+# and exit 78; a relay reachable from other hosts (listen or allow-clients
+# beyond loopback) is warned about; a non-root user who cannot read the
+# secrets still gets the rest checked.
 . "$(dirname "$0")"/common.sh
 setup_samples
 
@@ -67,6 +68,32 @@ run "$ctl" -c "$conf" check
 expect_rc 0 "check with a code missing"
 expect_line "$out" "$T/relay.map:$star: warning: no authorization code for account \"office@qq.com\"" \
     "missing code warning"
+
+# A relay other hosts can reach is warned about, saying why.
+setup_samples
+sed -i 's|^#listen = .*|listen = 0.0.0.0:10025|; s|^#allow-clients = .*|allow-clients = 0.0.0.0/0|' "$conf"
+run "$ctl" -c "$conf" check
+expect_rc 0 "check with listen and allow-clients open to every host"
+why="could send through any account with a forged From:, bypassing the milter's checks (allow-users sees only clients on this host)"
+expect_line "$out" "$conf: warning: listen = 0.0.0.0:10025 is neither loopback nor a unix socket: other hosts can connect to the relay, and one that allow-clients admits $why" \
+    "listen beyond loopback is warned about"
+expect_line "$out" "$conf: warning: allow-clients admits 0.0.0.0/0, beyond loopback (127.0.0.0/8, ::1): a client there $why" \
+    "allow-clients beyond loopback is warned about"
+expect_line "$out" "$conf, $T/relay.map (4 routes, 4 accounts), $T/secrets: OK (2 warnings)" \
+    "summary counts the warnings"
+sed -i 's|^listen = .*|listen = 127.0.0.1:10025|; s|^allow-clients = .*|allow-clients = 127.0.0.1 127.0.0.0/8 ::1 10.1.0.0/16 ::ffff:127.0.0.1 fe80::/10|' "$conf"
+run "$ctl" -c "$conf" check
+expect_rc 0 "check with some networks beyond loopback"
+expect_line "$out" "$conf: warning: allow-clients admits 10.1.0.0/16 fe80::/10, beyond loopback (127.0.0.0/8, ::1): a client there $why" \
+    "only the networks beyond loopback are named"
+grep -q 'listen = ' <<<"$out" && fail "loopback listen warned about" ||
+    ok "a loopback listen is not warned about"
+for l in '[::1]:10025' "unix:$T/relay.sock" '127.0.0.2:10025'; do
+	sed -i "s|^listen = .*|listen = $l|; s|^allow-clients = .*|allow-clients = 127.0.0.0/8 ::1 ::ffff:127.0.0.0/104|" "$conf"
+	run "$ctl" -c "$conf" check
+	expect_line "$out" "$conf, $T/relay.map (4 routes, 4 accounts), $T/secrets: OK" \
+	    "listen = $l, loopback clients only: no warning"
+done
 
 # Not root and the secrets unreadable: the rest is still checked.
 setup_samples
