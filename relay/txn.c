@@ -677,13 +677,11 @@ cmd_data_body(struct session *s)
 	unsigned bare = 0;
 	int failed = 0;
 
-	s->io.timeout = s->data_timeout;
 	cio_reply(&s->io, "354 End data with <CR><LF>.<CR><LF>");
 	if (!data_stream(s, 1, max, &bytes, &failed, &bare)) {
 		txn_end(s, "aborted", 0);
 		return -1;
 	}
-	s->io.timeout = s->timeout;
 	if (bare) {
 		/* the provider has part of it: closing the session, never
 		 * ending the message, is the only way to take it back */

@@ -11,8 +11,9 @@ Every mode reads the greeting and sends EHLO; then:
         then a second transaction "MAIL FROM:<B>", "RCPT TO:<R>", "DATA",
         "smuggled", CRLF.CRLF and QUIT, all at once; prints every reply
         until the server closes or --timeout passes.
-  noop --from A --to R [--in-data] --every S --limit S
-        MAIL and RCPT (and with --in-data: DATA and one header line), then
+  noop [--from A --to R [--in-data]] --every S --limit S
+        MAIL and RCPT if --from is given (and with --in-data: DATA and one
+        header line), then
         every S seconds a NOOP (in DATA: another message line), reading
         each reply, for at most --limit seconds; prints the replies and
         "[closed after N.N s]" or "[still open after N.N s]".
@@ -67,8 +68,9 @@ def start(a, rcvbuf=None):
     f = s.makefile("rb")
     reply(f)
     say(s, f, "EHLO rawclient.test")
-    say(s, f, "MAIL FROM:<%s>" % a.mail_from)
-    say(s, f, "RCPT TO:<%s>" % a.to)
+    if a.mail_from:
+        say(s, f, "MAIL FROM:<%s>" % a.mail_from)
+        say(s, f, "RCPT TO:<%s>" % a.to)
     return s, f
 
 
@@ -134,8 +136,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("target")
     ap.add_argument("mode", choices=["smuggle", "noop", "flood"])
-    ap.add_argument("--from", dest="mail_from", required=True)
-    ap.add_argument("--to", required=True)
+    ap.add_argument("--from", dest="mail_from", default="")
+    ap.add_argument("--to", default="")
     ap.add_argument("--end", default="\\r\\n.\\r\\n")
     ap.add_argument("--smuggle-from", default="")
     ap.add_argument("--in-data", action="store_true")
