@@ -120,6 +120,21 @@ OPT("relay", "command-timeout", OPT_SECONDS, "5m", C(command_timeout),
     "Time allowed for a reply to an SMTP command.", .min = 1),
 OPT("relay", "data-timeout", OPT_SECONDS, "10m", C(data_timeout),
     "Time allowed for the reply after the end of a message.", .min = 1),
+OPT("relay", "client-timeout", OPT_SECONDS, "5m", C(client_timeout),
+    "Time the relay waits for its SMTP client (Postfix) to send the next "
+    "command or piece of a message, or to take a reply; then 421 4.4.2 "
+    "and the connection is closed (Postfix smtpd_timeout).", .min = 1,
+    .max = 3600),
+OPT("relay", "transaction-timeout", OPT_SECONDS, "30m",
+    C(transaction_timeout), "Time one transaction may take from MAIL "
+    "FROM to the reply after its final dot, whatever the client sends "
+    "meanwhile (NOOP, RSET and the like do not extend it); then 421 "
+    "4.4.2, the provider session is released and the connection closed. "
+    "Leave room for the largest message at the slowest uplink.",
+    .min = 1, .max = 86400),
+OPT("relay", "session-timeout", OPT_SECONDS, "1h", C(session_timeout),
+    "Time one client connection may last; then 421 4.4.2 and it is "
+    "closed.", .min = 1, .max = 86400),
 OPT("relay", "idle-timeout", OPT_SECONDS, "60s", C(idle_timeout),
     "An unused pooled session is closed after this long; keep it below "
     "the provider's own idle limit.", .min = 1),

@@ -130,6 +130,9 @@ struct conf {
 	unsigned	 command_timeout;
 	unsigned	 data_timeout;
 	unsigned	 idle_timeout;
+	unsigned	 client_timeout;	/* the relay's client side */
+	unsigned	 transaction_timeout;
+	unsigned	 session_timeout;
 	unsigned	 msgs_per_session;
 	unsigned	 max_clients;
 	char		*ca_file;		/* default trust store if set */

@@ -2,11 +2,13 @@
  * clientio — see clientio.h.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "clientio.h"
@@ -14,9 +16,30 @@
 void
 cio_init(struct cio *c, int fd, unsigned timeout)
 {
+	int flags;
+
 	memset(c, 0, sizeof(*c));
 	c->fd = fd;
 	c->timeout = timeout ? timeout : 300;
+	/* a client that does not read its replies must not block us */
+	flags = fcntl(fd, F_GETFL);
+	if (flags != -1)
+		(void)fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+}
+
+long long
+cio_now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+void
+cio_deadline(struct cio *c, long long at)
+{
+	c->deadline = at;
 }
 
 #define STOP_CHECK_MS 500	/* how often a waiting reader looks at *stop */
@@ -28,15 +51,24 @@ stop_requested(const struct cio *c)
 	    __atomic_load_n(c->stop, __ATOMIC_RELAXED);
 }
 
-/* Wait for events, at most c->timeout seconds (in slices, so a stop
- * request is seen); -1 on timeout, error or stop. */
+/* Wait for events, at most c->timeout seconds and not past the
+ * deadline (in slices, so a stop request is seen); -1 on timeout, error
+ * or stop. */
 static int
 wait_fd(struct cio *c, short events)
 {
 	struct pollfd p = { .fd = c->fd, .events = events };
-	long left = (long)c->timeout * 1000;
+	long long left = (long long)c->timeout * 1000, now;
 	int n, slice;
 
+	if (c->deadline != 0 && (now = cio_now_ms()) + left > c->deadline)
+		left = c->deadline > now ? c->deadline - now : 0;
+	if (c->nowait || left <= 0) {
+		if (!c->nowait)
+			c->timedout = 1;
+		c->dead = 1;
+		return -1;
+	}
 	for (;;) {
 		if (events == POLLIN && stop_requested(c)) {
 			c->stopped = 1;
@@ -48,8 +80,10 @@ wait_fd(struct cio *c, short events)
 			return 0;
 		if (n == -1 && errno != EINTR)
 			break;
-		if (n == 0 && (left -= slice) <= 0)
+		if (n == 0 && (left -= slice) <= 0) {
+			c->timedout = 1;
 			break;
+		}
 	}
 	c->dead = 1;
 	return -1;
@@ -78,16 +112,13 @@ cio_flush(struct cio *c)
 	return c->dead ? -1 : 0;
 }
 
-int
-cio_reply(struct cio *c, const char *fmt, ...)
+static int
+reply_v(struct cio *c, const char *fmt, va_list ap)
 {
 	char line[CIO_OUT_SIZE / 2];
-	va_list ap;
 	int n;
 
-	va_start(ap, fmt);
 	n = vsnprintf(line, sizeof(line) - 2, fmt, ap);
-	va_end(ap);
 	if (n < 0)
 		n = 0;
 	if ((size_t)n > sizeof(line) - 3)
@@ -101,6 +132,34 @@ cio_reply(struct cio *c, const char *fmt, ...)
 	return c->dead ? -1 : 0;
 }
 
+int
+cio_reply(struct cio *c, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = reply_v(c, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+void
+cio_last_reply(struct cio *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!c->timedout)
+		return;
+	c->dead = 0;
+	c->nowait = 1;
+	va_start(ap, fmt);
+	reply_v(c, fmt, ap);
+	va_end(ap);
+	cio_flush(c);
+	c->dead = 1;
+}
+
 static int
 fill(struct cio *c)
 {
@@ -111,11 +170,14 @@ fill(struct cio *c)
 		c->iend -= c->ipos;
 		c->ipos = 0;
 	}
-	if (cio_flush(c) != 0 || wait_fd(c, POLLIN) != 0)
+	if (cio_flush(c) != 0)
 		return -1;
-	do
+	do {
+		if (wait_fd(c, POLLIN) != 0)
+			return -1;
 		n = read(c->fd, c->in + c->iend, sizeof(c->in) - c->iend);
-	while (n == -1 && errno == EINTR);
+	} while (n == -1 && (errno == EINTR || errno == EAGAIN ||
+	    errno == EWOULDBLOCK));
 	if (n <= 0) {
 		c->dead = 1;
 		return n == 0 ? 0 : -1;

@@ -8,6 +8,13 @@
  * batch gets its replies in one write.  cio_read() hands out at most one
  * line (through LF) or, for a line longer than the caller's buffer, the
  * next piece of it: message lines are streamed, never held whole.
+ *
+ * The socket is non-blocking: a client that stops taking its replies is
+ * given up after the timeout, as one that stops sending.  Besides the
+ * timeout per read or write, a deadline (cio_deadline) bounds the whole
+ * wait however busy the client keeps the connection; past either, the
+ * connection is dead with timedout set, and cio_last_reply() may still
+ * try once, without waiting, to tell the client.
  */
 #ifndef SMARTHOST_RELAY_CLIENTIO_H
 #define SMARTHOST_RELAY_CLIENTIO_H
@@ -27,6 +34,9 @@ struct cio {
 	char	 out[CIO_OUT_SIZE];
 	size_t	 olen;
 	int	 dead;			/* EOF, timeout or write error */
+	int	 timedout;		/* it was the timeout or deadline */
+	long long deadline;		/* CLOCK_MONOTONIC ms; 0: none */
+	int	 nowait;		/* last words: never wait */
 	const int *stop;		/* non-zero: the relay is stopping */
 	int	 stoppable;		/* waiting for input may end on *stop */
 	int	 stopped;		/* it did */
@@ -36,6 +46,13 @@ void	cio_init(struct cio *, int fd, unsigned timeout);
 /* Queue one reply line; CRLF is added.  -1 once the peer is gone. */
 int	cio_reply(struct cio *, const char *fmt, ...) SH_PRINTF(2, 3);
 int	cio_flush(struct cio *);
+/* No reading or writing waits past at (cio_now_ms() clock; 0: no
+ * deadline, only the timeout). */
+void	cio_deadline(struct cio *, long long at);
+long long cio_now_ms(void);
+/* After a timeout: queue a last reply line and try once, without
+ * waiting, to write what is queued; the connection stays dead. */
+void	cio_last_reply(struct cio *, const char *fmt, ...) SH_PRINTF(2, 3);
 /* Next line or piece: 1 with *len bytes in buf (NUL-terminated, size >
  * 1) and *complete set when they end with LF; 0 on EOF; -1 on timeout or
  * error, or with c->stopped set when it had to wait while stoppable and

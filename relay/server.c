@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "session.h"
 
 #define MAX_ERRORS	20	/* bad commands before 421 */
@@ -214,6 +215,40 @@ read_command(struct session *s, char *line, size_t size)
 	return 1;
 }
 
+/* The deadline of what the client does next: the session's, or the
+ * transaction's if that comes first (NOOP and the like extend
+ * neither). */
+static long long
+session_deadline(const struct session *s)
+{
+	long long end = s->t0 + (long long)s->session_timeout * 1000, tend;
+
+	if (!s->t.active)
+		return end;
+	tend = (long long)s->t.t0.tv_sec * 1000 + s->t.t0.tv_nsec / 1000000 +
+	    (long long)s->txn_timeout * 1000;
+	return tend < end ? tend : end;
+}
+
+/* The client timed out: say so (if it still listens) and log it; a
+ * transaction still open is ended by the caller. */
+static void
+session_timedout(struct session *s)
+{
+	long long end = s->t0 + (long long)s->session_timeout * 1000;
+	const char *what = "client";
+	unsigned secs = s->timeout;
+
+	if (s->io.deadline != 0 && cio_now_ms() >= s->io.deadline) {
+		what = s->io.deadline < end ? "transaction" : "session";
+		secs = s->io.deadline < end ? s->txn_timeout :
+		    s->session_timeout;
+	}
+	log_info("client=%s timeout=%s seconds=%u", s->client, what, secs);
+	cio_last_reply(&s->io, "421 4.4.2 %s Error: %s timeout exceeded "
+	    "(%u s), closing", s->relay->hostname, what, secs);
+}
+
 static void
 session_loop(struct session *s)
 {
@@ -224,6 +259,7 @@ session_loop(struct session *s)
 	for (;;) {
 		/* a stopping relay closes sessions between transactions */
 		s->io.stoppable = !s->t.active;
+		cio_deadline(&s->io, session_deadline(s));
 		if ((rc = read_command(s, line, sizeof(line))) <= 0)
 			break;
 		if (rc == 2) {
@@ -247,6 +283,8 @@ session_loop(struct session *s)
 	if (s->io.stopped)
 		server_say(s, 421, "4.3.2 %s smarthost-relay shutting down",
 		    s->relay->hostname);
+	else if (s->io.timedout)
+		session_timedout(s);
 	txn_end(s, "aborted", 0);
 	cio_flush(&s->io);
 }
@@ -259,10 +297,13 @@ server_run(struct relay *rl, int fd, const char *client)
 
 	s->relay = rl;
 	s->client = client;
-	s->timeout = cfg->conf->command_timeout ? cfg->conf->command_timeout :
+	s->timeout = cfg->conf->client_timeout ? cfg->conf->client_timeout :
 	    300;
-	s->data_timeout = cfg->conf->data_timeout ? cfg->conf->data_timeout :
-	    s->timeout;
+	s->txn_timeout = cfg->conf->transaction_timeout ?
+	    cfg->conf->transaction_timeout : 1800;
+	s->session_timeout = cfg->conf->session_timeout ?
+	    cfg->conf->session_timeout : 3600;
+	s->t0 = cio_now_ms();
 	config_unref(cfg);
 	cio_init(&s->io, fd, s->timeout);
 	s->io.stop = &rl->stopping;

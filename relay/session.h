@@ -32,7 +32,7 @@ struct txn {
 	int		 code;		/* last reply code of the txn */
 	char		 reply[ANSWER_MAX + 1];	/* last non-2xx reply */
 	char		 broken[ANSWER_MAX + 1];	/* upstream lost: answer */
-	struct timespec	 t0;
+	struct timespec	 t0;		/* MAIL: transaction-timeout runs */
 };
 
 struct session {
@@ -41,7 +41,9 @@ struct session {
 	const char	*client;
 	int		 helo;
 	unsigned	 errors;
-	unsigned	 timeout, data_timeout;
+	unsigned	 timeout;	/* client-timeout: each read, write */
+	unsigned	 txn_timeout, session_timeout;
+	long long	 t0;		/* session start (cio_now_ms) */
 	char		 qid[64];	/* XFORWARD IDENT */
 	struct txn	 t;
 };

@@ -31,6 +31,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "dataend.h"
 #include "limit.h"
 #include "log.h"
 #include "oauth.h"
@@ -611,35 +612,34 @@ txn_rcpt(struct session *s, const char *arg)
 
 /* ---- DATA ---- */
 
-/* Read the message up to the final dot, passing it upstream while fwd;
- * 1 at the dot, 0 if the client is gone. */
+/* Read the message up to its end (dataend.h: only <CR><LF>.<CR><LF>),
+ * passing it upstream while fwd and it holds no bare <CR> or <LF>; 1 at
+ * the end with the bare ones seen in *bare, 0 if the client is gone. */
 static int
 data_stream(struct session *s, int fwd, unsigned long max,
-    unsigned long *bytes, int *failed)
+    unsigned long *bytes, int *failed, unsigned *bare)
 {
-	char buf[DATA_CHUNK + 2];
-	size_t len;
-	int bol = 1, cr = 0, complete;
+	char buf[DATA_CHUNK + 2], out[DATA_CHUNK + DATAEND_HOLD];
+	struct dataend de;
+	size_t len, olen;
+	int complete;
 
-	for (;;) {
+	dataend_init(&de);
+	while (!de.done) {
 		if (cio_read(&s->io, buf, DATA_CHUNK, &len, &complete) <= 0)
 			return 0;
-		if (bol && complete && (strcmp(buf, ".\r\n") == 0 ||
-		    strcmp(buf, ".\n") == 0))
-			return 1;
-		if (complete && !(len >= 2 ? buf[len - 2] == '\r' : cr)) {
-			buf[len - 1] = '\r';	/* bare LF -> CRLF */
-			buf[len++] = '\n';
-		}
-		cr = buf[len - 1] == '\r';
-		*bytes += len;
-		if (max && *bytes > max)
+		/* a piece ends at its first LF: the terminator, if in it,
+		 * is its end and nothing after it is consumed */
+		(void)dataend_scan(&de, buf, len, out, &olen);
+		*bytes += olen;
+		if (de.bare || (max && *bytes > max))
 			fwd = 0;
-		if (fwd && !*failed &&
-		    upstream_data_write(s->t.up, buf, len) < 0)
+		if (fwd && !*failed && olen > 0 &&
+		    upstream_data_write(s->t.up, out, olen) < 0)
 			*failed = 1;
-		bol = complete;
 	}
+	*bare = de.bare;
+	return 1;
 }
 
 /* After the dot: the provider's final reply.  -1 closes the session. */
@@ -674,15 +674,23 @@ cmd_data_body(struct session *s)
 {
 	struct txn *t = &s->t;
 	unsigned long bytes = 0, max = txn_max_size(t->acct);
+	unsigned bare = 0;
 	int failed = 0;
 
-	s->io.timeout = s->data_timeout;
 	cio_reply(&s->io, "354 End data with <CR><LF>.<CR><LF>");
-	if (!data_stream(s, 1, max, &bytes, &failed)) {
+	if (!data_stream(s, 1, max, &bytes, &failed, &bare)) {
 		txn_end(s, "aborted", 0);
 		return -1;
 	}
-	s->io.timeout = s->timeout;
+	if (bare) {
+		/* the provider has part of it: closing the session, never
+		 * ending the message, is the only way to take it back */
+		server_say(s, 550, "5.5.2 %s Error: bare <%s> received: lines "
+		    "end with <CR><LF> (RFC 5321 2.3.8); message refused",
+		    s->relay->hostname, bare & DATAEND_BARE_LF ? "LF" : "CR");
+		txn_end(s, "bounced", 0);
+		return -1;
+	}
 	if (max && bytes > max) {
 		server_say(s, 552, "5.3.4 message size exceeds the limit of %lu bytes "
 		    "of account %s", max, t->acct->name);

@@ -29,6 +29,7 @@ static struct {
 	int		 replied;	/* replies on the session taken */
 	int		 gets, puts, reusable, rsets;
 	int		 batches, batch_n, data_starts, rcpts_ok;
+	int		 data_ends;	/* final dots sent */
 	char		 batch[64];	/* verbs of the last batch: "MRRD" */
 	char		 secret[64];
 	char		 env[300], params[64], rcpts[1024], data[32768];
@@ -214,6 +215,7 @@ upstream_data_write(struct upstream *u, const char *buf, size_t len)
 int
 upstream_data_end(struct upstream *u, struct smtp_reply *r)
 {
+	fk.data_ends++;
 	if (fk.end_code == 0) {
 		fake_reply(r, 0, "", "smtp.test[127.0.0.1]:465: timeout "
 		    "after end of data");

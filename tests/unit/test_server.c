@@ -23,6 +23,7 @@
 #include "../../relay/txn.c"
 #include "../../relay/txn_batch.c"
 #include "../../relay/clientio.c"
+#include "../../relay/dataend.c"
 #include "../../relay/answer.c"
 #include "../../relay/limit.c"
 #include "server_fake.h"
@@ -38,7 +39,7 @@ test_transaction(void **state)
 	    "RCPT TO:<one@dest.test>\r\n"
 	    "RCPT TO:<bad@dest.test>\r\n"
 	    "DATA\r\n"
-	    "Subject: x\r\n\r\n..dot line\r\nbare lf\n.\r\n"
+	    "Subject: x\r\n\r\n..dot line\r\nlast line\r\n.\r\n"
 	    "QUIT\r\n",
 	    GREETING EHLO_REPLY
 	    "250 2.0.0 Ok\r\n"
@@ -52,7 +53,7 @@ test_transaction(void **state)
 	assert_string_equal(fk.params, "SIZE=120 BODY=8BITMIME");
 	assert_string_equal(fk.rcpts, "<one@dest.test><bad@dest.test>");
 	assert_string_equal(fk.data, "Subject: x\r\n\r\n..dot line\r\n"
-	    "bare lf\r\n");
+	    "last line\r\n");
 	assert_int_equal(fk.gets, 1);
 	assert_int_equal(fk.puts, 1);
 	assert_int_equal(fk.reusable, 1);
@@ -275,6 +276,81 @@ test_syntax(void **state)
 	free(input);
 }
 
+/* SMTP smuggling: only <CR><LF>.<CR><LF> ends a message.  A message
+ * with a bare <LF> or <CR> is read to its real end and refused with
+ * 550 5.5.2, the provider session is closed (its DATA never ended) and
+ * the "transaction" hidden in the message never reaches the provider. */
+static void
+test_smuggling(void **state)
+{
+	static const struct {
+		const char *end, *bare, *sent;
+	} v[] = {
+#define HDR "Subject: x\r\n\r\n"
+		{ "\n.\n", "LF", HDR }, { "\n.\r\n", "LF", HDR },
+		{ "\r\n.\n", "LF", HDR "line\r\n" }, { "\r.\r", "CR", HDR },
+		{ "\r\n.\r", "CR", HDR "line\r\n" },
+		{ "\r\n.\r\r\n", "CR", HDR "line\r\n" },
+#undef HDR
+	};
+	char in[1024], want[2048];
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		fake_reset();
+		snprintf(in, sizeof(in), "EHLO client.test\r\n"
+		    "MAIL FROM:<a1@test.example>\r\n"
+		    "RCPT TO:<one@dest.test>\r\n"
+		    "DATA\r\n"
+		    "Subject: x\r\n\r\nline%s"
+		    "MAIL FROM:<a3@test.example>\r\n"
+		    "RCPT TO:<two@dest.test>\r\n"
+		    "DATA\r\n"
+		    "smuggled\r\n.\r\n"
+		    "QUIT\r\n", v[i].end);
+		snprintf(want, sizeof(want), GREETING EHLO_REPLY
+		    "250 2.1.0 smtp.test said: 250 2.1.0 Ok\r\n"
+		    "250 2.1.5 smtp.test said: 250 2.1.5 Ok\r\n"
+		    "354 End data with <CR><LF>.<CR><LF>\r\n"
+		    "550 5.5.2 relay.test Error: bare <%s> received: lines end "
+		    "with <CR><LF> (RFC 5321 2.3.8); message refused\r\n",
+		    v[i].bare);
+		check(in, want);
+		assert_string_equal(fk.env, "<a1@test.example>");
+		assert_string_equal(fk.rcpts, "<one@dest.test>");
+		assert_int_equal(fk.gets, 1);
+		assert_int_equal(fk.data_starts, 1);
+		assert_int_equal(fk.data_ends, 0);
+		assert_int_equal(fk.puts, 1);
+		assert_int_equal(fk.reusable, 0);
+		/* only whole <CR><LF> lines before the bare character
+		 * reached the provider */
+		assert_string_equal(fk.data, v[i].sent);
+	}
+}
+
+/* A line of dots and a terminator split over pieces of the stream are
+ * message content as they should be: stuffed lines pass unchanged. */
+static void
+test_dot_lines(void **state)
+{
+	fake_reset();
+	check("EHLO client.test\r\n"
+	    "MAIL FROM:<a1@test.example>\r\n"
+	    "RCPT TO:<one@dest.test>\r\n"
+	    "DATA\r\n"
+	    "..\r\n...\r\n.. x\r\n\r\n.\r\n"
+	    "QUIT\r\n",
+	    GREETING EHLO_REPLY
+	    "250 2.1.0 smtp.test said: 250 2.1.0 Ok\r\n"
+	    "250 2.1.5 smtp.test said: 250 2.1.5 Ok\r\n"
+	    "354 End data with <CR><LF>.<CR><LF>\r\n"
+	    "250 2.0.0 smtp.test said: 250 2.0.0 Ok: queued as 12345\r\n"
+	    "221 2.0.0 Bye\r\n");
+	assert_string_equal(fk.data, "..\r\n...\r\n.. x\r\n\r\n");
+	assert_int_equal(fk.data_ends, 1);
+	assert_int_equal(fk.reusable, 1);
+}
+
 int
 main(void)
 {
@@ -286,6 +362,8 @@ main(void)
 		cmocka_unit_test(test_auth_failure_cools_off),
 		cmocka_unit_test(test_quota_and_limits),
 		cmocka_unit_test(test_syntax),
+		cmocka_unit_test(test_smuggling),
+		cmocka_unit_test(test_dot_lines),
 	};
 
 	log_init("test_relay_server", 1, 0);

@@ -21,6 +21,7 @@
 #include "../../relay/txn.c"
 #include "../../relay/txn_batch.c"
 #include "../../relay/clientio.c"
+#include "../../relay/dataend.c"
 #include "../../relay/answer.c"
 #include "../../relay/limit.c"
 #include "server_fake.h"
