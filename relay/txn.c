@@ -512,8 +512,9 @@ txn_mail(struct session *s, const char *arg)
 		wait = POOL_WAIT_MAX;
 	for (tries = 1;; tries++) {
 		memset(&r, 0, sizeof(r));
-		t->up = pool_get(s->relay->pool, &t->route, secret, wait, &r,
-		    &why);
+		t->up = pool_get(s->relay->pool, &t->route, secret,
+		    secrets_generation(t->cfg->secrets, t->acct->name), wait,
+		    &r, &why);
 		if (t->up == NULL) {
 			wipe(tok, sizeof(tok));
 			mail_nosession(s, &r, why);

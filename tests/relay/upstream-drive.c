@@ -120,7 +120,7 @@ worker(void *arg)
 	for (unsigned i = 0; i < g.msgs; i++) {
 		if (i > 0 && g.pause_ms)
 			usleep(g.pause_ms * 1000);
-		up = pool_get(g.pool, &g.route, g.secret, g.wait, &r, &why);
+		up = pool_get(g.pool, &g.route, g.secret, 0, g.wait, &r, &why);
 		if (up == NULL) {
 			report("FAIL", &r, why, 0);
 			continue;
