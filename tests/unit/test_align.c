@@ -29,6 +29,7 @@
 #include "dkimcheck.h"
 #include "route.h"
 #include "util.h"
+#include "verdict.h"
 
 static const struct { const char *name, *txt; int herrno; } zone[] = {
 	{ "spf.163.test", "v=spf1 include:a.spf.163.test -all", 0 },
@@ -51,6 +52,8 @@ static const struct { const char *name, *txt; int herrno; } zone[] = {
 	{ "strict.test", "v=spf1 include:spf.ent.test -all", 0 },
 	{ "_dmarc.strict.test", "v=DMARC1; p=reject; aspf=s; adkim=s", 0 },
 	{ "nodmarc.test", "v=spf1 include:spf.ent.test -all", 0 },
+	{ "ownspf.test", "v=spf1 ip4:192.0.2.1 -all", 0 },
+	{ "_dmarc.ownspf.test", "v=DMARC1; p=reject", 0 },
 	{ "broken.test", NULL, TRY_AGAIN },
 	{ "_dmarc.broken.test", NULL, TRY_AGAIN },
 	{ "spf.down.test", NULL, TRY_AGAIN },
@@ -431,6 +434,43 @@ test_route_input(void **state)
 	assert_null(in.dkim_domain);
 }
 
+/* An account of the customer's own domain (the provider signs with
+ * the customer's domain only when told to): the envelope sender is the
+ * login, From: the same address, and the domain's SPF record does not
+ * include the provider's.  The milter's reply says to fix that record. */
+static void
+test_advice(void **state)
+{
+	struct fixture *f = *state;
+	struct account acct = { .name = "ent-ops",
+	    .spf_include = "spf.163.test" };
+	struct route r = { .status = ROUTE_OK, .account = &acct,
+	    .login = "ops@ownspf.test", .host = "smtp.ent.test",
+	    .sender_key = "ops@ownspf.test" };
+	struct conf conf = { .dmarc = ACT_REJECT };
+	struct align_input in;
+	struct align_result al;
+	struct verdict v = { .reason = NULL };
+	char got[1200];
+
+	xstrlcpy(r.sender.domain, "ownspf.test", sizeof(r.sender.domain));
+	assert_int_equal(align_route_input(&r, "ops@ownspf.test", &in), 0);
+	assert_int_equal(align_check(f->align, &in, &al), AV_FAIL);
+	assert_int_equal(verdict_alignment(&conf, &r, &in, &al, &v), J_REJECT);
+	snprintf(got, sizeof(got), "%s %s %s", v.rcode, v.xcode, v.text);
+	assert_string_equal(got, "550 5.7.1 From domain ownspf.test publishes "
+	    "DMARC p=reject but neither SPF (fail for ownspf.test) nor DKIM "
+	    "(none) aligns with it: recipients would reject this message from "
+	    "ownspf.test sent through ent-ops; add include:spf.163.test to the "
+	    "SPF record of ownspf.test, or DKIM-sign its mail for ownspf.test");
+	/* Another From: domain: sending as the login is the fix. */
+	assert_int_equal(align_route_input(&r, "boss@strict.test", &in), 0);
+	assert_int_equal(align_check(f->align, &in, &al), AV_FAIL);
+	assert_int_equal(verdict_alignment(&conf, &r, &in, &al, &v), J_REJECT);
+	assert_non_null(strstr(v.text, "; send as ops@ownspf.test or through "
+	    "an account of strict.test"));
+}
+
 int
 main(void)
 {
@@ -440,6 +480,7 @@ main(void)
 		cmocka_unit_test(test_org_domain),
 		cmocka_unit_test(test_route_input),
 		cmocka_unit_test(test_cache),
+		cmocka_unit_test(test_advice),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
