@@ -532,6 +532,11 @@ test_dkim_dns_keys(void **state)
 	    "key record gone._domainkey.signed.test does not exist) aligns "
 	    "with it");
 
+	/* The same from a key file without that selector. */
+	verify_with(f, f->align, "gone", SIG_GOOD, &dr);
+	assert_int_equal(dr.temperror, 0);
+	assert_string_equal(dr.nokey, "gone._domainkey.signed.test");
+
 	verify_with(f, a, "down", SIG_GOOD, &dr);	/* SERVFAIL */
 	assert_int_equal(dr.n, 0);
 	assert_int_equal(dr.temperror, 1);
