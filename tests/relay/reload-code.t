@@ -9,13 +9,16 @@
 #     completes on its session, which is then closed, not pooled again;
 #  3. the next message goes over a new session logged in with the new
 #     code;
-#  4. a reload that leaves the code alone keeps the pooled session.
+#  4. a reload that leaves the code alone keeps the pooled session;
+#  5. a reload with a third code closes the idle pooled session at once,
+#     and the next message logs in with the third code.
 . "$SMARTHOST_TOP/tests/relay/e2e-lib.sh"
 t_enter_netns "$@"
 e2e_init
 chat=$SMARTHOST_TOP/tests/relay/smtpchat.py
 
-e2e_users 'a1@test.example old-code-71' 'a1@test.example new-code-72'
+e2e_users 'a1@test.example old-code-71' 'a1@test.example new-code-72' \
+    'a1@test.example third-code-73'
 e2e_peer p1 4651 implicit --sender-rule 163
 e2e_relay_conf "
 [account acc1]
@@ -24,7 +27,7 @@ port = 4651
 tls = implicit
 login = a1@test.example
 max-connections = 2" "a1@test.example acc1" 'acc1 old-code-71'
-E_SECRETS+=(new-code-72)
+E_SECRETS+=(new-code-72 third-code-73)
 e2e_relay_start
 
 msg() {		# ID [extra commands before DATA]
@@ -95,4 +98,17 @@ msg m4 || { cat "$D/chat-m4"; t_fail "m4 not accepted"; }
 e2e_wait_delivered p1 m4 1 10
 t_assert_eq "$s3" "$(session_of m4)" "m4's session after a reload without a new code"
 t_ok "a reload without a new code keeps the pooled session"
+
+# an idle session with a replaced code is closed at the reload itself
+printf 'acc1 third-code-73\n' >"$D/secrets"
+kill -HUP "$T_PID_relay"
+t_wait_for "[ \$(grep -c 'configuration reloaded' '$D/relay.log') -ge 3 ]" 5 ||
+    t_fail "no third reload"
+t_wait_for "disconnected $s3" 5 ||
+    t_fail "idle session $s3 (replaced code) not closed at the reload"
+msg m5 || { cat "$D/chat-m5"; t_fail "m5 not accepted"; }
+e2e_wait_delivered p1 m5 1 10
+s5=$(session_of m5)
+t_assert_eq 3 "$(code_of "$s5")" "m5's session logged in with code no."
+t_ok "a reload with another new code closes the idle session at once; m5 logs in with it"
 e2e_assert_no_secrets
