@@ -49,4 +49,7 @@ done
 grep -q '"event": "rcpt".*"pending": [1-9]' "$D/events-p1" ||
     t_fail "the second transaction was not pipelined upstream"
 t_ok "421 at RCPT: logged result=421 status=deferred with the provider's reply, command by command and pipelined"
+t_stop relay
+t_assert_eq 0 "$?" "relay exit status after SIGTERM"
+t_assert_no_grep 'AddressSanitizer|LeakSanitizer|runtime error' "$D/relay.log" "sanitizer reports"
 e2e_assert_no_secrets

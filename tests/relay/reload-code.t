@@ -111,4 +111,7 @@ e2e_wait_delivered p1 m5 1 10
 s5=$(session_of m5)
 t_assert_eq 3 "$(code_of "$s5")" "m5's session logged in with code no."
 t_ok "a reload with another new code closes the idle session at once; m5 logs in with it"
+t_stop relay
+t_assert_eq 0 "$?" "relay exit status after SIGTERM"
+t_assert_no_grep 'AddressSanitizer|LeakSanitizer|runtime error' "$D/relay.log" "sanitizer reports"
 e2e_assert_no_secrets

@@ -88,4 +88,7 @@ t_wait_for "grep -q 'configuration reloaded' '$D/relay.log'" 5 || t_fail "no rel
 "$ctl" -c "$D/smarthost.conf" status >"$D/st2.out" || t_fail "status after SIGHUP"
 t_assert_no_grep '^  limited ' "$D/st2.out" "limit after a reload"
 t_ok "after a reload the limit is lifted"
+t_stop relay
+t_assert_eq 0 "$?" "relay exit status after SIGTERM"
+t_assert_no_grep 'AddressSanitizer|LeakSanitizer|runtime error' "$D/relay.log" "sanitizer reports"
 e2e_assert_no_secrets
