@@ -159,12 +159,12 @@ t_ok "allowed-users: route --user and the milter agree (carol refused with the s
 
 # The sender is the login of an account of company.test, whose SPF record
 # does not include the provider's (spf.mail.qq.com, exmail.qq.com preset).
-"$ctl" -c "$T/smarthost.conf" route ops@company.test --from 'Ops <ops@company.test>' >"$T/o11" 2>&1 ||
-    { cat "$T/o11"; t_fail "route --from (ops) exited $?"; }
-cat "$T/o11"
-t_assert_grep '^alignment: +spf=fail; dkim=none; dmarc=fail \(p=reject\)$' "$T/o11"
-t_assert_grep '^milter: +refuses \(550 5\.7\.1\): From domain company\.test publishes DMARC p=reject but neither SPF \(fail for company\.test\) nor DKIM \(none\) aligns with it: recipients would reject this message from company\.test sent through ent-ops; add include:spf\.mail\.qq\.com to the SPF record of company\.test, or DKIM-sign its mail for company\.test$' "$T/o11" "route --from names the SPF include to add"
-want=$(sed -n 's/^milter: *refuses (\(550 5\.7\.1\)): /\1 /p' "$T/o11")
+"$ctl" -c "$T/smarthost.conf" route ops@company.test --from 'Ops <ops@company.test>' >"$T/o12" 2>&1 ||
+    { cat "$T/o12"; t_fail "route --from (ops) exited $?"; }
+cat "$T/o12"
+t_assert_grep '^alignment: +spf=fail; dkim=none; dmarc=fail \(p=reject\)$' "$T/o12"
+t_assert_grep '^milter: +refuses \(550 5\.7\.1\): From domain company\.test publishes DMARC p=reject but neither SPF \(fail for company\.test\) nor DKIM \(none\) aligns with it: recipients would reject this message from company\.test sent through ent-ops; add include:spf\.mail\.qq\.com to the SPF record of company\.test, or DKIM-sign its mail for company\.test$' "$T/o12" "route --from names the SPF include to add"
+want=$(sed -n 's/^milter: *refuses (\(550 5\.7\.1\)): /\1 /p' "$T/o12")
 t_wait_for "grep -q 'qid=OPS ' '$T/milter.log'" 5 || { cat "$T/milter.log"; t_fail "no milter log line for ops"; }
 grep 'qid=OPS ' "$T/milter.log" | grep -qF "reply=\"$want\"" ||
     t_fail "the milter's reply differs from route --from's ($want): $(grep 'qid=OPS ' "$T/milter.log")"
