@@ -240,6 +240,16 @@ when(time_t t, char *buf, size_t size)
 }
 
 static const char *
+clock_time(time_t t, char *buf, size_t size)
+{
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	strftime(buf, size, "%H:%M:%S", &tm);
+	return buf;
+}
+
+static const char *
 span(long s, char *buf, size_t size)
 {
 	if (s < 0)
@@ -279,6 +289,13 @@ print_account(const struct sline *a, time_t now)
 	printf("  sessions    %lu open, %lu busy (at most %lu; peak %lu; "
 	    "%lu opened)\n", num(a, "open"), num(a, "busy"),
 	    num(a, "max_connections"), num(a, "peak"), num(a, "opened"));
+	if (num(a, "session_limit") != 0)
+		printf("  limited     sessions limited to %lu by the provider "
+		    "(%s at %s) until %s\n", num(a, "session_limit"),
+		    get(a, "session_limit_reason"),
+		    clock_time((time_t)num(a, "session_limit_at"), b1,
+		    sizeof(b1)), when((time_t)num(a, "session_limit_until"),
+		    b2, sizeof(b2)));
 	printf("  handshakes  %lu full, %lu resumed; %lu transactions on "
 	    "reused sessions\n", num(a, "full_handshakes"),
 	    num(a, "resumed_handshakes"), num(a, "reuses"));
@@ -356,7 +373,8 @@ static int
 is_text_key(const char *k)
 {
 	static const char *const text[] = { "name", "host", "tls", "login",
-	    "cooloff_reason", "last_error", "config", NULL };
+	    "cooloff_reason", "last_error", "config", "session_limit_reason",
+	    NULL };
 
 	for (size_t i = 0; text[i]; i++)
 		if (strcmp(k, text[i]) == 0)

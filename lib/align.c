@@ -48,6 +48,42 @@ align_verdict_name(int v)
 	return verdict_names[v];
 }
 
+/*
+ * libopendkim's key lookup, through the same DNS layer as SPF and DMARC,
+ * so that a key record that does not exist (NXDOMAIN, or no TXT record:
+ * a permanent "no key", RFC 6376 6.1.2) is told apart from a lookup that
+ * failed for now (SERVFAIL, timeout).  The DKIM handle's user context is
+ * the struct align (dkimcheck_new()).
+ */
+static DKIM_CBSTAT
+dkim_key_lookup(DKIM *dkim, DKIM_SIGINFO *sig, u_char *buf, size_t buflen)
+{
+	struct align *a = dkim_get_user_context(dkim);
+	const char *sel = (const char *)dkim_sig_getselector(sig);
+	const char *dom = (const char *)dkim_sig_getdomain(sig);
+	char name[2 * DOMAIN_MAX + 16];
+	SPF_dns_rr_t *rr;
+	DKIM_CBSTAT st = DKIM_CBSTAT_TRYAGAIN;
+
+	if (a == NULL || sel == NULL || dom == NULL ||
+	    (size_t)snprintf(name, sizeof(name), "%s._domainkey.%s", sel,
+	    dom) >= sizeof(name))
+		return DKIM_CBSTAT_ERROR;
+	if ((rr = SPF_dns_lookup(a->dns, name, ns_t_txt, 1)) == NULL)
+		return DKIM_CBSTAT_TRYAGAIN;
+	if (rr->herrno == HOST_NOT_FOUND || rr->herrno == NO_DATA ||
+	    (rr->herrno == NETDB_SUCCESS && rr->num_rr == 0))
+		st = DKIM_CBSTAT_NOTFOUND;
+	else if (rr->herrno == NETDB_SUCCESS && strlen(rr->rr[0]->txt) <
+	    buflen) {
+		memcpy(buf, rr->rr[0]->txt, strlen(rr->rr[0]->txt) + 1);
+		st = DKIM_CBSTAT_CONTINUE;
+	} else if (rr->herrno == NETDB_SUCCESS)
+		st = DKIM_CBSTAT_ERROR;		/* longer than libopendkim takes */
+	SPF_dns_rr_free(rr);
+	return st;
+}
+
 static int
 dkim_setup(struct align *a, const struct align_opts *o, char *err,
     size_t errsize)
@@ -67,7 +103,9 @@ dkim_setup(struct align *a, const struct align_opts *o, char *err,
 	    &timeout, sizeof(timeout)) != DKIM_STAT_OK)
 		goto fail;
 	if (o->dkim_keyfile == NULL)
-		return 0;
+		return dkim_set_key_lookup(a->dkim, dkim_key_lookup) ==
+		    DKIM_STAT_OK ? 0 : (snprintf(err, errsize, "libopendkim: "
+		    "cannot set the key lookup"), -1);
 	if (dkim_options(a->dkim, DKIM_OP_SETOPT, DKIM_OPTS_QUERYMETHOD,
 	    &method, sizeof(method)) != DKIM_STAT_OK ||
 	    dkim_options(a->dkim, DKIM_OP_SETOPT, DKIM_OPTS_QUERYINFO,
@@ -455,15 +493,20 @@ explain(const struct align_input *in, struct align_result *r)
 		    spf, align_verdict_name(r->dkim));
 		return;
 	}
+	char nokey[DOMAIN_MAX + 64] = "";
+
+	if (in->sig_nokey && *in->sig_nokey)
+		snprintf(nokey, sizeof(nokey), "%skey record %s does not exist",
+		    r->dkim == AV_PASS ? "; " : ": ", in->sig_nokey);
 	snprintf(r->why, sizeof(r->why), "From domain %s publishes DMARC "
-	    "p=%s%s but neither SPF (%s for %s%s) nor DKIM (%s%s%s) aligns "
+	    "p=%s%s but neither SPF (%s for %s%s) nor DKIM (%s%s%s%s) aligns "
 	    "with it", in->from_domain, r->policy,
 	    r->adkim_strict || r->aspf_strict ? " (strict)" : "", spf,
 	    in->env_domain ? in->env_domain : "",
 	    r->spf == AV_PASS ? ", not aligned" : "",
 	    r->dkim == AV_PASS ? "d=" : align_verdict_name(r->dkim),
 	    r->dkim == AV_PASS ? r->dkim_domain : "",
-	    r->dkim == AV_PASS ? ", not aligned" : "");
+	    r->dkim == AV_PASS ? ", not aligned" : "", nokey);
 }
 
 int

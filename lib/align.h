@@ -16,7 +16,10 @@
  *
  * All DNS goes through one libspf2 DNS layer: the system resolver under a
  * TTL cache by default, or a layer the caller passes (a libspf2 zone in
- * tests).  A DNS failure is a temperror, never a guess.  One struct align
+ * tests); DKIM keys too, unless a key file is given.  A DNS failure
+ * (SERVFAIL, timeout) is a temperror, never a guess; a DKIM key record
+ * that does not exist (NXDOMAIN, no TXT) is a permanent "no key": that
+ * signature does not count, and the explanation names the record.  One struct align
  * is shared by every thread (the cache locks itself); align_check() keeps
  * no state between calls.
  */
@@ -57,6 +60,8 @@ struct align_input {
 	const char	*sig_domains[ALIGN_MAX_SIGS];	/* d= of verified signatures */
 	size_t		 nsig;
 	int		 sig_temperror;	/* a signature's key lookup failed for now */
+	const char	*sig_nokey;	/* a signature's key record that does
+					 * not exist ("s._domainkey.d"), or NULL */
 };
 
 struct align_result {

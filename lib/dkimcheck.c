@@ -16,6 +16,7 @@ struct dkimcheck {
 	size_t		 body;		/* bytes fed */
 	int		 capped;
 	int		 failed;	/* libopendkim refused input */
+	int		 keyfail;	/* a key lookup failed for now */
 };
 
 struct dkimcheck *
@@ -31,6 +32,7 @@ dkimcheck_new(struct align *a, const char *id, char *err, size_t errsize)
 		free(c);
 		return NULL;
 	}
+	dkim_set_user_context(c->dkim, a);	/* for align's key lookup */
 	return c;
 }
 
@@ -77,6 +79,13 @@ dkimcheck_eoh(struct dkimcheck *c)
 	if (c->failed)
 		return -1;
 	st = dkim_eoh(c->dkim);
+	/* A key lookup that failed for now (libopendkim fetches keys
+	 * here) is a finding: a temperror from dkimcheck_finish(); the
+	 * body is not hashed any more. */
+	if (st == DKIM_STAT_CBTRYAGAIN || st == DKIM_STAT_KEYFAIL) {
+		c->keyfail = c->failed = 1;
+		return 0;
+	}
 	/* NOSIG / CANTVRFY are findings, not errors: eom reports them. */
 	if (st != DKIM_STAT_OK && st != DKIM_STAT_NOSIG &&
 	    st != DKIM_STAT_CANTVRFY && st != DKIM_STAT_SYNTAX)
@@ -115,6 +124,11 @@ collect(struct dkimcheck *c, struct dkimcheck_result *res)
 
 		if (err == DKIM_SIGERROR_KEYFAIL)
 			res->temperror = 1;
+		if (err == DKIM_SIGERROR_NOKEY && res->nokey[0] == '\0' &&
+		    d != NULL && dkim_sig_getselector(sigs[i]) != NULL)
+			snprintf(res->nokey, sizeof(res->nokey),
+			    "%s._domainkey.%s",
+			    (const char *)dkim_sig_getselector(sigs[i]), d);
 		if (!DKIM_SIG_CHECK(sigs[i]) || d == NULL)
 			continue;
 		if (res->n < ALIGN_MAX_SIGS) {
@@ -141,6 +155,11 @@ dkimcheck_finish(struct dkimcheck *c, struct dkimcheck_result *res)
 		snprintf(res->note, sizeof(res->note),
 		    "body too large to verify (over %lu bytes)",
 		    DKIMCHECK_BODY_MAX);
+		return 0;
+	}
+	if (c->keyfail) {
+		res->temperror = 1;
+		snprintf(res->note, sizeof(res->note), "key lookup failed");
 		return 0;
 	}
 	if (c->failed) {

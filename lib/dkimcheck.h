@@ -26,6 +26,8 @@ struct dkimcheck_result {
 	char	 domains[ALIGN_MAX_SIGS][DOMAIN_MAX + 1];	/* verified d= */
 	size_t	 n;
 	int	 temperror;	/* a key lookup failed for now */
+	char	 nokey[DOMAIN_MAX + 64];	/* a key record that does not
+					 * exist ("s._domainkey.d"), or "" */
 	size_t	 nsigs;		/* signatures seen */
 	char	 note[128];	/* why none verified, "" otherwise */
 };

@@ -32,7 +32,10 @@ struct entry {
 	char		*account;
 	const char	*code;		/* in the region */
 	unsigned	 line;		/* 0: from the credentials directory */
+	unsigned	 gen;		/* see secrets_generation() */
 };
+
+static unsigned last_gen;	/* generations handed out (atomic) */
 
 struct secrets {
 	struct entry	*v;
@@ -203,6 +206,7 @@ add(struct secrets *s, const char *account, const char *code, unsigned line)
 	}
 	e->code = code;
 	e->line = line;
+	e->gen = __atomic_add_fetch(&last_gen, 1, __ATOMIC_RELAXED);
 }
 
 /* Read all of src into the region (NUL-terminated); its start and *len,
@@ -422,6 +426,25 @@ secrets_get(const struct secrets *s, const char *account)
 	const struct entry *e = s ? find(s, account) : NULL;
 
 	return e ? e->code : NULL;
+}
+
+unsigned
+secrets_generation(const struct secrets *s, const char *account)
+{
+	const struct entry *e = s ? find(s, account) : NULL;
+
+	return e ? e->gen : 0;
+}
+
+void
+secrets_follow(struct secrets *s, const struct secrets *old)
+{
+	const struct entry *o;
+
+	for (size_t i = 0; s && old && i < s->n; i++)
+		if ((o = find(old, s->v[i].account)) != NULL &&
+		    strcmp(o->code, s->v[i].code) == 0)
+			s->v[i].gen = o->gen;
 }
 
 void

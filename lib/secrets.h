@@ -48,6 +48,14 @@ struct secrets *secrets_load_svc(const char *path, int missing_ok, uid_t svc,
 	    struct diag *d);
 /* The code for account, or NULL.  Valid until secrets_free(). */
 const char *secrets_get(const struct secrets *, const char *account);
+/* The generation of account's code (0: none): a number that changes, and
+ * only grows, when a load brings the account a different code.  Every
+ * load hands out new ones; secrets_follow() keeps those of unchanged
+ * codes, so that a reload tells which accounts got a new code. */
+unsigned secrets_generation(const struct secrets *, const char *account);
+/* After a reload: every account whose code in s is the one it had in
+ * old keeps old's generation. */
+void	secrets_follow(struct secrets *s, const struct secrets *old);
 void	secrets_free(struct secrets *);
 
 /* Check that path is safe to hold secrets: 0, or -1 with a message in err

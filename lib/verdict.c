@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "verdict.h"
 
@@ -262,12 +263,42 @@ verdict_from(const struct conf *conf, const struct route *r, size_t nfrom,
 	return -1;
 }
 
+/*
+ * What makes DMARC pass.  When the envelope sender already is the login
+ * in the From: domain, sending "as the login" changes nothing: that
+ * domain's SPF record must authorise the provider (its include), or the
+ * mail must carry a DKIM signature of the domain.  Otherwise: send as the
+ * login, or through an account of the From: domain.
+ */
+static void
+alignment_fix(const struct route *r, const struct align_input *in,
+    char *buf, size_t size)
+{
+	const char *d = in->from_domain;
+
+	if (in->env_addr == NULL || r->login == NULL || in->env_domain ==
+	    NULL || strcasecmp(in->env_addr, r->login) != 0 ||
+	    strcasecmp(in->env_domain, d) != 0) {
+		snprintf(buf, size, "send as %s or through an account of %s",
+		    r->login, d);
+		return;
+	}
+	if (in->spf_include && *in->spf_include)
+		snprintf(buf, size, "add include:%s to the SPF record of %s, "
+		    "or DKIM-sign its mail for %s", in->spf_include, d, d);
+	else
+		snprintf(buf, size, "let the SPF record of %s authorise the "
+		    "servers of %s, or DKIM-sign its mail for %s", d,
+		    r->host ? r->host : r->account->name, d);
+}
+
 enum judgement
 verdict_alignment(const struct conf *conf, const struct route *r,
     const struct align_input *in, const struct align_result *al,
     struct verdict *v)
 {
 	enum judgement j = verdict_act(conf->dmarc);
+	char fix[512];
 
 	switch (align_refuses(al)) {
 	case 0:
@@ -281,10 +312,10 @@ verdict_alignment(const struct conf *conf, const struct route *r,
 		return J_TEMPFAIL;
 	}
 	v->reason = "DMARC would fail";
+	alignment_fix(r, in, fix, sizeof(fix));
 	verdict_reply(v, j == J_TEMPFAIL, "550", "5.7.1", "%s: recipients "
-	    "would %s this message from %s sent through %s; send as %s or "
-	    "through an account of %s", al->why,
+	    "would %s this message from %s sent through %s; %s", al->why,
 	    strcmp(al->policy, "reject") == 0 ? "reject" : "junk",
-	    in->from_domain, r->account->name, r->login, in->from_domain);
+	    in->from_domain, r->account->name, fix);
 	return j;
 }

@@ -103,6 +103,7 @@ collect_sigs(struct mmsg *m, const struct outcome *o, struct align_input *in,
 		for (size_t i = 0; i < dr->n; i++)
 			in->sig_domains[in->nsig++] = dr->domains[i];
 		in->sig_temperror = dr->temperror;
+		in->sig_nokey = dr->nokey[0] ? dr->nokey : NULL;
 		if (dr->n == 0)
 			log_info("qid=%s dkim: %zu signature(s), none verifies: "
 			    "%s", *m->qid ? m->qid : "-", dr->nsigs, dr->note);

@@ -306,6 +306,10 @@ put_account(FILE *fp, struct relay *rl, const struct account *a,
 	    account_max_connections(a), ps->open, ps->busy, ps->peak,
 	    ps->opened, ps->full_handshakes, ps->resumed_handshakes,
 	    ps->reuses);
+	fprintf(fp, " session_limit=%u session_limit_at=%lld "
+	    "session_limit_until=%lld", ps->limit, (long long)ps->limit_at,
+	    (long long)ps->limit_until);
+	put_str(fp, "session_limit_reason", ps->limit_reason);
 	fprintf(fp, " messages=%u recipients=%u inflight=%u "
 	    "daily_messages=%u daily_recipients=%u", ls.msgs, ls.rcpts,
 	    ls.inflight, daily(a->daily_msgs, a->preset, 0),

@@ -117,6 +117,7 @@ reload(struct relay *rl, const char *path)
 	    cfg->conf->control_socket ? cfg->conf->control_socket : "") != 0)
 		log_warnx("control-socket changed: takes effect at restart");
 	clear_cooloffs(rl, old, cfg);
+	secrets_follow(cfg->secrets, old->secrets);
 	config_unref(old);
 	relay_swap_config(rl, cfg);
 	pool_reconfigure(rl->pool, cfg);

@@ -2,11 +2,15 @@
  * pool — authenticated sessions per account, shared by the relay's
  * client threads (see pool.h).
  *
- * An account entry is keyed by account name, host, port, TLS mode, login
- * and CA file.  When a route or a reload brings a different key for the
- * same name, the old entry is drained: its idle sessions are closed at
- * once, its busy ones when they are given back, and a new entry takes
- * over (for that moment the account may have more sessions than its bound).
+ * An account entry is keyed by account name, host, port, TLS mode, login,
+ * CA file and the generation of the authorization code its sessions
+ * logged in with (secrets_generation()).  When a route or a reload brings
+ * a different key for the same name, the old entry is drained: its idle
+ * sessions are closed at once, its busy ones when they are given back,
+ * and a new entry takes over (for that moment the account may have more
+ * sessions than its bound).  A request that still carries an older
+ * generation than the live entry (a transaction that began before the
+ * reload) never takes that entry's sessions.
  *
  * pool_get() takes the most recently used idle session and checks it with
  * upstream_check() before handing it out (no round trip after a clean
@@ -18,6 +22,12 @@
  * outside the lock in a reserved slot.  pool_put() keeps a healthy session
  * idle unless it has carried messages-per-session transactions; a reaper
  * thread closes sessions idle longer than idle-timeout.
+ *
+ * A provider's "too many sessions" refusal of a new session (NetEase's
+ * 421 HL:ICC, at the greeting or at AUTH) shrinks the entry's bound to
+ * the sessions logged in at that moment (at least 1) until quota-cooloff
+ * has passed or the next reload; the refused caller, and every other
+ * one, then waits for a logged-in session instead of opening a new one.
  *
  * TLS resumption: each entry keeps the newest POOL_TICKETS sessions its
  * connections received; each new connection takes the newest one (a TLS
@@ -35,25 +45,42 @@
 #include "log.h"
 #include "reply.h"
 #include "route.h"
+#include "secrets.h"
 #include "tls.h"
 #include "pool.h"
 #include "upstream_int.h"
 #include "util.h"
 
 #define POOL_TICKETS	8
+#define POOL_LIMIT_TRIES 4	/* opens refused for too many sessions, per get */
+
+/* Provider replies refusing a new session because the account has too
+ * many (shared/providers.md), searched in the refusal's text. */
+static const struct {
+	const char	*word, *reason;
+} session_limit_replies[] = {
+	{ "HL:ICC", "421 HL:ICC" },		/* NetEase: too many connections */
+};
 
 struct pool_acct {
 	struct pool_acct *next;
 	char		*name, *host, *login, *ca_file;
 	unsigned	 port;
 	enum tls_mode	 tls;
+	unsigned	 gen;		/* secrets_generation() of its code */
 	int		 draining;
 	struct tls_ctx	*tls_ctx;
 	struct tls_session *tickets[POOL_TICKETS];	/* oldest first */
 	int		 ntickets;
 	struct upstream	*idle;		/* most recently used first */
-	unsigned	 nidle, nbusy, waiters, peak;
+	unsigned	 nidle, nbusy, waiters;
+	unsigned	 nlogged;	/* sessions logged in, idle or busy */
+	unsigned	 peak;		/* most logged in at once */
 	unsigned	 max, msgs_per_session, idle_timeout;
+	unsigned	 cap;		/* provider's session limit, 0: none */
+	long long	 cap_until;	/* monotonic ms */
+	time_t		 cap_at;
+	const char	*cap_reason;
 	unsigned long	 opened, full, resumed, reuses;
 	pthread_cond_t	 freed;		/* a slot or idle session is free */
 };
@@ -73,7 +100,7 @@ struct pool {
 	struct pool_acct *accts;
 	struct pool_retired *retired;
 	unsigned	 connect_timeout, command_timeout, data_timeout;
-	unsigned	 idle_timeout, msgs_per_session;
+	unsigned	 idle_timeout, msgs_per_session, quota_cooloff;
 	char		*ca_file;
 };
 
@@ -196,6 +223,7 @@ close_all(struct pool *pool, struct upstream *list)
 		upstream_close(list);
 		pthread_mutex_lock(&pool->lock);
 		a->nbusy--;
+		a->nlogged--;
 		pthread_cond_broadcast(&a->freed);
 		acct_release(pool, a);
 		pthread_mutex_unlock(&pool->lock);
@@ -204,16 +232,17 @@ close_all(struct pool *pool, struct upstream *list)
 
 static int
 acct_matches(const struct pool_acct *a, const char *name, const char *host,
-    unsigned port, enum tls_mode tls, const char *login, const char *ca)
+    unsigned port, enum tls_mode tls, const char *login, const char *ca,
+    unsigned gen)
 {
 	return strcmp(a->name, name) == 0 && str_same(a->host, host) &&
 	    a->port == port && a->tls == tls && str_same(a->login, login) &&
-	    str_same(a->ca_file, ca);
+	    str_same(a->ca_file, ca) && a->gen == gen;
 }
 
 static struct pool_acct *
 acct_new(struct pool *pool, const struct route *rt, const char *ca,
-    char *err, size_t errsize)
+    unsigned gen, char *err, size_t errsize)
 {
 	struct pool_acct *a = xcalloc(1, sizeof(*a));
 
@@ -227,16 +256,19 @@ acct_new(struct pool *pool, const struct route *rt, const char *ca,
 	a->ca_file = ca ? xstrdup(ca) : NULL;
 	a->port = rt->port;
 	a->tls = rt->tls;
+	a->gen = gen;
 	cond_init(&a->freed);
 	a->next = pool->accts;
 	pool->accts = a;
 	return a;
 }
 
-/* The live entry for the route's account, made if needed; entries of
- * the same name with another key are drained. */
+/* The live entry for the route's account and code generation gen, made
+ * if needed; entries of the same name with another key are drained,
+ * except those of a newer generation than gen (the caller's code is the
+ * older one: it neither takes their sessions nor closes them). */
 static struct pool_acct *
-acct_get(struct pool *pool, const struct route *rt,
+acct_get(struct pool *pool, const struct route *rt, unsigned gen,
     struct upstream **closing, char *err, size_t errsize)
 {
 	const struct account *acc = rt->account;
@@ -246,15 +278,16 @@ acct_get(struct pool *pool, const struct route *rt,
 
 	for (a = pool->accts; a; a = next) {
 		next = a->next;
-		if (a->draining || strcmp(a->name, acc->name) != 0)
+		if (a->draining || strcmp(a->name, acc->name) != 0 ||
+		    a->gen > gen)
 			continue;
 		if (acct_matches(a, acc->name, rt->host, rt->port, rt->tls,
-		    login, ca))
+		    login, ca, gen))
 			found = a;
 		else
 			acct_drain(pool, a, closing);
 	}
-	if (found == NULL && (found = acct_new(pool, rt, ca, err,
+	if (found == NULL && (found = acct_new(pool, rt, ca, gen, err,
 	    errsize)) == NULL)
 		return NULL;
 	found->max = account_max_connections(acc);
@@ -338,6 +371,7 @@ pool_new(void)
 	pool->data_timeout = 600;
 	pool->idle_timeout = 60;
 	pool->msgs_per_session = 100;
+	pool->quota_cooloff = 3600;
 	if (pthread_create(&pool->reaper, NULL, reaper, pool) != 0) {
 		log_errx("pool: cannot start the reaper thread");
 		abort();
@@ -358,7 +392,8 @@ acct_current(const struct pool *pool, const struct config *cfg,
 	host = account_host(acc);
 	return acct_matches(a, a->name, host, account_port(acc),
 	    account_tls(acc), acc->login ? acc->login : acc->name,
-	    acct_ca_file(pool, acc));
+	    acct_ca_file(pool, acc), cfg->secrets ?
+	    secrets_generation(cfg->secrets, a->name) : 0);
 }
 
 void
@@ -374,10 +409,12 @@ pool_reconfigure(struct pool *pool, const struct config *cfg)
 	pool->data_timeout = c->data_timeout;
 	pool->idle_timeout = c->idle_timeout;
 	pool->msgs_per_session = c->msgs_per_session;
+	pool->quota_cooloff = c->quota_cooloff;
 	free(pool->ca_file);
 	pool->ca_file = c->ca_file ? xstrdup(c->ca_file) : NULL;
 	for (a = pool->accts; a; a = next) {
 		next = a->next;
+		a->cap = 0;	/* a provider's session limit lasts until now */
 		if (!a->draining && !acct_current(pool, cfg, a))
 			acct_drain(pool, a, &closing);
 	}
@@ -437,10 +474,54 @@ ticket_push(struct pool_acct *a, struct tls_session *t)
 	a->tickets[a->ntickets++] = t;
 }
 
-/* Opens a session in the slot the caller reserved. */
+/* The provider's reason when r refuses a new session because the account
+ * has too many, else NULL. */
+static const char *
+session_limit_reason(const struct smtp_reply *r, enum upstream_fail why)
+{
+	if (why != UPF_CONNECT && why != UPF_AUTH)
+		return NULL;
+	for (size_t i = 0; i < sizeof(session_limit_replies) /
+	    sizeof(session_limit_replies[0]); i++)
+		if (strstr(r->text, session_limit_replies[i].word) != NULL)
+			return session_limit_replies[i].reason;
+	return NULL;
+}
+
+/* The bound in force: max, or the provider's session limit while it
+ * lasts (lock held). */
+static unsigned
+acct_max(struct pool_acct *a)
+{
+	if (a->cap != 0 && mono_ms() >= a->cap_until)
+		a->cap = 0;
+	return a->cap != 0 && a->cap < a->max ? a->cap : a->max;
+}
+
+/* The provider refused one more session: the bound becomes the sessions
+ * logged in now (at least 1) for quota-cooloff (lock held). */
+static void
+cap_set(struct pool *pool, struct pool_acct *a, const char *reason)
+{
+	unsigned n = a->nlogged ? a->nlogged : 1;
+
+	if (a->cap == 0 || n < a->cap)
+		a->cap = n;
+	a->cap_until = mono_ms() + (long long)pool->quota_cooloff * 1000;
+	a->cap_at = time(NULL);
+	a->cap_reason = reason;
+	log_warnx("account=%s host=%s provider refused a new session (%s): "
+	    "sessions limited to %u for %u s", a->name, a->host, reason,
+	    a->cap, pool->quota_cooloff);
+}
+
+/* Opens a session in the slot the caller reserved.  *retry is set when
+ * the provider refused it for too many sessions while others of the
+ * account live: the caller may wait for one of them. */
 static struct upstream *
 pool_open(struct pool *pool, struct pool_acct *a, const struct route *rt,
-    const char *secret, struct smtp_reply *r, enum upstream_fail *why)
+    const char *secret, struct smtp_reply *r, enum upstream_fail *why,
+    int *retry)
 {
 	const struct account *acc = rt->account;
 	struct upstream_params p = {
@@ -451,6 +532,7 @@ pool_open(struct pool *pool, struct pool_acct *a, const struct route *rt,
 	};
 	struct tls_session *resume = NULL, *t;
 	struct upstream *up;
+	const char *limited;
 
 	pthread_mutex_lock(&pool->lock);
 	p.connect_timeout = pool->connect_timeout;
@@ -466,10 +548,18 @@ pool_open(struct pool *pool, struct pool_acct *a, const struct route *rt,
 	pthread_mutex_lock(&pool->lock);
 	if (up == NULL) {
 		a->nbusy--;
+		if ((limited = session_limit_reason(r, *why)) != NULL) {
+			cap_set(pool, a, limited);
+			*retry = !a->draining && a->nidle + a->nbusy > 0;
+		}
 		pthread_cond_broadcast(&a->freed);
 		acct_release(pool, a);
 	} else {
 		a->opened++;
+		if (++a->nlogged > a->peak)
+			a->peak = a->nlogged;
+		if (a->cap != 0 && a->nlogged > a->cap)
+			a->cap = a->nlogged;	/* the provider took one more */
 		if (upstream_tls_resumed(up))
 			a->resumed++;
 		else
@@ -487,7 +577,7 @@ pool_open(struct pool *pool, struct pool_acct *a, const struct route *rt,
 static struct upstream *
 pool_reuse(struct pool *pool, struct pool_acct *a, struct upstream *up,
     const struct route *rt, const char *secret, struct smtp_reply *r,
-    enum upstream_fail *why)
+    enum upstream_fail *why, int *retry)
 {
 	if (upstream_check(up) == 0) {
 		pthread_mutex_lock(&pool->lock);
@@ -498,7 +588,10 @@ pool_reuse(struct pool *pool, struct pool_acct *a, struct upstream *up,
 		return up;
 	}
 	upstream_close(up);
-	return pool_open(pool, a, rt, secret, r, why);
+	pthread_mutex_lock(&pool->lock);
+	a->nlogged--;
+	pthread_mutex_unlock(&pool->lock);
+	return pool_open(pool, a, rt, secret, r, why, retry);
 }
 
 /* Takes the most recently used idle session, or reserves a slot for a
@@ -514,52 +607,44 @@ take_slot(struct pool_acct *a)
 		a->nidle--;
 	}
 	a->nbusy++;
-	if (a->nidle + a->nbusy > a->peak)
-		a->peak = a->nidle + a->nbusy;
 	return up;
 }
 
 static void
-limit_reply(const struct pool_acct *a, unsigned wait, struct smtp_reply *r,
+limit_reply(struct pool_acct *a, unsigned wait, struct smtp_reply *r,
     enum upstream_fail *why)
 {
 	reply_local(r, a->host, 451, "4.4.5", "all %u sessions of account "
-	    "%s with %s are busy (waited %u s)", a->max, a->name, a->host,
+	    "%s with %s are busy (waited %u s)", acct_max(a), a->name, a->host,
 	    wait);
 	*why = UPF_LIMIT;
 }
 
-struct upstream *
-pool_get(struct pool *pool, const struct route *rt, const char *secret,
-    unsigned wait_seconds, struct smtp_reply *r, enum upstream_fail *why)
+/* One try of pool_get(): a session, or NULL with *retry set when the
+ * caller should wait for another of the account's sessions. */
+static struct upstream *
+get_once(struct pool *pool, const struct route *rt, const char *secret,
+    unsigned gen, const struct timespec *deadline, unsigned wait_seconds,
+    struct smtp_reply *r, enum upstream_fail *why, int *retry)
 {
 	struct upstream *closing = NULL, *up;
 	struct pool_acct *a;
-	struct timespec deadline;
 	char err[256];
 	int expired = 0, rc;
 
-	if (rt->account == NULL || rt->host == NULL) {
-		reply_local(r, "", 451, "4.3.5", "no account or provider host "
-		    "for this sender");
-		*why = UPF_CONNECT;
-		return NULL;
-	}
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += wait_seconds;
 	pthread_mutex_lock(&pool->lock);
 	for (;;) {
-		a = acct_get(pool, rt, &closing, err, sizeof(err));
-		if (a == NULL || a->idle || a->nidle + a->nbusy < a->max ||
+		a = acct_get(pool, rt, gen, &closing, err, sizeof(err));
+		if (a == NULL || a->idle || a->nidle + a->nbusy < acct_max(a) ||
 		    expired)
 			break;
 		a->waiters++;
-		rc = pthread_cond_timedwait(&a->freed, &pool->lock, &deadline);
+		rc = pthread_cond_timedwait(&a->freed, &pool->lock, deadline);
 		a->waiters--;
 		acct_release(pool, a);
 		expired = rc == ETIMEDOUT;
 	}
-	if (a == NULL || (!a->idle && a->nidle + a->nbusy >= a->max)) {
+	if (a == NULL || (!a->idle && a->nidle + a->nbusy >= acct_max(a))) {
 		if (a)
 			limit_reply(a, wait_seconds, r, why);
 		pthread_mutex_unlock(&pool->lock);
@@ -575,8 +660,35 @@ pool_get(struct pool *pool, const struct route *rt, const char *secret,
 	pthread_mutex_unlock(&pool->lock);
 	close_all(pool, closing);
 	if (up)
-		return pool_reuse(pool, a, up, rt, secret, r, why);
-	return pool_open(pool, a, rt, secret, r, why);
+		return pool_reuse(pool, a, up, rt, secret, r, why, retry);
+	return pool_open(pool, a, rt, secret, r, why, retry);
+}
+
+struct upstream *
+pool_get(struct pool *pool, const struct route *rt, const char *secret,
+    unsigned gen, unsigned wait_seconds, struct smtp_reply *r,
+    enum upstream_fail *why)
+{
+	struct upstream *up;
+	struct timespec deadline;
+	int retry = 1;
+
+	if (rt->account == NULL || rt->host == NULL) {
+		reply_local(r, "", 451, "4.3.5", "no account or provider host "
+		    "for this sender");
+		*why = UPF_CONNECT;
+		return NULL;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += wait_seconds;
+	for (unsigned tries = 0; retry && tries < POOL_LIMIT_TRIES; tries++) {
+		retry = 0;
+		up = get_once(pool, rt, secret, gen, &deadline, wait_seconds,
+		    r, why, &retry);
+		if (up != NULL)
+			return up;
+	}
+	return NULL;
 }
 
 void
@@ -592,7 +704,8 @@ pool_put(struct pool *pool, struct upstream *up, int reusable)
 	a = pl->owner;
 	pthread_mutex_lock(&pool->lock);
 	keep = reusable && upstream_usable(up) && !a->draining &&
-	    pl->msgs < a->msgs_per_session && a->nidle + a->nbusy <= a->max;
+	    pl->msgs < a->msgs_per_session &&
+	    a->nidle + a->nbusy <= acct_max(a);
 	if (keep) {
 		a->nbusy--;
 		pl->reused = 0;
@@ -630,7 +743,7 @@ size_t
 pool_stats(struct pool *pool, struct pool_stat *v, size_t max)
 {
 	const struct pool_retired *r;
-	const struct pool_acct *a;
+	struct pool_acct *a;
 	struct pool_stat *st;
 	size_t n = 0;
 
@@ -642,6 +755,14 @@ pool_stats(struct pool *pool, struct pool_stat *v, size_t max)
 		st->busy += a->nbusy;
 		if (a->peak > st->peak)
 			st->peak = a->peak;
+		if (!a->draining && acct_max(a) < a->max) {
+			st->limit = a->cap;
+			st->limit_at = a->cap_at;
+			st->limit_until = time(NULL) + (time_t)((a->cap_until -
+			    mono_ms() + 999) / 1000);
+			xstrlcpy(st->limit_reason, a->cap_reason,
+			    sizeof(st->limit_reason));
+		}
 		st->opened += a->opened;
 		st->full_handshakes += a->full;
 		st->resumed_handshakes += a->resumed;

@@ -13,7 +13,10 @@
  * trip after a clean transaction: a pooled session the provider closed is
  * seen before MAIL and replaced transparently), closes
  * them after the idle timeout and after messages-per-session, and resumes
- * TLS sessions on reconnect.
+ * TLS sessions on reconnect.  When the provider refuses a new session
+ * because the account has too many (NetEase's 421 HL:ICC), the account's
+ * bound shrinks to the sessions logged in at that moment until
+ * quota-cooloff has passed or the next reload.
  */
 #ifndef SMARTHOST_RELAY_POOL_H
 #define SMARTHOST_RELAY_POOL_H
@@ -35,9 +38,11 @@ void	pool_free(struct pool *);
 /* Take a ready session for the route's account (blocks up to
  * wait_seconds for a free slot).  On failure returns NULL, fills *why and
  * a synthetic reply in *r. secret is the authorization code (may be NULL
- * for a route whose account has none: a local AUTH failure). */
+ * for a route whose account has none: a local AUTH failure), gen its
+ * secrets_generation(): only sessions that logged in with a code of that
+ * generation are handed out. */
 struct upstream *pool_get(struct pool *, const struct route *,
-	    const char *secret, unsigned wait_seconds,
+	    const char *secret, unsigned gen, unsigned wait_seconds,
 	    struct smtp_reply *r, enum upstream_fail *why);
 /* Give a session back; reusable = 0 closes it (after an error or a
  * transaction whose outcome is unknown). */
@@ -49,11 +54,15 @@ struct pool_stat {
 	char		 account[256];
 	unsigned	 open;		/* connected or connecting now */
 	unsigned	 busy;		/* of which in a transaction */
-	unsigned	 peak;		/* most open at once */
+	unsigned	 peak;		/* most logged in at once */
 	unsigned long	 opened;	/* sessions opened since start */
 	unsigned long	 full_handshakes;
 	unsigned long	 resumed_handshakes;
 	unsigned long	 reuses;	/* transactions on a pooled session */
+	/* the provider's session limit in force, 0: none */
+	unsigned	 limit;
+	time_t		 limit_at, limit_until;
+	char		 limit_reason[32];	/* "421 HL:ICC" */
 };
 /* Fills up to max entries; returns the number of accounts (may be more
  * than max). */

@@ -104,7 +104,11 @@ txn_end(struct session *s, const char *status, int reusable)
 
 	if (!t->active)
 		return;
-	txn_log(s, status);
+	/* Every recipient refused: Postfix keeps the message as it was told
+	 * for them, whatever ends the dialogue. */
+	txn_log(s, strcmp(status, "aborted") == 0 && t->rcpts == 0 &&
+	    t->code >= 400 ? (t->code / 100 == 5 ? "bounced" : "deferred") :
+	    status);
 	if (t->reserved)
 		limit_release(s->relay->limits, t->acct->name, delivered,
 		    t->rcpts, time(NULL));
@@ -513,8 +517,9 @@ txn_mail(struct session *s, const char *arg)
 		wait = POOL_WAIT_MAX;
 	for (tries = 1;; tries++) {
 		memset(&r, 0, sizeof(r));
-		t->up = pool_get(s->relay->pool, &t->route, secret, wait, &r,
-		    &why);
+		t->up = pool_get(s->relay->pool, &t->route, secret,
+		    secrets_generation(t->cfg->secrets, t->acct->name), wait,
+		    &r, &why);
 		if (t->up == NULL) {
 			wipe(tok, sizeof(tok));
 			mail_nosession(s, &r, why);
@@ -723,7 +728,12 @@ txn_data(struct session *s, const char *arg)
 		return 0;
 	}
 	if (t->rcpts == 0) {
-		server_say(s, 554, "5.5.1 no valid recipients");
+		/* After refused recipients the transaction's reply stays the
+		 * refusal: that is what Postfix acts on. */
+		if (t->code >= 400)
+			cio_reply(&s->io, "554 5.5.1 no valid recipients");
+		else
+			server_say(s, 554, "5.5.1 no valid recipients");
 		return 0;
 	}
 	if (t->up == NULL) {

@@ -47,7 +47,7 @@ ok(struct smtp_reply *r, int code)
 
 struct upstream *
 pool_get(struct pool *p, const struct route *rt, const char *secret,
-    unsigned wait, struct smtp_reply *r, enum upstream_fail *why)
+    unsigned gen, unsigned wait, struct smtp_reply *r, enum upstream_fail *why)
 {
 	return &up;
 }

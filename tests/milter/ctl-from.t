@@ -4,7 +4,10 @@
 # network namespace.  For a sender the provider's rule refuses (a map line
 # without rewrite) and for a SASL user outside an account's allowed-users
 # (route --user), route --from and the running milter (driven by
-# miltertest) give the same reply, word for word.
+# miltertest) give the same reply, word for word.  So they do for a
+# sender that already is the login of an account of its own domain whose
+# SPF record lacks the provider: the reply names the preset's include to
+# add (or DKIM), not "send as" the address already used.
 . "$SMARTHOST_TOP/tests/lib/common.sh"
 t_enter_netns "$@"
 t_need dnsmasq
@@ -21,7 +24,10 @@ t_spawn dns "$T/dnsmasq.log" dnsmasq -k -u root --conf-file=/dev/null \
     --txt-record='163.com,v=spf1 include:spf.163.com -all' \
     --txt-record='_dmarc.163.com,v=DMARC1; p=none' \
     --txt-record='strictfrom.test,v=spf1 -all' \
-    --txt-record='_dmarc.strictfrom.test,v=DMARC1; p=reject; adkim=s; aspf=s'
+    --txt-record='_dmarc.strictfrom.test,v=DMARC1; p=reject; adkim=s; aspf=s' \
+    --txt-record='spf.mail.qq.com,v=spf1 ip4:198.51.100.0/24 -all' \
+    --txt-record='company.test,v=spf1 ip4:192.0.2.1 -all' \
+    --txt-record='_dmarc.company.test,v=DMARC1; p=reject'
 t_wait_port 127.0.0.1 53 5 || t_fail "dnsmasq did not start"
 
 cat >"$T/smarthost.conf" <<CONF
@@ -36,6 +42,9 @@ socket = unix:$T/milter.sock
 dns-timeout = 1s
 [account team@163.com]
 allowed-users = alice
+[account ent-ops]
+provider = exmail.qq.com
+login = ops@company.test
 CONF
 cat >"$T/relay.map" <<MAP
 boss@163.com          boss@163.com
@@ -43,6 +52,7 @@ scanner@office.test   alerts@163.com   rewrite
 printer@office.test   alerts@163.com
 team@163.com          team@163.com
 *                     boss@163.com   rewrite
+ops@company.test      ent-ops
 MAP
 
 "$ctl" -c "$T/smarthost.conf" route boss@163.com --from 'Boss <boss@163.com>' >"$T/o1" 2>&1 ||
@@ -115,6 +125,12 @@ run("UTF-8 sender: refused at RCPT", function()
 	expect_stage(stage, r, "rcpt", SMFIR_REPLYCODE)
 	mt.disconnect(conn)
 end)
+run("own domain, SPF without the provider: refused at end of message", function()
+	local conn, stage, r = send{ qid = "OPS", from = "<ops@company.test>",
+	    headers = { { "From", "Ops <ops@company.test>" } } }
+	expect_stage(stage, r, "eom", SMFIR_REPLYCODE)
+	mt.disconnect(conn)
+end)
 run("printer without rewrite: refused at RCPT", function()
 	local conn, stage, r = send{ qid = "PRINTER",
 	    from = "<printer@office.test>",
@@ -159,3 +175,15 @@ t_wait_for "grep -q 'qid=UTF8 ' '$T/milter.log'" 5 || t_fail "no milter log line
 grep 'qid=UTF8 ' "$T/milter.log" | grep -qF "reply=\"$want\"" ||
     t_fail "the milter's reply differs from route --from's ($want): $(grep 'qid=UTF8 ' "$T/milter.log")"
 t_ok "SMTPUTF8: route --from and the milter refuse a UTF-8 sender with the same 553 5.6.7 reply"
+# The sender is the login of an account of company.test, whose SPF record
+# does not include the provider's (spf.mail.qq.com, exmail.qq.com preset).
+"$ctl" -c "$T/smarthost.conf" route ops@company.test --from 'Ops <ops@company.test>' >"$T/o12" 2>&1 ||
+    { cat "$T/o12"; t_fail "route --from (ops) exited $?"; }
+cat "$T/o12"
+t_assert_grep '^alignment: +spf=fail; dkim=none; dmarc=fail \(p=reject\)$' "$T/o12"
+t_assert_grep '^milter: +refuses \(550 5\.7\.1\): From domain company\.test publishes DMARC p=reject but neither SPF \(fail for company\.test\) nor DKIM \(none\) aligns with it: recipients would reject this message from company\.test sent through ent-ops; add include:spf\.mail\.qq\.com to the SPF record of company\.test, or DKIM-sign its mail for company\.test$' "$T/o12" "route --from names the SPF include to add"
+want=$(sed -n 's/^milter: *refuses (\(550 5\.7\.1\)): /\1 /p' "$T/o12")
+t_wait_for "grep -q 'qid=OPS ' '$T/milter.log'" 5 || { cat "$T/milter.log"; t_fail "no milter log line for ops"; }
+grep 'qid=OPS ' "$T/milter.log" | grep -qF "reply=\"$want\"" ||
+    t_fail "the milter's reply differs from route --from's ($want): $(grep 'qid=OPS ' "$T/milter.log")"
+t_ok "own domain without the provider's SPF include: route --from and the milter both say to add include:spf.mail.qq.com"

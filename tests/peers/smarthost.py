@@ -25,7 +25,11 @@ Usage:
   --cert/--key FILE       server certificate chain and key (PEM)
   --hostname NAME         name in the greeting and EHLO (default smtp.test)
   --users FILE            lines "login password" (# comments); required
-                          for AUTH to succeed
+                          for AUTH to succeed; a login on several lines
+                          has several good passwords (an old and a new
+                          authorization code): the auth event's "code" is
+                          the number (1, 2, ...) of the one used, never
+                          the password
   --auth-mechs "PLAIN LOGIN"   mechanisms to advertise (PLAIN, LOGIN,
                           XOAUTH2)
   --xoauth2-tokens FILE   lines "login token": valid XOAUTH2 bearer tokens
@@ -52,6 +56,11 @@ Usage:
                           closed (default reply "421 4.7.0 Too many
                           connections"; NetEase says e.g.
                           "421 HL:ICC too many connections")
+  --max-logins N          a login with N sessions logged in already gets
+                          --max-logins-reply to AUTH (default "421 HL:ICC
+                          too many connections", NetEase's) and the
+                          session is closed; recorded as an auth event
+                          with ok false and the reply
   --idle-timeout S        close sessions idle for S seconds, after
                           "421 4.4.2 smtp.test Error: timeout exceeded"
   --reject-rcpt ADDR      (repeatable) answer RCPT TO:<ADDR> with
@@ -65,6 +74,7 @@ Usage:
   --reject-connect TEXT   greet every connection with TEXT (e.g. "554 IP
                           blocked") and close it
   --greeting-delay S      wait S seconds before the 220 greeting
+  --data-delay S          wait S seconds before answering the final dot
   --data-reply TEXT       answer the final dot with TEXT instead of 250
                           (message not stored unless TEXT starts with 2)
   --hang-after-data N     for the first N messages: store the message, then
@@ -123,7 +133,9 @@ class State:
 
     def __init__(self, opts):
         self.opts = opts
-        self.users = load_pairs(opts.users) if opts.users else {}
+        self.users = load_pairs(opts.users, multi=True) if opts.users \
+            else {}
+        self.logins = {}	# login -> sessions logged in with it
         self.tokens = (load_pairs(opts.xoauth2_tokens)
                        if opts.xoauth2_tokens else {})
         self.next_session = 0
@@ -161,7 +173,8 @@ class State:
         return os.path.basename(base)
 
 
-def load_pairs(path):
+def load_pairs(path, multi=False):
+    """{first: rest}, or with multi {first: [rest, ...]} in file order."""
     pairs = {}
     with open(path) as f:
         for n, line in enumerate(f, 1):
@@ -171,7 +184,10 @@ def load_pairs(path):
             parts = line.split(None, 1)
             if len(parts) != 2:
                 sys.exit("%s:%d: expected 'login secret'" % (path, n))
-            pairs[parts[0]] = parts[1]
+            if multi:
+                pairs.setdefault(parts[0], []).append(parts[1])
+            else:
+                pairs[parts[0]] = parts[1]
     return pairs
 
 
@@ -224,6 +240,8 @@ class Handler:
         return reply
 
     async def handle_DATA(self, server, session, envelope):
+        if self.o.data_delay:
+            await asyncio.sleep(self.o.data_delay)
         self.st.final_count += 1
         hang = self.st.final_count <= self.o.hang_after_data
         reply = self.o.data_reply
@@ -260,6 +278,8 @@ class ProviderSMTP(SMTP):
         self.sid = None
         self.busy = False
         self.counted = False
+        self.logged_in = None	# the login this session counts for
+        self.refuse_login = None	# --max-logins reply to send
         super().__init__(handler, **kw)
 
     # --- session bookkeeping -----------------------------------------
@@ -322,6 +342,9 @@ class ProviderSMTP(SMTP):
     def connection_lost(self, error):
         if self.busy:
             return
+        if self.logged_in is not None:
+            self.st.logins[self.logged_in] -= 1
+            self.logged_in = None
         if self.counted:
             self.counted = False
             self.st.sessions -= 1
@@ -369,7 +392,9 @@ class ProviderSMTP(SMTP):
                       login=plain_login(arg))
             return await self.push("538 5.7.11 Encryption required for "
                                    "requested authentication mechanism")
-        return await super().smtp_AUTH(arg)
+        await super().smtp_AUTH(arg)
+        if self.refuse_login is not None and self.transport is not None:
+            self.transport.close()
 
     async def smtp_MAIL(self, arg):
         # aiosmtpd answers MAIL FROM:<> with a syntax error; providers
@@ -427,17 +452,31 @@ def plain_login(arg):
 
 def make_authenticator(state):
     def authenticator(server, session, envelope, mechanism, auth_data):
+        extra = {}
         if mechanism == "XOAUTH2":	# checked by auth_XOAUTH2
             login, ok = auth_data
         else:
             login = auth_data.login.decode("utf-8", "replace")
             secret = auth_data.password.decode("utf-8", "replace")
-            ok = login in state.users and state.users[login] == secret
+            codes = state.users.get(login, [])
+            ok = secret in codes
+            if ok:
+                extra["code"] = codes.index(secret) + 1
+        o = state.opts
+        if ok and o.max_logins and state.logins.get(login, 0) >= o.max_logins:
+            server.refuse_login = o.max_logins_reply
+            server.emit("auth", mechanism=mechanism, login=login, ok=False,
+                        tls=server.tls_active(), reply=o.max_logins_reply,
+                        **extra)
+            return AuthResult(success=False, handled=False,
+                              message=o.max_logins_reply)
         server.emit("auth", mechanism=mechanism, login=login, ok=ok,
-                    tls=server.tls_active())
+                    tls=server.tls_active(), **extra)
         if not ok:
             return AuthResult(success=False, handled=False,
                               message="535 Error: authentication failed")
+        state.logins[login] = state.logins.get(login, 0) + 1
+        server.logged_in = login
         return AuthResult(success=True, handled=False,
                           auth_data=LoginPassword(login.encode(), b""))
     return authenticator
@@ -522,11 +561,14 @@ def parse_args(argv):
     a("--reject-connect")
     a("--greeting-delay", type=float, default=0)
     a("--data-reply")
+    a("--data-delay", type=float, default=0)
     a("--hang-after-data", type=int, default=0)
     a("--no-auth-required", action="store_true")
     a("--sender-rule", choices=sorted(SENDER_RULES), default="none")
     a("--max-sessions", type=int, default=0)
     a("--busy-reply", default="421 4.7.0 Too many connections")
+    a("--max-logins", type=int, default=0)
+    a("--max-logins-reply", default="421 HL:ICC too many connections")
     a("--idle-timeout", type=float, default=300)
     a("--reject-rcpt", action="append", default=[])
     a("--reject-rcpt-reply",

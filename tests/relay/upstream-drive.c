@@ -45,6 +45,7 @@ static struct {
 	struct pool	*pool;
 	struct route	 route;
 	const char	*secret;
+	unsigned	 gen;		/* secrets_generation() of secret */
 	const char	*rcpt;
 	unsigned	 msgs, wait, pause_ms, body_bytes;
 	int		 keep;
@@ -120,7 +121,8 @@ worker(void *arg)
 	for (unsigned i = 0; i < g.msgs; i++) {
 		if (i > 0 && g.pause_ms)
 			usleep(g.pause_ms * 1000);
-		up = pool_get(g.pool, &g.route, g.secret, g.wait, &r, &why);
+		up = pool_get(g.pool, &g.route, g.secret, g.gen, g.wait, &r,
+		    &why);
 		if (up == NULL) {
 			report("FAIL", &r, why, 0);
 			continue;
@@ -179,6 +181,7 @@ load(const char *conf, const char *sender)
 	}
 	g.secret = cfg->secrets ? secrets_get(cfg->secrets,
 	    g.route.account->name) : NULL;
+	g.gen = secrets_generation(cfg->secrets, g.route.account->name);
 	return cfg;
 }
 
@@ -233,6 +236,11 @@ main(int argc, char **argv)
 	run(threads);
 	if (conf2) {
 		cfg2 = load(conf2, sender);
+		/* as the relay's reload: unchanged codes keep their
+		 * generation */
+		secrets_follow(cfg2->secrets, cfg->secrets);
+		g.gen = secrets_generation(cfg2->secrets,
+		    g.route.account->name);
 		pool_reconfigure(g.pool, cfg2);
 		config_unref(cfg);
 		cfg = cfg2;

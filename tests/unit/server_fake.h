@@ -64,7 +64,7 @@ fake_reply(struct smtp_reply *r, int code, const char *enh, const char *text)
 
 struct upstream *
 pool_get(struct pool *p, const struct route *rt, const char *secret,
-    unsigned wait, struct smtp_reply *r, enum upstream_fail *why)
+    unsigned gen, unsigned wait, struct smtp_reply *r, enum upstream_fail *why)
 {
 	fk.gets++;
 	xstrlcpy(fk.secret, secret ? secret : "(none)", sizeof(fk.secret));

@@ -4,9 +4,11 @@
  * per case with the exact reply: the envelope steps (bad address, null
  * sender, no route under each action, allowed-users with a SASL login,
  * without one and not known, the provider's sender rule with and without
- * rewrite), the From: check, and the alignment step on fixed results;
- * SMTPUTF8 (a UTF-8 sender, the parameter) and the recipient step (a
- * client neither authenticated nor internal, a UTF-8 recipient).
+ * rewrite), the From: check, and the alignment step on fixed results
+ * (with the fix it names: "send as" the login, or the domain's SPF
+ * record when the envelope already is the login); SMTPUTF8 (a UTF-8
+ * sender, the parameter) and the recipient step (a client neither
+ * authenticated nor internal, a UTF-8 recipient).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,7 +28,8 @@ static const char map_text[] =
     "boss@163.com         boss@163.com\n"
     "printer@office.test  alerts@163.com\n"
     "scanner@office.test  alerts@163.com   rewrite\n"
-    "team@163.com         team@163.com\n";
+    "team@163.com         team@163.com\n"
+    "ops@company.test     ent-ops\n";
 
 static struct config *
 load(const char *milter_section)
@@ -35,7 +38,9 @@ load(const char *milter_section)
 	char *text;
 
 	text = xasprintf("[milter]\n%s"
-	    "[account team@163.com]\nallowed-users = alice\n", milter_section);
+	    "[account team@163.com]\nallowed-users = alice\n"
+	    "[account ent-ops]\nprovider = exmail.qq.com\n"
+	    "login = ops@company.test\n", milter_section);
 	c = fixture_load(text, map_text, 0);
 	free(text);
 	return c;
@@ -336,6 +341,41 @@ test_alignment(void **state)
 	config_unref(ct);
 }
 
+/* The envelope sender already is the login, in the From: domain, and
+ * that domain's SPF does not name the provider: the fix is its SPF
+ * record (the preset's include) or a DKIM signature, not "send as". */
+static void
+test_alignment_own_domain(void **state)
+{
+	struct config *c = load("");
+	struct route r;
+	struct align_input in;
+	struct align_result al = { .dmarc = AV_FAIL, .spf = AV_FAIL,
+	    .dkim = AV_NONE, .policy = "reject",
+	    .why = "From domain company.test publishes DMARC p=reject but "
+	    "neither SPF (fail for company.test) nor DKIM (none) aligns with "
+	    "it" };
+	struct verdict v = { .reason = NULL };
+	char err[256], got[1100];
+
+	(void)state;
+	assert_int_equal(route_lookup(c, "<ops@company.test>", &r, err,
+	    sizeof(err)), ROUTE_OK);
+	assert_int_equal(align_route_input(&r, "ops@company.test", &in), 0);
+	assert_string_equal(in.env_addr, "ops@company.test");
+	assert_string_equal(in.spf_include, "spf.mail.qq.com");
+	assert_int_equal(verdict_alignment(c->conf, &r, &in, &al, &v),
+	    J_REJECT);
+	snprintf(got, sizeof(got), "%s %s %s", v.rcode, v.xcode, v.text);
+	assert_string_equal(got, "550 5.7.1 From domain company.test publishes "
+	    "DMARC p=reject but neither SPF (fail for company.test) nor DKIM "
+	    "(none) aligns with it: recipients would reject this message from "
+	    "company.test sent through ent-ops; add include:spf.mail.qq.com to "
+	    "the SPF record of company.test, or DKIM-sign its mail for "
+	    "company.test");
+	config_unref(c);
+}
+
 int
 main(void)
 {
@@ -345,6 +385,7 @@ main(void)
 		cmocka_unit_test(test_recipient),
 		cmocka_unit_test(test_from),
 		cmocka_unit_test(test_alignment),
+		cmocka_unit_test(test_alignment_own_domain),
 	};
 
 	return cmocka_run_group_tests(tests, setup, fixture_teardown);
