@@ -13,6 +13,7 @@
  * limits and exit 0.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <grp.h>
 #include <poll.h>
@@ -36,6 +37,7 @@
 #include "limit.h"
 #include "listen.h"
 #include "log.h"
+#include "safedir.h"
 #include "server.h"
 #include "upstream.h"
 
@@ -124,17 +126,26 @@ reload(struct relay *rl, const char *path)
 	log_info("configuration reloaded");
 }
 
-/* state-dir exists and belongs to the user the relay runs as. */
-static void
+/* state-dir exists and belongs to the user the relay runs as; made or
+ * checked through a descriptor, so a symbolic link planted there is
+ * refused rather than followed.  0, or -1 (logged). */
+static int
 prepare_state_dir(const char *dir, const struct passwd *pw)
 {
+	char err[1200];
+	int fd;
+
 	if (dir == NULL || *dir == '\0')
-		return;
-	if (mkdir(dir, 0750) == -1 && errno != EEXIST)
-		log_warn("state-dir %s", dir);
-	if (pw != NULL && geteuid() == 0 &&
-	    chown(dir, pw->pw_uid, pw->pw_gid) == -1)
-		log_warn("chown %s", dir);
+		return 0;
+	fd = safedir_open(AT_FDCWD, dir, NULL, 0750, pw ? pw->pw_uid :
+	    (uid_t)-1, pw ? pw->pw_gid : (gid_t)-1,
+	    SAFEDIR_CREATE | SAFEDIR_GIVE, err, sizeof(err));
+	if (fd == -1) {
+		log_errx("state-dir %s", err);
+		return -1;
+	}
+	close(fd);
+	return 0;
 }
 
 static const struct passwd *
@@ -432,13 +443,14 @@ main(int argc, char *argv[])
 		fprintf(stderr, "smarthost-relay: %s: configuration OK\n", path);
 		return 0;
 	}
+	pw = relay_user(cfg->conf);
+	if (prepare_state_dir(cfg->conf->state_dir, pw) != 0)
+		return EX_CONFIG;
 	if ((lfd = listen_open(cfg->conf->relay_listen, err, sizeof(err))) == -1) {
 		log_errx("%s", err);
 		return EX_OSERR;
 	}
 	listen_spec = xstrdup(cfg->conf->relay_listen);
-	pw = relay_user(cfg->conf);
-	prepare_state_dir(cfg->conf->state_dir, pw);
 	control = open_control(cfg->conf, pw);
 	if (!fg && daemon(0, 0) == -1) {
 		log_warn("daemon");
