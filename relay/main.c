@@ -148,15 +148,23 @@ prepare_state_dir(const char *dir, const struct passwd *pw)
 	return 0;
 }
 
+/* The user to switch to: NULL when not root or none is configured;
+ * a user that does not exist is an error (*missing set): the relay
+ * never goes on as root in its place. */
 static const struct passwd *
-relay_user(const struct conf *c)
+relay_user(const struct conf *c, int *missing)
 {
 	const struct passwd *pw;
 
+	*missing = 0;
 	if (c->user == NULL || *c->user == '\0' || geteuid() != 0)
 		return NULL;
-	if ((pw = getpwnam(c->user)) == NULL)
-		log_warnx("user %s does not exist: staying root", c->user);
+	if ((pw = getpwnam(c->user)) == NULL) {
+		log_errx("user %s does not exist: refusing to run as root "
+		    "(create the user or change \"user\" in %s)", c->user,
+		    c->path);
+		*missing = 1;
+	}
 	return pw;
 }
 
@@ -415,7 +423,7 @@ int
 main(int argc, char *argv[])
 {
 	const char *path = CONF_DEFAULT_PATH;
-	int ch, fg = 0, check = 0, debug = 0, lfd, sfd;
+	int ch, fg = 0, check = 0, debug = 0, missing, lfd, sfd;
 	const struct passwd *pw;
 	struct config *cfg;
 	struct relay rl;
@@ -443,7 +451,9 @@ main(int argc, char *argv[])
 		fprintf(stderr, "smarthost-relay: %s: configuration OK\n", path);
 		return 0;
 	}
-	pw = relay_user(cfg->conf);
+	pw = relay_user(cfg->conf, &missing);
+	if (missing)
+		return EX_NOUSER;
 	if (prepare_state_dir(cfg->conf->state_dir, pw) != 0)
 		return EX_CONFIG;
 	if ((lfd = listen_open(cfg->conf->relay_listen, err, sizeof(err))) == -1) {

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # smarthost-relay's privileges and the files it opens as root:
+#  - "user =" naming a user that does not exist: the relay refuses to
+#    start (exit 67, EX_NOUSER) and says so; it never goes on as root;
 #  - state-dir a symbolic link to a root-owned directory: refused (exit
 #    78) with the path named; the directory keeps its owner and mode;
 #  - control-socket in a directory that is a symbolic link: no socket is
@@ -48,6 +50,15 @@ mkdir -m 0755 "$D/victim"
 touch "$D/victim/marker"
 victim_state() { stat -c '%U:%G %a' "$D/victim"; ls -A "$D/victim" | tr '\n' ' '; }
 before=$(victim_state)
+
+# --- a user that does not exist ----------------------------------------------
+write_conf "$nouser" "$D/state" "$D/run/control.sock"
+timeout 10 "$relay" -f -c "$D/smarthost.conf" >"$D/nouser.log" 2>&1
+t_assert_eq 67 "$?" "exit status with a user that does not exist"
+t_assert_grep "user $nouser does not exist: refusing to run as root" \
+    "$D/nouser.log"
+t_port_free 10025 || t_fail "the relay listens although its user does not exist"
+t_ok "user = $nouser (no such user): refused with exit 67, not run as root"
 
 # --- state-dir is a symbolic link ---------------------------------------------
 ln -s "$D/victim" "$D/state-link"
