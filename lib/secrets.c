@@ -424,6 +424,14 @@ secrets_get(const struct secrets *s, const char *account)
 	return e ? e->code : NULL;
 }
 
+int
+secrets_lock(const struct secrets *s)
+{
+	if (s == NULL || s->region == NULL)
+		return 0;
+	return mlock(s->region, s->size);
+}
+
 void
 secrets_free(struct secrets *s)
 {

@@ -49,6 +49,10 @@ struct secrets *secrets_load_svc(const char *path, int missing_ok, uid_t svc,
 /* The code for account, or NULL.  Valid until secrets_free(). */
 const char *secrets_get(const struct secrets *, const char *account);
 void	secrets_free(struct secrets *);
+/* Lock the codes in memory again: a lock is not inherited over fork(),
+ * so a daemon calls this in its final process (after daemon(), before it
+ * gives up root).  0, or -1 with errno (mlock). */
+int	secrets_lock(const struct secrets *);
 
 /* Check that path is safe to hold secrets: 0, or -1 with a message in err
  * ("/etc/smarthost/secrets: bad permissions 0644: must not be readable or

@@ -6,7 +6,9 @@
  *
  * Reads the configuration and the secrets as root, opens the listener,
  * the control socket (smarthostctl status, control.h) and the limits
- * state, then drops to the configured user and becomes non-dumpable.  The main thread accepts connections (one thread each,
+ * state, detaches (without -f), locks the codes in memory in the process
+ * that stays, then drops to the configured user (which must exist) and
+ * becomes non-dumpable.  The main thread accepts connections (one thread each,
  * at most max-clients) and handles signals through a signalfd: SIGHUP
  * reloads every file (an erroneous set is logged and ignored), SIGTERM
  * and SIGINT stop accepting, let transactions finish (bounded), save the
@@ -466,6 +468,9 @@ main(int argc, char *argv[])
 		log_warn("daemon");
 		return EX_OSERR;
 	}
+	/* locks do not survive fork(): take them in the process that runs */
+	if (secrets_lock(cfg->secrets) == -1)
+		log_warn("mlock (the authorization codes may be swapped out)");
 	if (drop_privileges(pw) != 0 || (sfd = signals()) == -1)
 		return EX_OSERR;
 	relay_init(&rl, cfg);

@@ -2,6 +2,8 @@
 # smarthost-relay's privileges and the files it opens as root:
 #  - "user =" naming a user that does not exist: the relay refuses to
 #    start (exit 67, EX_NOUSER) and says so; it never goes on as root;
+#  - daemon mode (no -f), running as nobody: the process that runs holds
+#    the authorization codes locked in memory (VmLck > 0);
 #  - state-dir a symbolic link to a root-owned directory: refused (exit
 #    78) with the path named; the directory keeps its owner and mode;
 #  - control-socket in a directory that is a symbolic link: no socket is
@@ -59,6 +61,23 @@ t_assert_grep "user $nouser does not exist: refusing to run as root" \
     "$D/nouser.log"
 t_port_free 10025 || t_fail "the relay listens although its user does not exist"
 t_ok "user = $nouser (no such user): refused with exit 67, not run as root"
+
+# --- daemon mode: the codes are locked in the process that runs ----------------
+write_conf nobody "$D/state" "$D/run/control.sock"
+"$relay" -c "$D/smarthost.conf" >"$D/daemon.out" 2>&1 ||
+    { cat "$D/daemon.out"; t_fail "the relay did not start as a daemon"; }
+t_wait_for "'$ctl' -c '$D/smarthost.conf' status >'$D/daemon.st' 2>&1" 5 ||
+    { cat "$D/daemon.st"; t_fail "the daemon does not answer status"; }
+pid=$(sed -n 's/^smarthost-relay pid \([0-9]*\),.*/\1/p' "$D/daemon.st")
+[ -n "$pid" ] || { cat "$D/daemon.st"; t_fail "no pid in the status"; }
+t_cleanup_add "kill $pid 2>/dev/null"
+t_assert_eq nobody "$(ps -o user= -p "$pid")" "the daemon's user"
+lck=$(awk '/^VmLck:/ { print $2 }' "/proc/$pid/status")
+[ "${lck:-0}" -gt 0 ] ||
+    { grep -E '^(VmLck|Uid)' "/proc/$pid/status"; t_fail "daemon mode: VmLck is ${lck:-missing} kB: the codes are not locked"; }
+kill "$pid"
+t_wait_for "t_pid_gone $pid" 10 || t_fail "the daemon did not stop on SIGTERM"
+t_ok "daemon mode as nobody: ${lck} kB locked in the running process"
 
 # --- state-dir is a symbolic link ---------------------------------------------
 ln -s "$D/victim" "$D/state-link"
