@@ -35,6 +35,7 @@ struct entry {
 };
 
 struct secrets {
+	int		 refs;		/* atomic */
 	struct entry	*v;
 	size_t		 n;
 	char		*region;
@@ -412,6 +413,7 @@ secrets_load_svc(const char *path, int missing_ok, uid_t svc,
 	}
 	open_credentials(&v, &n, fd != -1 ? &st : NULL, d);
 	s = xcalloc(1, sizeof(*s));
+	s->refs = 1;
 	read_sources(s, v, n, d);
 	return s;
 }
@@ -432,10 +434,29 @@ secrets_lock(const struct secrets *s)
 	return mlock(s->region, s->size);
 }
 
+struct secrets *
+secrets_ref(struct secrets *s)
+{
+	__atomic_add_fetch(&s->refs, 1, __ATOMIC_RELAXED);
+	return s;
+}
+
+int
+secrets_denied(const char *path)
+{
+	int fd;
+
+	if (path == NULL || (fd = open(path, O_RDONLY | O_NOFOLLOW |
+	    O_NONBLOCK | O_CLOEXEC)) == -1)
+		return path != NULL && errno == EACCES;
+	close(fd);
+	return 0;
+}
+
 void
 secrets_free(struct secrets *s)
 {
-	if (s == NULL)
+	if (s == NULL || __atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
 	region_free(s->region, s->size);
 	for (size_t i = 0; i < s->n; i++)

@@ -48,7 +48,13 @@ struct secrets *secrets_load_svc(const char *path, int missing_ok, uid_t svc,
 	    struct diag *d);
 /* The code for account, or NULL.  Valid until secrets_free(). */
 const char *secrets_get(const struct secrets *, const char *account);
+/* One more holder (a reload that keeps the codes); each holder calls
+ * secrets_free(), the last one frees. */
+struct secrets *secrets_ref(struct secrets *);
 void	secrets_free(struct secrets *);
+/* 1 if path exists but this process may not open it (EACCES): a daemon
+ * that gave up root cannot re-read a root-only file. */
+int	secrets_denied(const char *path);
 /* Lock the codes in memory again: a lock is not inherited over fork(),
  * so a daemon calls this in its final process (after daemon(), before it
  * gives up root).  0, or -1 with errno (mlock). */

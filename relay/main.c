@@ -61,15 +61,17 @@ usage(void)
 	exit(EX_USAGE);
 }
 
+/* The configuration; on a reload (old set) the codes read at start are
+ * kept if the secrets file may no longer be opened (config_reload()). */
 static struct config *
-load(const char *path)
+load(const char *path, const struct config *old)
 {
 	struct diag d;
 	struct config *cfg;
 	char err[256];
 
 	diag_init(&d);
-	cfg = config_load(path, CONFIG_SECRETS, &d);
+	cfg = config_reload(path, CONFIG_SECRETS, old, &d);
 	if (cfg != NULL && allow_check(&cfg->conf->relay_allow, err,
 	    sizeof(err)) != 0)
 		diag_error(&d, cfg->conf->path, 0, "%s", err);
@@ -107,13 +109,13 @@ clear_cooloffs(struct relay *rl, const struct config *old,
 static void
 reload(struct relay *rl, const char *path)
 {
-	struct config *cfg = load(path), *old;
+	struct config *old = relay_config(rl), *cfg = load(path, old);
 
 	if (cfg == NULL) {
 		log_errx("reload failed: keeping the previous configuration");
+		config_unref(old);
 		return;
 	}
-	old = relay_config(rl);
 	if (strcmp(old->conf->relay_listen, cfg->conf->relay_listen) != 0)
 		log_warnx("listen changed to %s: takes effect at restart",
 		    cfg->conf->relay_listen);
@@ -446,7 +448,7 @@ main(int argc, char *argv[])
 	/* One thread per client: without a cap glibc gives each its own
 	 * malloc arena, and resident memory grows with the client count. */
 	mallopt(M_ARENA_MAX, 2);
-	if ((cfg = load(path)) == NULL)
+	if ((cfg = load(path, NULL)) == NULL)
 		return EX_CONFIG;
 	if (check) {
 		config_unref(cfg);
