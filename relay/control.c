@@ -145,7 +145,7 @@ control_open(const char *path, uid_t uid, gid_t gid, char *err,
 	}
 	c = xcalloc(1, sizeof(*c));
 	c->path = xstrdup(path);
-	c->fd = -1;
+	c->fd = c->dirfd = -1;
 	c->wake[0] = c->wake[1] = -1;
 	c->started = c->loaded = time(NULL);
 	if (open_dir(c, uid, gid, err, errsize) != 0 ||
