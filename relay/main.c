@@ -456,12 +456,13 @@ main(int argc, char *argv[])
 		return 0;
 	}
 	pw = relay_user(cfg->conf, &missing);
-	if (missing)
-		return EX_NOUSER;
-	if (prepare_state_dir(cfg->conf->state_dir, pw) != 0)
-		return EX_CONFIG;
+	if (missing || prepare_state_dir(cfg->conf->state_dir, pw) != 0) {
+		config_unref(cfg);
+		return missing ? EX_NOUSER : EX_CONFIG;
+	}
 	if ((lfd = listen_open(cfg->conf->relay_listen, err, sizeof(err))) == -1) {
 		log_errx("%s", err);
+		config_unref(cfg);
 		return EX_OSERR;
 	}
 	listen_spec = xstrdup(cfg->conf->relay_listen);

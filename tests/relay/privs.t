@@ -73,8 +73,13 @@ pid=$(sed -n 's/^smarthost-relay pid \([0-9]*\),.*/\1/p' "$D/daemon.st")
 t_cleanup_add "kill $pid 2>/dev/null"
 t_assert_eq nobody "$(ps -o user= -p "$pid")" "the daemon's user"
 lck=$(awk '/^VmLck:/ { print $2 }' "/proc/$pid/status")
-[ "${lck:-0}" -gt 0 ] ||
-    { grep -E '^(VmLck|Uid)' "/proc/$pid/status"; t_fail "daemon mode: VmLck is ${lck:-missing} kB: the codes are not locked"; }
+if ldd "$relay" | grep -q libasan; then
+	# AddressSanitizer turns mlock() into a no-op: nothing to measure
+	t_note "ASan build: mlock is a no-op, VmLck (${lck:-missing} kB) not checked"
+else
+	[ "${lck:-0}" -gt 0 ] ||
+	    { grep -E '^(VmLck|Uid)' "/proc/$pid/status"; t_fail "daemon mode: VmLck is ${lck:-missing} kB: the codes are not locked"; }
+fi
 kill "$pid"
 t_wait_for "t_pid_gone $pid" 10 || t_fail "the daemon did not stop on SIGTERM"
 t_ok "daemon mode as nobody: ${lck} kB locked in the running process"
@@ -106,7 +111,9 @@ t_ok "control socket in a linked directory: refused, naming it; nothing made in 
 # a directory the relay makes stays root's; the socket is the user's
 write_conf nobody "$D/state" "$D/run/control.sock"
 t_spawn relay "$D/ctl.log" "$relay" -f -c "$D/smarthost.conf"
-t_wait_for "[ -S '$D/run/control.sock' ]" 5 || { cat "$D/ctl.log"; t_fail "no control socket"; }
+# (the daemon above, as nobody, could not remove its socket: wait for this one)
+t_wait_for "grep -q 'control socket $D/run/control.sock' '$D/ctl.log'" 5 ||
+    { cat "$D/ctl.log"; t_fail "no control socket"; }
 t_assert_eq "root 755" "$(stat -c '%U %a' "$D/run")" "socket directory made by the relay"
 t_assert_eq "nobody 600" "$(stat -c '%U %a' "$D/run/control.sock")" "control socket"
 setpriv --reuid=nobody --regid=nogroup --clear-groups \
