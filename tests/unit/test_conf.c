@@ -121,6 +121,11 @@ test_table(void **state)
 		assert_non_null(o->help);
 		assert_ptr_equal(conf_option_find(o->section, o->name), o);
 		assert_true(o->type != OPT_ENUM || o->choices != NULL);
+		/* durations are bounded: milliseconds of them fit an int */
+		if (o->type == OPT_SECONDS && (o->max == 0 ||
+		    o->max > CONF_SECONDS_MAX))
+			fail_msg("%s: a duration without .max = "
+			    "CONF_SECONDS_MAX", o->name);
 		if (o->def && conf_set(o, base, o->def, err, sizeof(err)))
 			fail_msg("default of %s: %s", o->name, err);
 	}
