@@ -13,12 +13,16 @@
  * The secrets file is meant to be readable by root only.  A non-root
  * administrator who cannot read it still gets everything else checked:
  * the secrets are skipped with a warning that says so, and check does not
- * fail for that alone.
+ * fail for that alone.  Run as root, check warns when the relay's user
+ * cannot read the secrets file: the relay reads it at start, as root,
+ * and a reload keeps those codes, so a new code needs a restart.
  */
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -103,6 +107,26 @@ unreadable_secrets(const char *conf_path)
 	return path;
 }
 
+/* Run as root: a secrets file the relay's user cannot read is read at
+ * start only (the relay reads it as root, then drops): say what that
+ * means for a changed code. */
+static void
+check_reloadable(const struct config *cfg, struct diag *d)
+{
+	const char *path = cfg->conf->secrets, *user = cfg->conf->user;
+	struct passwd *pw;
+	struct stat st;
+
+	if (geteuid() != 0 || path == NULL || user == NULL || *user == '\0' ||
+	    (pw = getpwnam(user)) == NULL || pw->pw_uid == 0 ||
+	    lstat(path, &st) == -1 || st.st_uid == pw->pw_uid)
+		return;
+	diag_warning(d, path, 0, "owned by uid %u, not readable by user %s "
+	    "the relay runs as: a reload (SIGHUP) keeps the codes read at "
+	    "start, new codes need a restart of smarthost-relay (or chown "
+	    "%s %s)", (unsigned)st.st_uid, user, user, path);
+}
+
 static size_t
 explicit_routes(const struct relaymap *m)
 {
@@ -147,6 +171,8 @@ cmd_check(const struct ctl *c, int argc, char **argv)
 	diag_init(&d);
 	cfg = config_load(c->conf_path, skipped ? 0 : CONFIG_SECRETS, &d);
 	exposure_check(cfg->conf, &d);
+	if (!skipped && diag_errors(&d) == 0)
+		check_reloadable(cfg, &d);
 	if (skipped)
 		diag_warning(&d, skipped, 0, "not readable by uid %u, not "
 		    "checked (run check as root to check it)",

@@ -3,7 +3,9 @@
  * [--timeout SECONDS]": the administrator authorizes an xoauth2 account
  * once; the refresh token goes to the relay's state directory
  * (STATE-DIR/oauth/ACCOUNT.json, mode 0600, owned by the service user), never
- * to the secrets file and never to the terminal.
+ * to the secrets file and never to the terminal.  Run as root, it
+ * switches to the service user before it writes there (no symbolic link
+ * planted under state-dir can make root write or chown elsewhere).
  *
  * The device authorization grant (RFC 8628) where the account has a device
  * endpoint (Microsoft): print where to go and the user code, then poll the
@@ -12,6 +14,9 @@
  * --browser, the authorization-code grant with PKCE and a redirect to a
  * listener on 127.0.0.1 (authcode.c; Google).
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +28,7 @@
 #include "authcode.h"
 #include "ctl.h"
 #include "oauth.h"
+#include "safedir.h"
 #include "util.h"
 
 #define DEVICE_WAIT_MAX	1800	/* seconds, whatever expires_in says */
@@ -168,25 +174,54 @@ device_flow(const struct account *a, const struct oauth_endpoints *e,
 	return rc == 1 ? 0 : -1;
 }
 
-/* Owned by the service user when run as root, so that the relay can
+/* Run as root: state-dir is made (0750) or checked and given to the
+ * service user, then this process becomes that user for good, so that
+ * nothing under state-dir is written with root's rights. */
+static int
+become_service_user(const struct conf *c, char *err, size_t errsize)
+{
+	struct passwd *pw;
+	int fd;
+
+	if (geteuid() != 0 || c->user == NULL || *c->user == '\0')
+		return 0;
+	if ((pw = getpwnam(c->user)) == NULL) {
+		snprintf(err, errsize, "user %s (the service user) does not "
+		    "exist", c->user);
+		return -1;
+	}
+	if ((fd = safedir_open(AT_FDCWD, c->state_dir, NULL, 0750, pw->pw_uid,
+	    pw->pw_gid, SAFEDIR_CREATE | SAFEDIR_GIVE, err, errsize)) == -1)
+		return -1;
+	close(fd);
+	if (setgroups(1, &pw->pw_gid) == -1 ||
+	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1) {
+		snprintf(err, errsize, "cannot switch to user %s: %s",
+		    c->user, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* As the service user when run as root (above), so that the relay can
  * rewrite it after a rotation. */
 static int
 store(const struct config *cfg, const struct account *a,
     const struct oauth_token *tok, char *path_out, size_t size, char *err,
     size_t errsize)
 {
-	const struct conf *c = cfg->conf;
-	struct passwd *pw = NULL;
 	char *path;
 	int rc;
 
-	if ((path = oauth_token_path(c, a->name, err, errsize)) == NULL)
+	if ((path = oauth_token_path(cfg->conf, a->name, err, errsize)) ==
+	    NULL)
 		return -1;
-	if (geteuid() == 0 && c->user && *c->user)
-		pw = getpwnam(c->user);
-	rc = oauth_token_save(path, tok, pw ? pw->pw_uid : (uid_t)-1,
-	    pw ? pw->pw_gid : (gid_t)-1, err, errsize);
 	xstrlcpy(path_out, path, size);
+	rc = become_service_user(cfg->conf, err, errsize);
+	if (rc == 0)
+		rc = oauth_token_save(path, tok, (uid_t)-1, (gid_t)-1, err,
+		    errsize);
 	free(path);
 	return rc;
 }

@@ -82,7 +82,7 @@ OPT("milter", "trace-header", OPT_STRING, "X-Smarthost", C(trace_header),
     .norm = conf_norm_header_name),
 OPT("milter", "dns-timeout", OPT_SECONDS, "10s", C(dns_timeout),
     "Time allowed for each DNS query of the alignment check; a query that "
-    "runs out is a DNS failure.", .min = 1),
+    "runs out is a DNS failure.", .min = 1, .max = CONF_SECONDS_MAX),
 /* [relay] */
 OPT("relay", "listen", OPT_STRING, "127.0.0.1:10025", C(relay_listen),
     "Where smarthost-relay accepts mail from Postfix: ADDRESS:PORT, "
@@ -103,10 +103,11 @@ OPT("relay", "auth-failure", OPT_ENUM, "defer", C(auth_failure),
     "keep it queued (defer) or return it (bounce).",
     .choices = auth_failures),
 OPT("relay", "auth-cooloff", OPT_SECONDS, "10m", C(auth_cooloff),
-    "How long an account whose code was refused is not tried again."),
+    "How long an account whose code was refused is not tried again.",
+    .max = CONF_SECONDS_MAX),
 OPT("relay", "quota-cooloff", OPT_SECONDS, "1h", C(quota_cooloff),
     "How long an account is rested after the provider says it sends too "
-    "much."),
+    "much.", .max = CONF_SECONDS_MAX),
 OPT("relay", "null-sender-account", OPT_STRING, NULL,
     C(null_sender_account), "Account that sends mail with the null "
     "sender (bounces, DSNs) when relay.map has no \"<>\" line; unset: "
@@ -115,11 +116,14 @@ OPT("relay", "null-sender", OPT_ENUM, "reject", C(null_sender),
     "Null-sender mail without an account: refuse it (reject) or keep it "
     "queued (defer).", .choices = null_senders),
 OPT("relay", "connect-timeout", OPT_SECONDS, "30s", C(connect_timeout),
-    "Time allowed to connect to a provider and complete TLS.", .min = 1),
+    "Time allowed to connect to a provider and complete TLS.", .min = 1,
+    .max = CONF_SECONDS_MAX),
 OPT("relay", "command-timeout", OPT_SECONDS, "5m", C(command_timeout),
-    "Time allowed for a reply to an SMTP command.", .min = 1),
+    "Time allowed for a reply to an SMTP command.", .min = 1,
+    .max = CONF_SECONDS_MAX),
 OPT("relay", "data-timeout", OPT_SECONDS, "10m", C(data_timeout),
-    "Time allowed for the reply after the end of a message.", .min = 1),
+    "Time allowed for the reply after the end of a message.", .min = 1,
+    .max = CONF_SECONDS_MAX),
 OPT("relay", "client-timeout", OPT_SECONDS, "5m", C(client_timeout),
     "Time the relay waits for its SMTP client (Postfix) to send the next "
     "command or piece of a message, or to take a reply; then 421 4.4.2 "
@@ -131,13 +135,14 @@ OPT("relay", "transaction-timeout", OPT_SECONDS, "30m",
     "meanwhile (NOOP, RSET and the like do not extend it); then 421 "
     "4.4.2, the provider session is released and the connection closed. "
     "Leave room for the largest message at the slowest uplink.",
-    .min = 1, .max = 86400),
+    .min = 1, .max = CONF_SECONDS_MAX),
 OPT("relay", "session-timeout", OPT_SECONDS, "1h", C(session_timeout),
     "Time one client connection may last; then 421 4.4.2 and it is "
-    "closed.", .min = 1, .max = 86400),
+    "closed.", .min = 1, .max = CONF_SECONDS_MAX),
 OPT("relay", "idle-timeout", OPT_SECONDS, "60s", C(idle_timeout),
     "An unused pooled session is closed after this long; keep it below "
-    "the provider's own idle limit.", .min = 1),
+    "the provider's own idle limit.", .min = 1,
+    .max = CONF_SECONDS_MAX),
 OPT("relay", "messages-per-session", OPT_UINT, "100", C(msgs_per_session),
     "Messages sent over one provider session before it is closed.",
     .min = 1),
@@ -178,7 +183,7 @@ OPT("account", "messages-per-session", OPT_UINT, NULL, A(msgs_per_session),
     "Messages per provider session; unset: the relay's.", .min = 1),
 OPT("account", "idle-timeout", OPT_SECONDS, NULL, A(idle_timeout),
     "Idle pooled sessions are closed after this long; unset: the relay's.",
-    .min = 1),
+    .min = 1, .max = CONF_SECONDS_MAX),
 OPT("account", "daily-messages", OPT_UINT, NULL, A(daily_msgs),
     "Messages per day before mail is deferred; unset: the preset's "
     "published limit, if any.", .min = 1),

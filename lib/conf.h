@@ -38,6 +38,9 @@
 #define CONF_DEFAULT_PATH SYSCONFDIR "/smarthost/smarthost.conf"
 #define CONF_LINE_MAX	199	/* inih's line buffer (INI_MAX_LINE) less NUL */
 #define CONF_FILE_MAX	(1024 * 1024)
+/* The longest duration any OPT_SECONDS option takes (one day): timeouts
+ * become milliseconds for poll() and must stay far from int's limit. */
+#define CONF_SECONDS_MAX	86400
 
 enum opt_type {
 	OPT_STRING,	/* char * */

@@ -90,7 +90,9 @@ mdoc_option(FILE *fp, const struct conf_option *o)
 			    o->choices[i + 1] ? " ," : " .");
 		fputc('\n', fp);
 	}
-	if (o->max)
+	if (o->max && o->type == OPT_SECONDS)
+		fprintf(fp, "From %lus to %lus.\n", o->min, o->max);
+	else if (o->max)
 		fprintf(fp, "From %lu to %lu.\n", o->min, o->max);
 	else if (o->min)
 		fprintf(fp, "At least %lu%s.\n", o->min,

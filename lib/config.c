@@ -12,8 +12,9 @@
  *   4. each used account must have a host and a login, and no two used
  *      accounts may share a login;
  *   5. the implicit login routes are added to the map;
- *   6. with CONFIG_SECRETS, the secrets are read and every used account
- *      without a code is warned about.
+ *   6. with CONFIG_SECRETS, the secrets are read (or, on a reload that
+ *      may not open the file, the old snapshot's are kept) and every
+ *      used account without a code is warned about.
  * Names are matched as the map writes them: a bare name exactly, an
  * address by its normalised key.  Accounts from [account] blocks belong
  * to the conf, implicit ones to the snapshot.
@@ -46,6 +47,7 @@ struct used {
 
 struct build {
 	struct config	*c;
+	const struct config *old;	/* reload: whose codes may be kept */
 	struct diag	*d;
 	const char	*conf_file;
 	struct used	*used;
@@ -424,15 +426,38 @@ check_oauth(struct build *b, const struct used *u)
 		    a->name, a->name);
 }
 
+/* A reload by a daemon that gave up root, of a secrets file only root
+ * may read: the codes read at start stay, with one warning. */
+static int
+keep_secrets(struct build *b)
+{
+	const struct config *old = b->old;
+	const char *path = b->c->conf->secrets;
+
+	if (old == NULL || old->secrets == NULL || path == NULL ||
+	    old->conf->secrets == NULL || strcmp(old->conf->secrets, path) != 0 ||
+	    !secrets_denied(path))
+		return 0;
+	b->c->secrets = secrets_ref(old->secrets);
+	diag_warning(b->d, path, 0, "cannot be re-read by uid %u (permission "
+	    "denied): the authorization codes read at start stay in force; "
+	    "new codes need a restart, or make the file owned by user %s "
+	    "(chown %s %s) so that a reload reads it", (unsigned)geteuid(),
+	    b->c->conf->user ? b->c->conf->user : "?",
+	    b->c->conf->user ? b->c->conf->user : "USER", path);
+	return 1;
+}
+
 /* A missing file is fine when systemd passes the codes as credentials. */
 static void
 load_secrets(struct build *b)
 {
 	struct config *c = b->c;
 
-	c->secrets = secrets_load_svc(c->conf->secrets,
-	    getenv("CREDENTIALS_DIRECTORY") != NULL, service_uid(c->conf),
-	    b->d);
+	if (!keep_secrets(b))
+		c->secrets = secrets_load_svc(c->conf->secrets,
+		    getenv("CREDENTIALS_DIRECTORY") != NULL,
+		    service_uid(c->conf), b->d);
 	if (c->secrets == NULL)
 		return;
 	for (size_t i = 0; i < b->nused; i++)
@@ -448,8 +473,15 @@ load_secrets(struct build *b)
 struct config *
 config_load(const char *conf_path, int flags, struct diag *d)
 {
+	return config_reload(conf_path, flags, NULL, d);
+}
+
+struct config *
+config_reload(const char *conf_path, int flags, const struct config *old,
+    struct diag *d)
+{
 	struct config *c = xcalloc(1, sizeof(*c));
-	struct build b = { .c = c, .d = d };
+	struct build b = { .c = c, .old = old, .d = d };
 
 	c->refs = 1;
 	if (conf_path == NULL)

@@ -46,6 +46,14 @@ struct config {
 
 /* Always returns a snapshot (refs = 1); check diag_errors(d). */
 struct config *config_load(const char *conf_path, int flags, struct diag *d);
+/* The same for a reload of old: a daemon that gave up root cannot open a
+ * root-only secrets file (permission denied); then, if old read the same
+ * path, the new snapshot shares old's codes (nothing else of old) and d
+ * gets one warning that says so and how to fix it: new codes need a
+ * restart, or the file owned by the service user.  The map and every
+ * option are new, so the daemons agree on routes after any reload. */
+struct config *config_reload(const char *conf_path, int flags,
+	    const struct config *old, struct diag *d);
 struct config *config_ref(struct config *);
 void	config_unref(struct config *);
 /* The account named name, or NULL.  A bare name matches an [account]

@@ -3,7 +3,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -14,6 +13,7 @@
 #include <unistd.h>
 
 #include "oauth.h"
+#include "safedir.h"
 #include "util.h"
 
 static pthread_once_t json_once = PTHREAD_ONCE_INIT;
@@ -366,23 +366,6 @@ token_json(const struct oauth_token *t)
 }
 
 static int
-make_dir(const char *path, uid_t uid, gid_t gid, char *err, size_t errsize)
-{
-	char *copy = xstrdup(path), *dir = dirname(copy);
-	int rc = 0;
-
-	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
-		snprintf(err, errsize, "mkdir %s: %s", dir, strerror(errno));
-		rc = -1;
-	} else if (uid != (uid_t)-1 && chown(dir, uid, gid) == -1) {
-		snprintf(err, errsize, "chown %s: %s", dir, strerror(errno));
-		rc = -1;
-	}
-	free(copy);
-	return rc;
-}
-
-static int
 write_all(int fd, const char *s, size_t len)
 {
 	ssize_t n;
@@ -393,66 +376,95 @@ write_all(int fd, const char *s, size_t len)
 	return 0;
 }
 
-static void
-sync_dir(const char *path)
+/* Where a token file goes: STATE-DIR (which must exist) and its oauth
+ * directory (made 0700 if missing), neither followed through a symbolic
+ * link nor writable by others.  With an owner, both may belong to it and
+ * the oauth directory is given to it.  Root without one keeps what is
+ * there: any owner, and the file's (else the directory's) owner for the
+ * new file, so that `smarthostctl probe` refreshing a token leaves it to
+ * the relay's user.  The oauth directory's descriptor, or -1. */
+static int
+open_token_dir(const char *path, uid_t *uid, gid_t *gid, char *err,
+    size_t errsize)
 {
-	char *copy = xstrdup(path);
-	int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd != -1) {
-		fsync(fd);
-		close(fd);
-	}
-	free(copy);
-}
-
-/* Without an owner to set, root keeps the file's owner: a token rewritten
- * by `smarthostctl probe` stays readable by the relay's user. */
-static void
-keep_owner(const char *path, uid_t *uid, gid_t *gid)
-{
+	const char *base, *obase;
+	char *odir = safedir_split(path, &base), *sdir;
+	int keep = *uid == (uid_t)-1 && geteuid() == 0;
+	int flags = keep ? SAFEDIR_ANYONE : 0, sfd, ofd = -1;
 	struct stat st;
 
-	if (*uid == (uid_t)-1 && geteuid() == 0 && stat(path, &st) == 0) {
+	sdir = safedir_split(odir, &obase);
+	sfd = safedir_open(AT_FDCWD, sdir, NULL, 0, *uid, *gid, flags, err,
+	    errsize);
+	if (sfd != -1) {
+		ofd = safedir_open(sfd, obase, odir, 0700, *uid, *gid,
+		    flags | SAFEDIR_CREATE | SAFEDIR_GIVE, err, errsize);
+		close(sfd);
+	}
+	if (ofd != -1 && keep &&
+	    (fstatat(ofd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 ||
+	    fstat(ofd, &st) == 0)) {
 		*uid = st.st_uid;
 		*gid = st.st_gid;
 	}
+	free(sdir);
+	free(odir);
+	return ofd;
+}
+
+/* A new file in dfd, created exclusively: its fd, with its name in tmp. */
+static int
+create_tmp(int dfd, const char *base, char *tmp, size_t size)
+{
+	static unsigned seq;
+	int fd = -1;
+
+	for (int i = 0; fd == -1 && i < 100; i++) {
+		snprintf(tmp, size, ".%s.tmp%ld.%u", base, (long)getpid(),
+		    __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED));
+		fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL |
+		    O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd == -1 && errno != EEXIST)
+			break;
+	}
+	return fd;
 }
 
 int
 oauth_token_save(const char *path, const struct oauth_token *t, uid_t uid,
     gid_t gid, char *err, size_t errsize)
 {
-	char *tmp, *s;
-	int fd, rc = -1;
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	char tmp[300], *s;
+	int dfd, fd, rc = -1;
 
 	oauth_json_init();
-	keep_owner(path, &uid, &gid);
-	if (make_dir(path, uid, gid, err, errsize) == -1)
+	if ((dfd = open_token_dir(path, &uid, &gid, err, errsize)) == -1)
 		return -1;
-	tmp = xasprintf("%s.tmpXXXXXX", path);
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
-		snprintf(err, errsize, "%s: %s", tmp, strerror(errno));
-		free(tmp);
+	if ((fd = create_tmp(dfd, base, tmp, sizeof(tmp))) == -1) {
+		snprintf(err, errsize, "%s: cannot create a file next to it: "
+		    "%s", path, strerror(errno));
+		close(dfd);
 		return -1;
 	}
 	s = token_json(t);
-	if (fchmod(fd, 0600) == -1 || (uid != (uid_t)-1 &&
+	if (fchmod(fd, 0600) == -1 || (uid != (uid_t)-1 && geteuid() == 0 &&
 	    fchown(fd, uid, gid) == -1) || write_all(fd, s, strlen(s)) == -1 ||
 	    write_all(fd, "\n", 1) == -1 || fsync(fd) == -1)
-		snprintf(err, errsize, "%s: %s", tmp, strerror(errno));
-	else if (close(fd) == -1 || (fd = -1, rename(tmp, path) == -1))
+		snprintf(err, errsize, "%s: %s", path, strerror(errno));
+	else if (close(fd) == -1 || (fd = -1, renameat(dfd, tmp, dfd,
+	    base) == -1))
 		snprintf(err, errsize, "%s: %s", path, strerror(errno));
 	else
 		rc = 0;
-	if (fd != -1 && rc == -1)
+	if (fd != -1)
 		close(fd);
 	if (rc == -1)
-		unlink(tmp);
+		(void)unlinkat(dfd, tmp, 0);
 	else
-		sync_dir(path);
+		(void)fsync(dfd);
+	close(dfd);
 	free_secret(s);
-	free(tmp);
 	return rc;
 }
 

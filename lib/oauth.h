@@ -79,9 +79,14 @@ char	*oauth_token_path(const struct conf *, const char *account,
 /* 0, 1 when the file does not exist (tok empty), -1 with a message. */
 int	oauth_token_load(const char *path, struct oauth_token *,
 	    char *err, size_t errsize);
-/* Atomically, mode 0600, creating the directory (0700) if needed; owner
- * and group of both become uid/gid; with uid (uid_t)-1 a process running
- * as root keeps the existing file's owner.  0 or -1. */
+/* Atomically, mode 0600, creating the oauth directory (0700) if needed;
+ * owner and group of both become uid/gid; with uid (uid_t)-1 a process
+ * running as root keeps the existing file's owner.  Nothing is done by
+ * path: STATE-DIR and its oauth directory are opened without following a
+ * symbolic link and must belong to root, the caller or uid (root without
+ * uid: anyone) and not be writable by others (safedir.h); the file is
+ * created beside the old one (O_EXCL) and renamed over it.  0, or -1
+ * with a message naming the path. */
 int	oauth_token_save(const char *path, const struct oauth_token *,
 	    uid_t uid, gid_t gid, char *err, size_t errsize);
 /* Wipes and frees the tokens; tok itself stays. */

@@ -13,10 +13,12 @@
  * a second request.
  */
 #include <pthread.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "oauth.h"
 #include "util.h"
@@ -125,6 +127,21 @@ hint(char *err, size_t errsize, const char *account, const char *what)
 	    room, what, tail);
 }
 
+/* Root (smarthostctl probe) saves a refreshed token as the service user's,
+ * so that the relay can go on rewriting it. */
+static int
+save(const struct conf *c, const char *path, const struct oauth_token *tok,
+    char *err, size_t errsize)
+{
+	struct passwd pwbuf, *pw = NULL;
+	char buf[1024];
+
+	if (geteuid() == 0 && c->user && *c->user)
+		(void)getpwnam_r(c->user, &pwbuf, buf, sizeof(buf), &pw);
+	return oauth_token_save(path, tok, pw ? pw->pw_uid : (uid_t)-1,
+	    pw ? pw->pw_gid : (gid_t)-1, err, errsize);
+}
+
 /* The file, then (when its access token is due too) the token endpoint.
  * Runs without the lock; the result goes to tok or err. */
 static int
@@ -158,8 +175,7 @@ obtain(const struct conf *c, const struct account *a, int stale,
 	}
 	rc = oauth_refresh(&ep, tok, now, msg, sizeof(msg));
 	if (rc == 0)
-		rc = oauth_token_save(path, tok, (uid_t)-1, (gid_t)-1, msg,
-		    sizeof(msg));
+		rc = save(c, path, tok, msg, sizeof(msg));
 	if (rc == -1) {
 		char what[600];
 

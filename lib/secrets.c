@@ -38,6 +38,7 @@ struct entry {
 static unsigned last_gen;	/* generations handed out (atomic) */
 
 struct secrets {
+	int		 refs;		/* atomic */
 	struct entry	*v;
 	size_t		 n;
 	char		*region;
@@ -416,6 +417,7 @@ secrets_load_svc(const char *path, int missing_ok, uid_t svc,
 	}
 	open_credentials(&v, &n, fd != -1 ? &st : NULL, d);
 	s = xcalloc(1, sizeof(*s));
+	s->refs = 1;
 	read_sources(s, v, n, d);
 	return s;
 }
@@ -447,10 +449,37 @@ secrets_follow(struct secrets *s, const struct secrets *old)
 			s->v[i].gen = o->gen;
 }
 
+int
+secrets_lock(const struct secrets *s)
+{
+	if (s == NULL || s->region == NULL)
+		return 0;
+	return mlock(s->region, s->size);
+}
+
+struct secrets *
+secrets_ref(struct secrets *s)
+{
+	__atomic_add_fetch(&s->refs, 1, __ATOMIC_RELAXED);
+	return s;
+}
+
+int
+secrets_denied(const char *path)
+{
+	int fd;
+
+	if (path == NULL || (fd = open(path, O_RDONLY | O_NOFOLLOW |
+	    O_NONBLOCK | O_CLOEXEC)) == -1)
+		return path != NULL && errno == EACCES;
+	close(fd);
+	return 0;
+}
+
 void
 secrets_free(struct secrets *s)
 {
-	if (s == NULL)
+	if (s == NULL || __atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
 	region_free(s->region, s->size);
 	for (size_t i = 0; i < s->n; i++)

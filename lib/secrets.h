@@ -56,7 +56,17 @@ unsigned secrets_generation(const struct secrets *, const char *account);
 /* After a reload: every account whose code in s is the one it had in
  * old keeps old's generation. */
 void	secrets_follow(struct secrets *s, const struct secrets *old);
+/* One more holder (a reload that keeps the codes); each holder calls
+ * secrets_free(), the last one frees. */
+struct secrets *secrets_ref(struct secrets *);
 void	secrets_free(struct secrets *);
+/* 1 if path exists but this process may not open it (EACCES): a daemon
+ * that gave up root cannot re-read a root-only file. */
+int	secrets_denied(const char *path);
+/* Lock the codes in memory again: a lock is not inherited over fork(),
+ * so a daemon calls this in its final process (after daemon(), before it
+ * gives up root).  0, or -1 with errno (mlock). */
+int	secrets_lock(const struct secrets *);
 
 /* Check that path is safe to hold secrets: 0, or -1 with a message in err
  * ("/etc/smarthost/secrets: bad permissions 0644: must not be readable or

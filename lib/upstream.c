@@ -31,6 +31,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <poll.h>
 #include <stdio.h>
@@ -82,7 +83,10 @@ up_now_ms(void)
 int
 up_timeout_ms(const struct upstream *up)
 {
-	return (int)up->timeouts[up_states[up->state].timeout] * 1000;
+	long long ms = (long long)up->timeouts[up_states[up->state].timeout] *
+	    1000;
+
+	return ms > INT_MAX ? INT_MAX : (int)ms;
 }
 
 /* Mark the session broken with a synthetic reply; copies it to r. */

@@ -3,7 +3,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -19,12 +18,15 @@
 #include "control.h"
 #include "log.h"
 #include "route.h"
+#include "safedir.h"
 #include "server.h"
 
 struct control {
 	int		 fd;
 	int		 wake[2];	/* control_close() -> the thread */
 	char		*path;
+	int		 dirfd;		/* its directory */
+	const char	*base;		/* its name there (in path) */
 	dev_t		 dev;		/* the socket file we made */
 	ino_t		 ino;
 	struct relay	*relay;
@@ -49,35 +51,30 @@ in_use(const struct sockaddr_un *sun)
 	return used;
 }
 
-/* The socket's directory exists; one made here belongs to uid/gid. */
+/* The socket's directory, made root's (0755) if missing, opened without
+ * following a symbolic link; it must belong to root, to us or to uid and
+ * be writable by no one else, so that nothing can be swapped in between
+ * bind() and fchownat(). */
 static int
-make_dir(const char *path, uid_t uid, gid_t gid, char *err, size_t errsize)
+open_dir(struct control *c, uid_t uid, gid_t gid, char *err, size_t errsize)
 {
-	char *copy = xstrdup(path), *dir = dirname(copy);
-	int rc = 0;
+	char *dir = safedir_split(c->path, &c->base);
 
-	if (mkdir(dir, 0755) == 0) {
-		if (uid != (uid_t)-1 && chown(dir, uid, gid) == -1) {
-			snprintf(err, errsize, "chown %s: %s", dir,
-			    strerror(errno));
-			rc = -1;
-		}
-	} else if (errno != EEXIST) {
-		snprintf(err, errsize, "mkdir %s: %s", dir, strerror(errno));
-		rc = -1;
-	}
-	free(copy);
-	return rc;
+	c->dirfd = safedir_open(AT_FDCWD, dir, NULL, 0755, uid, gid,
+	    SAFEDIR_CREATE, err, errsize);
+	free(dir);
+	return c->dirfd == -1 ? -1 : 0;
 }
 
 /* A leftover socket of a relay that is gone is removed; anything else
  * at path is left alone.  0, or -1 with err. */
 static int
-clear_path(const struct sockaddr_un *sun, char *err, size_t errsize)
+clear_path(const struct control *c, const struct sockaddr_un *sun, char *err,
+    size_t errsize)
 {
 	struct stat st;
 
-	if (lstat(sun->sun_path, &st) == -1)
+	if (fstatat(c->dirfd, c->base, &st, AT_SYMLINK_NOFOLLOW) == -1)
 		return 0;
 	if (!S_ISSOCK(st.st_mode)) {
 		snprintf(err, errsize, "%s exists and is not a socket",
@@ -89,10 +86,12 @@ clear_path(const struct sockaddr_un *sun, char *err, size_t errsize)
 		    "smarthost-relay?) answers on it", sun->sun_path);
 		return -1;
 	}
-	(void)unlink(sun->sun_path);
+	(void)unlinkat(c->dirfd, c->base, 0);
 	return 0;
 }
 
+/* Bound with mode 0600 from the start (umask), then given to uid/gid
+ * without following a link: nothing is changed by path. */
 static int
 bind_socket(struct control *c, const struct sockaddr_un *sun, uid_t uid,
     gid_t gid, char *err, size_t errsize)
@@ -109,12 +108,18 @@ bind_socket(struct control *c, const struct sockaddr_un *sun, uid_t uid,
 	old = umask(0177);	/* no moment with wider permissions */
 	rc = bind(c->fd, (const struct sockaddr *)sun, sizeof(*sun));
 	umask(old);
-	if (rc == -1 || chmod(c->path, 0600) == -1 ||
-	    (uid != (uid_t)-1 && chown(c->path, uid, gid) == -1) ||
-	    listen(c->fd, 16) == -1 || lstat(c->path, &st) == -1) {
+	if (rc == 0 && fstatat(c->dirfd, c->base, &st,
+	    AT_SYMLINK_NOFOLLOW) == -1)
+		rc = -2;
+	else if (rc == 0 && !S_ISSOCK(st.st_mode)) {
+		errno = EEXIST;		/* swapped: not ours to remove */
+		rc = -2;
+	}
+	if (rc != 0 || (uid != (uid_t)-1 && fchownat(c->dirfd, c->base, uid,
+	    gid, AT_SYMLINK_NOFOLLOW) == -1) || listen(c->fd, 16) == -1) {
 		snprintf(err, errsize, "%s: %s", c->path, strerror(errno));
 		if (rc == 0)
-			(void)unlink(c->path);
+			(void)unlinkat(c->dirfd, c->base, 0);
 		return -1;
 	}
 	c->dev = st.st_dev;
@@ -138,15 +143,16 @@ control_open(const char *path, uid_t uid, gid_t gid, char *err,
 		snprintf(err, errsize, "%s: path too long for a socket", path);
 		return NULL;
 	}
-	if (make_dir(path, uid, gid, err, errsize) != 0 ||
-	    clear_path(&sun, err, errsize) != 0)
-		return NULL;
 	c = xcalloc(1, sizeof(*c));
 	c->path = xstrdup(path);
+	c->fd = c->dirfd = -1;
 	c->wake[0] = c->wake[1] = -1;
 	c->started = c->loaded = time(NULL);
-	if (bind_socket(c, &sun, uid, gid, err, errsize) != 0) {
-		close(c->fd);
+	if (open_dir(c, uid, gid, err, errsize) != 0 ||
+	    clear_path(c, &sun, err, errsize) != 0 ||
+	    bind_socket(c, &sun, uid, gid, err, errsize) != 0) {
+		if (c->fd != -1)
+			close(c->fd);
 		c->fd = -1;
 		control_close(c);
 		return NULL;
@@ -454,10 +460,12 @@ control_close(struct control *c)
 			close(c->wake[i]);
 	if (c->fd != -1) {
 		close(c->fd);
-		if (lstat(c->path, &st) == 0 && st.st_dev == c->dev &&
-		    st.st_ino == c->ino)
-			(void)unlink(c->path);
+		if (fstatat(c->dirfd, c->base, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    st.st_dev == c->dev && st.st_ino == c->ino)
+			(void)unlinkat(c->dirfd, c->base, 0);
 	}
+	if (c->dirfd != -1)
+		close(c->dirfd);
 	free(c->path);
 	free(c);
 }

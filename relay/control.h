@@ -4,9 +4,12 @@
  * A unix socket (conf control-socket, default /run/smarthost/control.sock)
  * answering one request per connection.  control_open() runs before the
  * relay drops privileges: it creates the socket's directory if missing
- * (mode 0755, given to the relay's user), refuses to take over a socket
+ * (mode 0755, root's), refuses a directory that is a symbolic link,
+ * belongs to someone other than root, the relay or the relay's user, or
+ * that group or others may write to, refuses to take over a socket
  * another running relay still answers on, binds the socket with mode
- * 0600 and gives it to the relay's user.  control_start() runs the
+ * 0600 (umask) and gives it to the relay's user without following a
+ * link (fchownat relative to the directory).  control_start() runs the
  * server in its own thread once the relay is set up; it only ever takes
  * the relay's locks for a moment to copy counters, so it never holds up
  * mail.  control_close() stops the thread and removes the socket (if it
@@ -45,8 +48,8 @@
 struct relay;
 struct control;
 
-/* Bind path; the socket and a directory made for it are given to
- * uid/gid ((uid_t)-1: leave them).  NULL with err on failure. */
+/* Bind path; the socket is given to uid/gid ((uid_t)-1: leave it).
+ * NULL with err on failure. */
 struct control *control_open(const char *path, uid_t uid, gid_t gid,
 	    char *err, size_t errsize);
 /* Serve rl from a thread of its own; 0, or -1 with err. */

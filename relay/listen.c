@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -12,9 +13,45 @@
 #include <unistd.h>
 
 #include "listen.h"
+#include "safedir.h"
 #include "util.h"
 
 #define BACKLOG 128
+
+/* Bound in a directory opened without following a link, root's or ours
+ * and writable by no one else; mode 0666 (Postfix's smtp client connects
+ * as its own user) comes from the umask, not from a chmod by path.  Only
+ * a socket left at path is removed first. */
+static int
+bind_unix(int fd, const struct sockaddr_un *sun, char *err, size_t errsize)
+{
+	const char *base;
+	char *dir = safedir_split(sun->sun_path, &base);
+	struct stat st;
+	mode_t old;
+	int dfd, rc = -1;
+
+	dfd = safedir_open(AT_FDCWD, dir, NULL, 0, (uid_t)-1, (gid_t)-1, 0, err,
+	    errsize);
+	free(dir);
+	if (dfd == -1)
+		return -1;
+	if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    !S_ISSOCK(st.st_mode))
+		snprintf(err, errsize, "unix:%s: exists and is not a socket",
+		    sun->sun_path);
+	else {
+		(void)unlinkat(dfd, base, 0);
+		old = umask(0111);
+		rc = bind(fd, (const struct sockaddr *)sun, sizeof(*sun));
+		umask(old);
+		if (rc == -1 || (rc = listen(fd, BACKLOG)) == -1)
+			snprintf(err, errsize, "unix:%s: %s", sun->sun_path,
+			    strerror(errno));
+	}
+	close(dfd);
+	return rc;
+}
 
 static int
 listen_unix(const char *path, char *err, size_t errsize)
@@ -31,10 +68,7 @@ listen_unix(const char *path, char *err, size_t errsize)
 		snprintf(err, errsize, "socket: %s", strerror(errno));
 		return -1;
 	}
-	(void)unlink(path);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
-	    chmod(path, 0666) == -1 || listen(fd, BACKLOG) == -1) {
-		snprintf(err, errsize, "unix:%s: %s", path, strerror(errno));
+	if (bind_unix(fd, &sun, err, errsize) == -1) {
 		close(fd);
 		return -1;
 	}

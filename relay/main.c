@@ -6,13 +6,16 @@
  *
  * Reads the configuration and the secrets as root, opens the listener,
  * the control socket (smarthostctl status, control.h) and the limits
- * state, then drops to the configured user and becomes non-dumpable.  The main thread accepts connections (one thread each,
+ * state, detaches (without -f), locks the codes in memory in the process
+ * that stays, then drops to the configured user (which must exist) and
+ * becomes non-dumpable.  The main thread accepts connections (one thread each,
  * at most max-clients) and handles signals through a signalfd: SIGHUP
  * reloads every file (an erroneous set is logged and ignored), SIGTERM
  * and SIGINT stop accepting, let transactions finish (bounded), save the
  * limits and exit 0.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <grp.h>
 #include <poll.h>
@@ -36,6 +39,7 @@
 #include "limit.h"
 #include "listen.h"
 #include "log.h"
+#include "safedir.h"
 #include "server.h"
 #include "upstream.h"
 
@@ -57,15 +61,17 @@ usage(void)
 	exit(EX_USAGE);
 }
 
+/* The configuration; on a reload (old set) the codes read at start are
+ * kept if the secrets file may no longer be opened (config_reload()). */
 static struct config *
-load(const char *path)
+load(const char *path, const struct config *old)
 {
 	struct diag d;
 	struct config *cfg;
 	char err[256];
 
 	diag_init(&d);
-	cfg = config_load(path, CONFIG_SECRETS, &d);
+	cfg = config_reload(path, CONFIG_SECRETS, old, &d);
 	if (cfg != NULL && allow_check(&cfg->conf->relay_allow, err,
 	    sizeof(err)) != 0)
 		diag_error(&d, cfg->conf->path, 0, "%s", err);
@@ -103,13 +109,13 @@ clear_cooloffs(struct relay *rl, const struct config *old,
 static void
 reload(struct relay *rl, const char *path)
 {
-	struct config *cfg = load(path), *old;
+	struct config *old = relay_config(rl), *cfg = load(path, old);
 
 	if (cfg == NULL) {
 		log_errx("reload failed: keeping the previous configuration");
+		config_unref(old);
 		return;
 	}
-	old = relay_config(rl);
 	if (strcmp(old->conf->relay_listen, cfg->conf->relay_listen) != 0)
 		log_warnx("listen changed to %s: takes effect at restart",
 		    cfg->conf->relay_listen);
@@ -117,7 +123,8 @@ reload(struct relay *rl, const char *path)
 	    cfg->conf->control_socket ? cfg->conf->control_socket : "") != 0)
 		log_warnx("control-socket changed: takes effect at restart");
 	clear_cooloffs(rl, old, cfg);
-	secrets_follow(cfg->secrets, old->secrets);
+	if (cfg->secrets != old->secrets)	/* kept codes are shared */
+		secrets_follow(cfg->secrets, old->secrets);
 	config_unref(old);
 	relay_swap_config(rl, cfg);
 	pool_reconfigure(rl->pool, cfg);
@@ -125,28 +132,45 @@ reload(struct relay *rl, const char *path)
 	log_info("configuration reloaded");
 }
 
-/* state-dir exists and belongs to the user the relay runs as. */
-static void
+/* state-dir exists and belongs to the user the relay runs as; made or
+ * checked through a descriptor, so a symbolic link planted there is
+ * refused rather than followed.  0, or -1 (logged). */
+static int
 prepare_state_dir(const char *dir, const struct passwd *pw)
 {
+	char err[1200];
+	int fd;
+
 	if (dir == NULL || *dir == '\0')
-		return;
-	if (mkdir(dir, 0750) == -1 && errno != EEXIST)
-		log_warn("state-dir %s", dir);
-	if (pw != NULL && geteuid() == 0 &&
-	    chown(dir, pw->pw_uid, pw->pw_gid) == -1)
-		log_warn("chown %s", dir);
+		return 0;
+	fd = safedir_open(AT_FDCWD, dir, NULL, 0750, pw ? pw->pw_uid :
+	    (uid_t)-1, pw ? pw->pw_gid : (gid_t)-1,
+	    SAFEDIR_CREATE | SAFEDIR_GIVE, err, sizeof(err));
+	if (fd == -1) {
+		log_errx("state-dir %s", err);
+		return -1;
+	}
+	close(fd);
+	return 0;
 }
 
+/* The user to switch to: NULL when not root or none is configured;
+ * a user that does not exist is an error (*missing set): the relay
+ * never goes on as root in its place. */
 static const struct passwd *
-relay_user(const struct conf *c)
+relay_user(const struct conf *c, int *missing)
 {
 	const struct passwd *pw;
 
+	*missing = 0;
 	if (c->user == NULL || *c->user == '\0' || geteuid() != 0)
 		return NULL;
-	if ((pw = getpwnam(c->user)) == NULL)
-		log_warnx("user %s does not exist: staying root", c->user);
+	if ((pw = getpwnam(c->user)) == NULL) {
+		log_errx("user %s does not exist: refusing to run as root "
+		    "(create the user or change \"user\" in %s)", c->user,
+		    c->path);
+		*missing = 1;
+	}
 	return pw;
 }
 
@@ -418,7 +442,7 @@ int
 main(int argc, char *argv[])
 {
 	const char *path = CONF_DEFAULT_PATH;
-	int ch, fg = 0, check = 0, debug = 0, lfd, sfd;
+	int ch, fg = 0, check = 0, debug = 0, missing, lfd, sfd;
 	const struct passwd *pw;
 	struct config *cfg;
 	struct relay rl;
@@ -439,25 +463,32 @@ main(int argc, char *argv[])
 	/* One thread per client: without a cap glibc gives each its own
 	 * malloc arena, and resident memory grows with the client count. */
 	mallopt(M_ARENA_MAX, 2);
-	if ((cfg = load(path)) == NULL)
+	if ((cfg = load(path, NULL)) == NULL)
 		return EX_CONFIG;
 	if (check) {
 		config_unref(cfg);
 		fprintf(stderr, "smarthost-relay: %s: configuration OK\n", path);
 		return 0;
 	}
+	pw = relay_user(cfg->conf, &missing);
+	if (missing || prepare_state_dir(cfg->conf->state_dir, pw) != 0) {
+		config_unref(cfg);
+		return missing ? EX_NOUSER : EX_CONFIG;
+	}
 	if ((lfd = listen_open(cfg->conf->relay_listen, err, sizeof(err))) == -1) {
 		log_errx("%s", err);
+		config_unref(cfg);
 		return EX_OSERR;
 	}
 	listen_spec = xstrdup(cfg->conf->relay_listen);
-	pw = relay_user(cfg->conf);
-	prepare_state_dir(cfg->conf->state_dir, pw);
 	control = open_control(cfg->conf, pw);
 	if (!fg && daemon(0, 0) == -1) {
 		log_warn("daemon");
 		return EX_OSERR;
 	}
+	/* locks do not survive fork(): take them in the process that runs */
+	if (secrets_lock(cfg->secrets) == -1)
+		log_warn("mlock (the authorization codes may be swapped out)");
 	if (drop_privileges(pw) != 0 || (sfd = signals()) == -1)
 		return EX_OSERR;
 	relay_init(&rl, cfg);

@@ -17,7 +17,9 @@
 #    (socket opened up) by the relay's SO_PEERCRED check, which logs it;
 #  - a request the relay does not know gets an error line;
 #  - relay stopped: exit 69 with a clear message, and the socket is gone;
-#  - a relay running as nobody answers nobody and root.
+#  - a relay running as nobody answers nobody and root; the socket's
+#    directory it made stays root's, so the socket outlives it and the
+#    next start takes it over.
 . "$SMARTHOST_TOP/tests/relay/e2e-lib.sh"
 t_enter_netns "$@"
 e2e_init
@@ -211,7 +213,7 @@ sed -i "s|^user = root|user = nobody|; s|^control-socket = .*|control-socket = $
 e2e_relay_start
 t_wait_for "[ -S '$sock2' ]" 5 || { cat "$D/relay.log" >&2; t_fail "no $sock2"; }
 t_assert_eq "nobody 600" "$(stat -c '%U %a' "$sock2")" "socket owner and mode"
-t_assert_eq "nobody 755" "$(stat -c '%U %a' "$D/run2")" "directory owner and mode"
+t_assert_eq "root 755" "$(stat -c '%U %a' "$D/run2")" "directory owner and mode"
 setpriv --reuid=nobody --regid=nogroup --clear-groups \
     "$ctl" -c "$D/smarthost.conf" status >"$D/own" 2>&1 ||
     { cat "$D/own"; t_fail "the relay's own user was refused"; }
@@ -221,8 +223,18 @@ t_assert_grep '^account acc1  \(a1@test\.example via smtp\.test:4651, TLS implic
     { cat "$D/root2"; t_fail "root was refused"; }
 t_stop relay
 t_assert_eq 0 "$?" "relay (as nobody) exit status after SIGTERM"
-[ -e "$sock2" ] && t_fail "control socket left behind by the relay running as nobody"
-t_ok "relay running as nobody: its own user and root are answered; socket removed at exit"
+# The directory stays root's, so nobody cannot remove the socket at exit:
+# status says nothing answers, and the next start takes the socket over.
+"$ctl" -c "$D/smarthost.conf" status >"$D/down2" 2>&1
+t_assert_eq 69 "$?" "status exit with the relay (as nobody) stopped"
+t_assert_grep "smarthost-relay is not running \(nothing answers on $sock2: " "$D/down2"
+mv "$D/relay.log" "$D/relay-nobody.log"
+e2e_relay_start
+t_wait_for "'$ctl' -c '$D/smarthost.conf' status >'$D/again' 2>&1" 5 ||
+    { cat "$D/again" "$D/relay.log"; t_fail "a restarted relay does not take its old socket over"; }
+t_stop relay
+cat "$D/relay-nobody.log" >>"$D/relay.log"
+t_ok "relay running as nobody: its own user and root are answered; a restart takes the socket over"
 
 t_assert_no_grep 'AddressSanitizer|LeakSanitizer|runtime error' "$D/relay.log" "sanitizer reports"
 e2e_assert_no_secrets

@@ -121,6 +121,11 @@ test_table(void **state)
 		assert_non_null(o->help);
 		assert_ptr_equal(conf_option_find(o->section, o->name), o);
 		assert_true(o->type != OPT_ENUM || o->choices != NULL);
+		/* durations are bounded: milliseconds of them fit an int */
+		if (o->type == OPT_SECONDS && (o->max == 0 ||
+		    o->max > CONF_SECONDS_MAX))
+			fail_msg("%s: a duration without .max = "
+			    "CONF_SECONDS_MAX", o->name);
 		if (o->def && conf_set(o, base, o->def, err, sizeof(err)))
 			fail_msg("default of %s: %s", o->name, err);
 	}
@@ -190,9 +195,26 @@ static const struct {
 	{ "relay", "connect-timeout", "1h30m", NULL, "connect-timeout: "
 	  "\"1h30m\" is not a duration (30, 30s, 10m, 2h, 1d)" },
 	{ "relay", "connect-timeout", "0", NULL,
-	  "connect-timeout: \"0\" is out of range (1 to 4294967295)" },
+	  "connect-timeout: \"0\" is out of range (1 to 86400)" },
 	{ "relay", "auth-cooloff", "99999999d", NULL,
-	  "auth-cooloff: \"99999999d\" is out of range (0 to 4294967295)" },
+	  "auth-cooloff: \"99999999d\" is out of range (0 to 86400)" },
+	/* at most a day: milliseconds of it stay far from int's limit */
+	{ "relay", "command-timeout", "1d", "1d", NULL },
+	{ "relay", "data-timeout", "86400", "1d", NULL },
+	{ "relay", "data-timeout", "86401", NULL,
+	  "data-timeout: \"86401\" is out of range (1 to 86400)" },
+	{ "relay", "connect-timeout", "2147484s", NULL,
+	  "connect-timeout: \"2147484s\" is out of range (1 to 86400)" },
+	{ "relay", "idle-timeout", "25h", NULL,
+	  "idle-timeout: \"25h\" is out of range (1 to 86400)" },
+	{ "relay", "quota-cooloff", "2d", NULL,
+	  "quota-cooloff: \"2d\" is out of range (0 to 86400)" },
+	{ "milter", "dns-timeout", "24h", "1d", NULL },
+	{ "milter", "dns-timeout", "1441m", NULL,
+	  "dns-timeout: \"1441m\" is out of range (1 to 86400)" },
+	{ "account", "idle-timeout", "1d", "1d", NULL },
+	{ "account", "idle-timeout", "4294967s", NULL,
+	  "idle-timeout: \"4294967s\" is out of range (1 to 86400)" },
 	/* booleans and enums */
 	{ "account", "sender-must-match", "yes", "yes", NULL },
 	{ "account", "sender-must-match", "OFF", "no", NULL },
@@ -314,6 +336,13 @@ static const struct {
 	const char *text, *msgs;
 } errors[] = {
 	{ "[global]\nuser = mail\n", "" },
+	{ "[relay]\ncommand-timeout = 1d\n# more than a day\n"
+	  "data-timeout = 1d1s\nidle-timeout = 2d\n",
+	  "t.conf:4: data-timeout: \"1d1s\" is not a duration (30, 30s, 10m, "
+	  "2h, 1d)\nt.conf:5: idle-timeout: \"2d\" is out of range (1 to "
+	  "86400)\n" },
+	{ "[account x]\nidle-timeout = 90000\n",
+	  "t.conf:2: idle-timeout: \"90000\" is out of range (1 to 86400)\n" },
 	{ "[relay]\nbogus = 1\n",
 	  "t.conf:2: unknown option \"bogus\" in [relay]\n" },
 	{ "[account a@b.example]\nlisten = 1\n",
