@@ -2,8 +2,10 @@
 # smarthostctl check: the samples pass; a broken map, an unknown option
 # and a world-readable secrets file give their exact file:line messages
 # and exit 78; a non-root user who cannot read the secrets still gets the
-# rest checked.
+# rest checked.  check asks the resolver (see resolver.t): a dnsmasq in a
+# private network namespace answers it.
 . "$(dirname "$0")"/common.sh
+private_dns "$@"
 setup_samples
 
 run "$ctl" -c "$conf" check
