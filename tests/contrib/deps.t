@@ -46,12 +46,24 @@ base_pkg() {	# Essential or Priority required: on every Debian system
 	f=$(dpkg-query -W -f='${Essential} ${Priority}' "$1" 2>/dev/null) || return 1
 	[[ $f == yes* || $f == *required ]]
 }
-owner() {	# owner PATH: the package that ships it (usrmerge aware)
-	local p=$1 r f
+variants() {	# variants PATH: the names dpkg may know it by (usrmerge)
+	local p=$1 r
 	r=$(readlink -f "$p")
-	for f in "$p" "$r" "${p#/usr}" "${r#/usr}"; do
-		dpkg -S "$f" 2>/dev/null | sed -n '1s/:.*//p' | grep . && return 0
-	done
+	printf '%s\n' "$p" "$r" "${p#/usr}" "${r#/usr}"
+}
+# One dpkg -S for every path (it reads every package's file list).
+while read -r c; do
+	p=$(command -v "$c") && variants "$p"
+done <<<"$cmds" | sort -u >"$T_TMP/paths"
+mapfile -t paths <"$T_TMP/paths"
+dpkg -S "${paths[@]}" 2>/dev/null | grep -v '^diversion' >"$T_TMP/owners"
+owner() {	# owner PATH: the package that ships it
+	local f o
+	while read -r f; do
+		o=$(awk -v f="$f" '{ p = $0; sub(/^[^:]*: /, "", p) } p == f { sub(/[:,].*/, ""); print; exit }' \
+		    "$T_TMP/owners")
+		[ -n "$o" ] && { echo "$o"; return 0; }
+	done < <(variants "$1")
 	return 1
 }
 

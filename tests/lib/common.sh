@@ -296,7 +296,8 @@ t__pkg_of() {
 	systemd-analyze|systemd-sysusers|systemd-tmpfiles) echo systemd ;;
 	curl) echo curl ;;
 	m4) echo m4 ;;
-	cc) echo build-essential ;;
+	cc|make) echo build-essential ;;
+	pkg-config) echo pkg-config ;;
 	base64) echo coreutils ;;
 	opendkim-genkey) echo opendkim-tools ;;
 	mandoc) echo mandoc ;;
