@@ -5,6 +5,8 @@
 #                        every test; SANITIZE=1 builds with ASan + UBSan
 #   make fuzz            run each libFuzzer target for FUZZ_SECONDS (longer)
 #   make install         PREFIX, DESTDIR, SYSCONFDIR as usual
+#   make fresh-check     the README's commands on a freshly bootstrapped
+#                        Debian 12 (tests/fresh/readme-bare.sh; slow)
 #
 # Sources are picked up by wildcard: lib/*.c form libsmarthost.a, milter/*.c
 # relay/*.c ctl/*.c one program each, tests/unit/test_*.c one cmocka binary
