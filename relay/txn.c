@@ -243,7 +243,7 @@ mail_params(struct session *s, const char *params, unsigned long *size,
 	return 0;
 }
 
-/* The account for the null sender: conf null_sender_account. */
+/* The account for the null sender: [relay] null-sender-account. */
 static int
 null_route(struct session *s)
 {
@@ -254,15 +254,15 @@ null_route(struct session *s)
 	if (c->null_sender_account == NULL || !*c->null_sender_account) {
 		server_say(s, c->null_sender == NULLS_DEFER ? 450 : 550,
 		    "%s null sender (bounce or DSN) not relayed: no account "
-		    "for <> (set null_sender_account in smarthost.conf or "
-		    "add a \"<>\" line to %s)",
+		    "for <> (set [relay] null-sender-account in smarthost.conf "
+		    "or add a \"<>\" line to %s)",
 		    c->null_sender == NULLS_DEFER ? "4.7.1" : "5.7.1",
 		    c->relay_map ? c->relay_map : "relay.map");
 		return -1;
 	}
 	if ((a = config_account(t->cfg, c->null_sender_account)) == NULL) {
-		server_say(s, 451, "4.3.5 null_sender_account %s is not a known "
-		    "account", c->null_sender_account);
+		server_say(s, 451, "4.3.5 [relay] null-sender-account %s is "
+		    "not a known account", c->null_sender_account);
 		return -1;
 	}
 	t->route.status = ROUTE_OK;
