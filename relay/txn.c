@@ -642,14 +642,28 @@ data_stream(struct session *s, int fwd, unsigned long max,
 	}
 }
 
-/* After the dot: the provider's final reply.  -1 closes the session. */
+/* After the dot: the provider's final reply.  -1 closes the session.
+ *
+ * The message is counted against the account's daily limits before its
+ * final dot goes to the provider, and limit_count() returns once the
+ * count is durable: a crash at any point after the provider accepted it
+ * cannot lose the count (so Postfix's retry cannot take the account past
+ * its limit).  A refusal takes the count back; no reply keeps it (the
+ * message may have been delivered).  When the count cannot be recorded
+ * the message still goes out (it was within the limit) and the limits
+ * defer the account's next messages. */
 static int
 data_end(struct session *s)
 {
 	struct txn *t = &s->t;
 	struct smtp_reply r;
-	int code;
+	int code, counted = t->reserved;
 
+	if (counted) {
+		(void)limit_count(s->relay->limits, t->acct->name, t->rcpts,
+		    time(NULL));
+		t->reserved = 0;
+	}
 	memset(&r, 0, sizeof(r));
 	code = upstream_data_end(t->up, &r);
 	if (code == 0) {
@@ -664,6 +678,9 @@ data_end(struct session *s)
 		return -1;
 	}
 	code = provider_reply(s, &r);
+	if (counted && code / 100 != 2)
+		limit_uncount(s->relay->limits, t->acct->name, t->rcpts,
+		    time(NULL));
 	txn_end(s, code / 100 == 2 ? "sent" : code / 100 == 5 ? "bounced" :
 	    "deferred", code / 100 != 4 || r.code != 421);
 	return 0;
