@@ -11,7 +11,7 @@
  *
  * The state survives restarts in STATE_DIR: every counted message is
  * first appended to the journal STATE_DIR/relay-limits.journal (see
- * journal.h) and limit_count() returns only once that record is on disk
+ * lib/journal.h) and limit_count() returns only once that record is on disk
  * (transactions counting at the same time share one fsync).  The
  * snapshot STATE_DIR/relay-limits has one line per account, "ACCOUNT DAY
  * MSGS RCPTS COOLOFF_UNTIL [REASON]", and "journal-seq N": the journal's

@@ -17,7 +17,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "../../relay/journal.c"
+#include "../../lib/journal.c"
 #include "../../relay/limit.c"
 #include "../../relay/answer.c"
 

@@ -1,7 +1,7 @@
 /*
  * journal — the append-only file in which the relay's local limits
- * backend (limit.c) records each counted message before it is handed to
- * the provider, so that a crash loses no count.
+ * backend (relay/limit.c) records each counted message before it is
+ * handed to the provider, so that a crash loses no count.
  *
  * One text line per record:
  *
@@ -22,8 +22,8 @@
  * Files are opened with O_NOFOLLOW and must be regular files owned by the
  * effective user; a journal is created mode 0600.
  */
-#ifndef SMARTHOST_RELAY_JOURNAL_H
-#define SMARTHOST_RELAY_JOURNAL_H
+#ifndef SMARTHOST_JOURNAL_H
+#define SMARTHOST_JOURNAL_H
 
 #include <stddef.h>
 #include <stdio.h>
