@@ -122,7 +122,8 @@ killed() {	# the relay got SIGKILL: reap it, start it again
 	t_assert_no_grep 'stopping' "$D/relay.log" "relay stopped cleanly (not killed)"
 	cp "$D/relay.log" "$D/relay-killed-$1.log"
 	e2e_relay_start
-	t_wait_for "[ -S '$D/control.sock' ]" 5 || t_fail "no control socket"
+	t_wait_for "grep -q 'listening on' '$D/relay.log'" 10 ||
+	    { cat "$D/relay.log" >&2; t_fail "relay did not start"; }
 }
 
 # 1. N messages, SIGKILL right after the last 250
@@ -156,7 +157,10 @@ mount -t tmpfs -o size=256k,mode=0750 tmpfs "$D/state" ||
     t_fail "cannot mount a tmpfs over $D/state"
 t_cleanup_add "umount '$D/state' 2>/dev/null"
 e2e_relay_start
-t_wait_for "[ -e '$D/state/relay-limits.journal' ]" 5 ||
+# the limits are opened before the relay logs "listening on"
+t_wait_for "grep -q 'listening on' '$D/relay.log'" 10 ||
+    { cat "$D/relay.log" >&2; t_fail "relay did not start"; }
+[ -e "$D/state/relay-limits.journal" ] ||
     { cat "$D/relay.log" >&2; ls -la "$D/state" >&2; t_fail "no journal"; }
 dd if=/dev/zero of="$D/state/fill" bs=4k >"$D/dd.out" 2>&1
 t_assert_grep 'No space left on device' "$D/dd.out" "tmpfs filled"
