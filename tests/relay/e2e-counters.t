@@ -2,9 +2,10 @@
 # Durable daily counters (the journal in state-dir), against a running
 # relay and a provider-like smarthost (SMTP to the relay directly, several
 # clients at once):
-#  - N messages, the relay killed with SIGKILL right after the last 250,
+#  - N messages, the relay killed with SIGKILL right after the last 250
+#    (and a torn record after them, as if it had died writing one more),
 #    restarted: smarthostctl status counts exactly N messages and their
-#    recipients;
+#    recipients, and the torn record is logged and ignored;
 #  - an account with a daily limit of L, the relay killed with SIGKILL
 #    midway while clients are still sending, restarted, clients send until
 #    refused: the provider never got more than L messages of the account;
@@ -116,11 +117,14 @@ status() {
 a = {x["name"]: x for x in json.load(open(sys.argv[1]))["accounts"]}
 print(a[sys.argv[2]][sys.argv[3]])' "$D/st.json" "$1" "$2"
 }
-killed() {	# the relay got SIGKILL: reap it, start it again
+reap() {	# the relay got SIGKILL: reap it
 	t_wait_for "t_pid_gone $T_PID_relay" 5 || t_fail "relay not killed"
 	wait "$T_PID_relay" 2>/dev/null
 	t_assert_no_grep 'stopping' "$D/relay.log" "relay stopped cleanly (not killed)"
 	cp "$D/relay.log" "$D/relay-killed-$1.log"
+}
+killed() {	# the relay got SIGKILL: reap it, start it again
+	[ -n "${2:-}" ] || reap "$1"
 	e2e_relay_start
 	t_wait_for "grep -q 'listening on' '$D/relay.log'" 10 ||
 	    { cat "$D/relay.log" >&2; t_fail "relay did not start"; }
@@ -130,12 +134,17 @@ killed() {	# the relay got SIGKILL: reap it, start it again
 e2e_relay_start
 send crash a1@test.example "$N" 4 crash "$N"
 t_assert_eq "$N" "$(sent crash)" "messages answered 250 before the kill"
-killed 1
+reap 1
+# and as if it had died in the middle of writing one more record
+printf '0badc0de 999 %s 1 1 acc' "$(date +%Y%m%d)" >>"$D/state/relay-limits.journal"
+killed 1 reaped
+t_assert_grep "limits: $D/state/relay-limits\.journal:[0-9]+: torn \(incomplete\) last record ignored" \
+    "$D/relay.log" "torn record logged"
 t_assert_eq "$N" "$(e2e_count p1 crash)" "messages at the provider"
 t_assert_eq "$N" "$(status acc1 messages)" "acc1 messages counted after SIGKILL and restart"
 t_assert_eq "$((2 * N))" "$(status acc1 recipients)" "acc1 recipients counted after SIGKILL and restart"
 t_assert_eq "600 $(id -un)" "$(stat -c '%a %U' "$D/state/relay-limits.journal")" "journal mode and owner"
-t_ok "$N messages, SIGKILL right after the last 250: status counts exactly $N messages, $((2 * N)) recipients"
+t_ok "$N messages, SIGKILL right after the last 250, a torn record: status counts exactly $N messages, $((2 * N)) recipients"
 
 # 2. daily limit L, SIGKILL midway while 3 clients send
 send limit1 a2@test.example 0 3 limit $((L / 2))
