@@ -27,6 +27,7 @@ struct journal {
 	unsigned long long synced;	/* last seq known durable */
 	int		 syncing;	/* a thread is in fdatasync() */
 	int		 failed;	/* errno of a failed write or sync */
+	unsigned long	 syncs;		/* fdatasync() calls (for tests) */
 };
 
 /* A regular file owned by the effective user, else -1 with err. */
@@ -214,6 +215,7 @@ journal_sync(struct journal *j, unsigned long long seq, char *err,
 		e = fdatasync(j->fd) == 0 ? 0 : errno;
 		pthread_mutex_lock(&j->mu);
 		j->syncing = 0;
+		j->syncs++;
 		if (e != 0)
 			j->failed = e;
 		else if (target > j->synced)
