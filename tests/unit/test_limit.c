@@ -305,6 +305,17 @@ test_journal_torn(void **state)
 	    "ignored"));
 	assert_counts(l, "a@163.com", NOON, 3, 6);
 	limit_free(l);
+
+	/* cut just before its newline: still torn (never acknowledged) */
+	fp = fopen(d.jnl, "a");
+	assert_non_null(fp);
+	fprintf(fp, "%08lx %s", crc32(0L, (const Bytef *)rec, (uInt)n), rec);
+	fclose(fp);
+	l = limit_open(d.dir, NOON, err, sizeof(err));
+	assert_non_null(strstr(err, "relay-limits.journal:1: torn "
+	    "(incomplete) last record ignored"));
+	assert_counts(l, "a@163.com", NOON, 3, 6);
+	limit_free(l);
 	sdir_free(&d);
 }
 
