@@ -642,16 +642,7 @@ data_stream(struct session *s, int fwd, unsigned long max,
 	}
 }
 
-/* After the dot: the provider's final reply.  -1 closes the session.
- *
- * The message is counted against the account's daily limits before its
- * final dot goes to the provider, and limit_count() returns once the
- * count is durable: a crash at any point after the provider accepted it
- * cannot lose the count (so Postfix's retry cannot take the account past
- * its limit).  A refusal takes the count back; no reply keeps it (the
- * message may have been delivered).  When the count cannot be recorded
- * the message still goes out (it was within the limit) and the limits
- * defer the account's next messages. */
+/* After the dot: the provider's final reply.  -1 closes the session. */
 static int
 data_end(struct session *s)
 {
@@ -659,6 +650,13 @@ data_end(struct session *s)
 	struct smtp_reply r;
 	int code, counted = t->reserved;
 
+	/* Counted before the final dot goes to the provider, and durably
+	 * (limit_count returns once it is on disk): a crash after the
+	 * provider accepted the message cannot lose the count, so Postfix's
+	 * retry cannot take the account past its daily limit.  A refusal
+	 * takes the count back; no reply keeps it (it may have been
+	 * delivered).  A count that cannot be recorded does not stop this
+	 * message (it was within the limit): the limits defer the next. */
 	if (counted) {
 		(void)limit_count(s->relay->limits, t->acct->name, t->rcpts,
 		    time(NULL));
