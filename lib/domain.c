@@ -11,15 +11,6 @@
 #include "util.h"
 
 static int
-is_ascii(const char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s >= 0x80)
-			return 0;
-	return 1;
-}
-
-static int
 check_ldh(const char *d, char *err, size_t errsize)
 {
 	size_t label = 0;
@@ -102,7 +93,7 @@ domain_normalize(const char *in, char *out, size_t outsize,
 	memcpy(buf, in, len + 1);
 	if (len > 1 && buf[len - 1] == '.')
 		buf[--len] = '\0';
-	if (is_ascii(buf))
+	if (str_is_ascii(buf))
 		str_lower(buf);
 	else {
 		rc = idn2_lookup_u8((const uint8_t *)buf, (uint8_t **)&ascii,

@@ -127,6 +127,15 @@ str_lower(char *s)
 	return s;
 }
 
+int
+str_is_ascii(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s >= 0x80)
+			return 0;
+	return 1;
+}
+
 char *
 str_trim(char *s)
 {

@@ -33,6 +33,8 @@ void	 free_secret(char *);
 char	*str_lower(char *s);
 /* Trim ASCII white space at both ends in place; returns the new start. */
 char	*str_trim(char *s);
+/* 1 if s holds only 7-bit bytes (no UTF-8), else 0. */
+int	 str_is_ascii(const char *s);
 
 /* Fill buf (size > 0) with a printable copy of untrusted text: bytes
  * outside 0x20..0x7e become '?', the copy is cut at size-1.  For logging

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "verdict.h"
+#include "util.h"
 
 #define VERDICT_MAX_FROM	4	/* mailboxes parsed to count them */
 
@@ -131,15 +132,6 @@ sender_rule(const struct conf *conf, const struct route *r, struct verdict *v)
 	return j;
 }
 
-static int
-is_ascii(const char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s >= 0x80)
-			return 0;
-	return 1;
-}
-
 /* "<a@b>" whether or not the MTA kept the angle brackets. */
 static const char *
 path_text(const char *s, char *buf, size_t size)
@@ -181,7 +173,7 @@ verdict_recipient(const struct verdict_client *cl, int internal,
 		    "local");
 		return J_REJECT;
 	}
-	if (!is_ascii(rcpt))
+	if (!str_is_ascii(rcpt))
 		return utf8_address(rcpt, v);
 	return J_CONTINUE;
 }
@@ -192,7 +184,7 @@ smtputf8(const struct verdict_client *cl, struct verdict *v)
 {
 	char p[ADDR_PATH_MAX + 4];
 
-	if (!is_ascii(cl->sender))
+	if (!str_is_ascii(cl->sender))
 		return utf8_address(cl->sender, v);
 	if (!cl->smtputf8)
 		return J_CONTINUE;

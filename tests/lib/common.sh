@@ -298,7 +298,8 @@ t__pkg_of() {
 	m4) echo m4 ;;
 	cc|make) echo build-essential ;;
 	pkg-config) echo pkg-config ;;
-	base64) echo coreutils ;;
+	base64|dd) echo coreutils ;;
+	umount) echo mount ;;
 	opendkim-genkey) echo opendkim-tools ;;
 	mandoc) echo mandoc ;;
 	*) echo "?" ;;
