@@ -62,6 +62,10 @@ OPT("milter", "socket-group", OPT_STRING, "postfix", C(milter_socket_group),
     "Group of the MTA's user (postfix for Postfix, root for Sendmail): a "
     "unix socket gets mode 0660 and this group, so that no other local "
     "user can talk to the milter."),
+OPT("milter", "control-socket", OPT_STRING,
+    "/run/smarthost/milter-control.sock", C(milter_control_socket),
+    "Unix socket answering smarthostctl reload for the milter.",
+    .norm = conf_norm_path),
 OPT("milter", "no-route", OPT_ENUM, "reject", C(no_route),
     "Outbound mail whose sender no relay map line matches.",
     .choices = actions),
