@@ -6,7 +6,9 @@
  * The file is relay.map (default), smarthost.conf (-c) or the secrets
  * file, as smarthost.conf names them.  A copy is made next to it
  * (mkstemp: mode 0600, a name no one else can have chosen, in the same
- * directory so that the new file is renamed into place), and $VISUAL,
+ * directory so that the new file is renamed into place; a directory
+ * that is a symbolic link, or that anyone but root or the caller owns or
+ * may write to, is refused: safedir_open()), and $VISUAL,
  * else $EDITOR, else vi is run on it (through sh -c, so an editor may
  * carry options).  Then the whole configuration is checked as
  * "smarthostctl check" does (ctl_check_load()) with the copy in place of
@@ -53,6 +55,7 @@ struct edit {
 	enum which	 which;
 	char		*path;		/* the file */
 	char		*dir;		/* its directory */
+	int		 dirfd;		/* open, checked (safedir_open()) */
 	const char	*base;		/* its name there */
 	char		*copy;		/* the copy being edited, or NULL */
 	char		*old;		/* the file's contents */
@@ -195,6 +198,7 @@ open_target(struct edit *e)
 	struct diag d;
 	struct stat st;
 	const char *p;
+	char err[1200];
 	int fd, ex = EX_OK;
 
 	diag_init(&d);
@@ -210,7 +214,13 @@ open_target(struct edit *e)
 	}
 	e->path = xstrdup(p);
 	e->dir = safedir_split(e->path, &e->base);
-	if (lstat(e->path, &st) == -1) {
+	/* copies are made there: no one but root (or us) may write in it */
+	if ((e->dirfd = safedir_open(AT_FDCWD, e->dir, NULL, 0, (uid_t)-1,
+	    (gid_t)-1, 0, err, sizeof(err))) == -1) {
+		fprintf(stderr, "%s: cannot edit %s safely: %s\n",
+		    c->progname, e->path, err);
+		ex = EX_CANTCREAT;
+	} else if (lstat(e->path, &st) == -1) {
 		if (errno == ENOENT) {		/* a new file */
 			owner_of(e, conf, NULL);
 			e->old = xstrdup("");
@@ -386,7 +396,7 @@ install(struct edit *e)
 {
 	const char *prog = e->ctl->progname;
 	char *tmp;
-	int fd, dfd;
+	int fd;
 
 	if ((fd = make_temp(e, "new", e->new, e->newlen, &tmp)) == -1)
 		return EX_CANTCREAT;
@@ -405,10 +415,7 @@ install(struct edit *e)
 		return EX_CANTCREAT;
 	}
 	free(tmp);
-	if ((dfd = open(e->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
-		(void)fsync(dfd);
-		close(dfd);
-	}
+	(void)fsync(e->dirfd);
 	printf("%s: installed (mode %04o, owner uid %u gid %u)\n", e->path,
 	    (unsigned)e->mode, (unsigned)e->uid, (unsigned)e->gid);
 	return EX_OK;
@@ -450,7 +457,7 @@ edit_loop(struct edit *e)
 int
 cmd_edit(const struct ctl *c, int argc, char **argv)
 {
-	struct edit e = { .ctl = c, .which = W_MAP };
+	struct edit e = { .ctl = c, .which = W_MAP, .dirfd = -1 };
 	int ex;
 
 	if (argc > 2)
@@ -471,6 +478,8 @@ cmd_edit(const struct ctl *c, int argc, char **argv)
 	drop_copy(&e);
 	wipe_buf(&e.old, e.oldlen);
 	wipe_buf(&e.new, e.newlen);
+	if (e.dirfd != -1)
+		close(e.dirfd);
 	free(e.dir);
 	free(e.path);
 	return ex;

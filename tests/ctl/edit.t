@@ -12,6 +12,7 @@
 #  - smarthost.conf with an unknown option: its file:line, kept;
 #  - the secrets for a service user nobody: installed 0600 nobody's; the
 #    daemons of that configuration are not running: said so, exit 69;
+#  - a map in a world-writable directory: refused, no copy made, exit 73;
 #  - nothing changed: said so, no reload; a failing editor: kept, exit 70.
 . "$SMARTHOST_TOP/tests/relay/e2e-lib.sh"
 t_enter_netns "$@"
@@ -129,6 +130,20 @@ t_assert_grep '^smarthost-milter: not running ' "$D/e4"
 t_assert_no_grep 'right-code' "$D/e4" "a code in the output"
 no_copies
 t_ok "secrets: installed 0600 owned by the service user nobody; daemons not running said, exit 69"
+
+# --- a directory others may write to -------------------------------------------------
+mkdir -m 1777 "$D/open"
+cp -p "$D/relay.map" "$D/open/relay.map"
+sed "s|^relay-map = .*|relay-map = $D/open/relay.map|" "$D/smarthost.conf" >"$D/open.conf"
+editor "$D/map.good"
+"$D_CTL" -c "$D/open.conf" edit </dev/null >"$D/e7" 2>&1
+rc=$?
+cat "$D/e7"
+t_assert_eq 73 "$rc" "edit exit in a world-writable directory"
+t_assert_grep "cannot edit $D/open/relay.map safely: $D/open: .*writ" "$D/e7"
+[ -e "$D/ed.count" ] && t_fail "the editor ran"
+[ -z "$(ls -A "$D/open" | grep -v '^relay.map$')" ] || t_fail "a copy was made in $D/open"
+t_ok "a map in a directory others may write to: refused before any copy, exit 73"
 
 # --- nothing changed; a failing editor --------------------------------------------
 n0=$(reloads)
