@@ -28,7 +28,9 @@
  * reload's exit code when installed but not applied by both; EX_SOFTWARE
  * when the editor fails (the old file is kept); EX_NOINPUT, EX_CANTCREAT,
  * EX_IOERR for files that cannot be read or written.  The contents of the
- * secrets file are never printed; its copies are removed on every path.
+ * secrets file are never printed; the copy is removed on every path,
+ * also when SIGHUP, SIGINT, SIGQUIT or SIGTERM ends smarthostctl (while
+ * the editor runs, ^C and ^\ are the editor's).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -155,9 +157,35 @@ make_temp(struct edit *e, const char *tag, const char *buf, size_t len,
 	return fd;
 }
 
+/* The copy, for a signal that ends smarthostctl before it is removed. */
+static char *volatile to_remove;
+
+static void
+on_signal(int sig)
+{
+	char *p = to_remove;
+
+	if (p != NULL)
+		(void)unlink(p);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void
+remove_on_signals(char *path)
+{
+	static const int sigs[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM };
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	to_remove = path;
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
 static void
 drop_copy(struct edit *e)
 {
+	to_remove = NULL;
 	if (e->copy != NULL)
 		(void)unlink(e->copy);
 	free(e->copy);
@@ -432,6 +460,7 @@ edit_loop(struct edit *e)
 	if ((fd = make_temp(e, "edit", e->old, e->oldlen, &e->copy)) == -1)
 		return EX_CANTCREAT;
 	close(fd);
+	remove_on_signals(e->copy);
 	for (;;) {
 		if (run_editor(e) != 0)
 			return EX_SOFTWARE;

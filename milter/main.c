@@ -399,8 +399,10 @@ main(int argc, char **argv)
 	log_init(MILTER_NAME, foreground, debug);
 	if (snapshot_load(conf_path, NULL) < 0)
 		return EX_CONFIG;
-	if (start(foreground) < 0)
+	if (start(foreground) < 0) {
+		control_close();
 		return EX_UNAVAILABLE;
+	}
 	r = run();
 	snapshot_free();
 	align_free(milter_align);

@@ -13,7 +13,8 @@
 #  - the secrets for a service user nobody: installed 0600 nobody's; the
 #    daemons of that configuration are not running: said so, exit 69;
 #  - a map in a world-writable directory: refused, no copy made, exit 73;
-#  - nothing changed: said so, no reload; a failing editor: kept, exit 70.
+#  - nothing changed: said so, no reload; a failing editor: kept, exit 70;
+#  - smarthostctl killed (SIGTERM) while the editor runs: no copy left.
 . "$SMARTHOST_TOP/tests/relay/e2e-lib.sh"
 t_enter_netns "$@"
 . "$SMARTHOST_TOP/tests/ctl/daemons.sh"
@@ -161,4 +162,21 @@ t_assert_grep "the editor \\(false\\) failed \\(exit status 1\\): $D/relay.map i
 cmp -s "$D/map.good" "$D/relay.map" || t_fail "map changed by a failed edit"
 no_copies
 t_ok "unchanged: no reload, exit 0; failing editor: kept, exit 70"
+
+# --- smarthostctl killed while the editor runs -------------------------------------
+cat >"$D/ed-kill.sh" <<EOS
+#!/bin/sh
+i=0
+while [ ! -s "$D/ctl.pid" ] && [ \$i -lt 100 ]; do sleep 0.05; i=\$((i + 1)); done
+kill -TERM "\$(cat "$D/ctl.pid")"
+sleep 0.2
+EOS
+chmod 755 "$D/ed-kill.sh"
+rm -f "$D/ctl.pid"
+EDITOR=$D/ed-kill.sh "$D_CTL" -c "$D/smarthost.conf" edit secrets </dev/null >"$D/e8" 2>&1 &
+echo $! >"$D/ctl.pid"
+wait $!
+t_assert_eq 143 "$?" "exit of smarthostctl killed by SIGTERM"
+no_copies
+t_ok "SIGTERM while the editor runs: the copy of the secrets is removed"
 e2e_assert_no_secrets
