@@ -189,10 +189,13 @@ ctl_reload_daemons(const struct ctl *c)
 	o[0] = ask(names[0], conf->control_socket, &ex[0]);
 	o[1] = ask(names[1], conf->milter_control_socket, &ex[1]);
 	conf_free(conf);
-	if (o[0] != o[1] && o[0] != FAILED && o[1] != FAILED)
+	if (o[0] != o[1] && o[0] != FAILED && o[1] != FAILED) {
+		int first = o[0] == APPLIED ? 0 : 1;
+
 		printf("the two daemons now disagree: %s runs the new "
-		    "configuration, %s the previous one\n",
-		    names[o[0] == APPLIED ? 0 : 1], names[o[0] == APPLIED ? 1 : 0]);
+		    "configuration, %s the previous one\n", names[first],
+		    names[1 - first]);
+	}
 	if (o[0] == APPLIED && o[1] == APPLIED)
 		return EX_OK;
 	if (o[0] == REFUSED || o[1] == REFUSED)

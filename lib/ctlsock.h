@@ -16,10 +16,11 @@
  * The caller's uid is checked with SO_PEERCRED: only root and the
  * daemon's own (effective) user are answered; anyone else gets one
  * "error permission denied: uid N is neither root nor the relay's user
- * (uid N)" line and is logged ("control: refused uid=N pid=N").  Reads and writes are bounded (CTLSOCK_TIMEOUT seconds
- * each, one request line of at most CTLSOCK_LINE_MAX bytes).  The
- * handler gets the request line (without its end of line) and writes
- * the whole reply to a memory stream, sent once it returns.
+ * (uid N)" line and is logged ("control: refused uid=N pid=N").  Reads
+ * and writes are bounded (CTLSOCK_TIMEOUT seconds each, one request
+ * line of at most CTLSOCK_LINE_MAX bytes).  The handler gets the
+ * request line (without its end of line) and writes the whole reply to
+ * a memory stream, sent once it returns.
  *
  * ctlsock_put_reload() writes the reply to "reload", the same for every
  * daemon (smarthost-relay(8), smarthost-milter(8)):

@@ -7,8 +7,9 @@
  * and SIGINT with sigwait().  libmilter's own signal thread would treat
  * SIGHUP as "stop", so the main thread takes it first and hands the
  * reload to a reload thread, going straight back to sigwait(); the
- * control socket's "reload" runs the same reload(); SIGTERM and SIGINT become smfi_stop(), with the listener
- * woken so that the stop takes effect at once.
+ * control socket's "reload" runs the same reload(); SIGTERM and SIGINT
+ * become smfi_stop(), with the listener woken so that the stop takes
+ * effect at once.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -245,7 +246,7 @@ start(int foreground)
 	} else if ((listen_socket = xstrdup(c->conf->milter_socket)),
 	    open_socket(c->conf) < 0)
 		r = -1;
-	else if ((void)control_open(c->conf, c->conf->user),	/* optional */
+	else if ((void)control_open(c->conf, c->conf->user), /* optional */
 	    drop_privileges(c->conf->user) < 0)
 		r = -1;
 	else if (!foreground && daemon(0, 0) < 0) {
