@@ -142,6 +142,12 @@ ctl_check_load(const char *conf_path, const struct config_subst *subst,
 	return cfg;
 }
 
+static void
+print_sorted(const struct diag *d)
+{
+	ctl_print_diag(d, stdout);
+}
+
 static size_t
 explicit_routes(const struct relaymap *m)
 {
@@ -190,7 +196,7 @@ cmd_check(const struct ctl *c, int argc, char **argv)
 		diag_warning(&d, skipped, 0, "not readable by uid %u, not "
 		    "checked (run check as root to check it)",
 		    (unsigned)geteuid());
-	ctl_print_diag(&d, stdout);
+	print_sorted(&d);
 	if (diag_errors(&d) > 0) {
 		printf("%s: %zu error%s\n", c->conf_path, diag_errors(&d),
 		    diag_errors(&d) == 1 ? "" : "s");
