@@ -79,8 +79,8 @@ file_rank(const struct diag *d, size_t i, const char ***files,
 	return *nfiles;
 }
 
-static void
-print_sorted(const struct diag *d)
+void
+ctl_print_diag(const struct diag *d, FILE *fp)
 {
 	struct sorted *v = xcalloc(d->n ? d->n : 1, sizeof(*v));
 	const char **files = NULL;
@@ -94,7 +94,7 @@ print_sorted(const struct diag *d)
 	}
 	qsort(v, d->n, sizeof(*v), sorted_cmp);
 	for (size_t i = 0; i < d->n; i++)
-		printf("%s\n", diag_format(v[i].e, buf, sizeof(buf)));
+		fprintf(fp, "%s\n", diag_format(v[i].e, buf, sizeof(buf)));
 	free(files);
 	free(v);
 }
@@ -138,6 +138,27 @@ check_reloadable(const struct config *cfg, struct diag *d)
 	    "the relay runs as: a reload (SIGHUP) keeps the codes read at "
 	    "start, new codes need a restart of smarthost-relay (or chown "
 	    "%s %s)", (unsigned)st.st_uid, user, user, path);
+}
+
+struct config *
+ctl_check_load(const char *conf_path, const struct config_subst *subst,
+    int flags, struct diag *d)
+{
+	struct config *cfg;
+
+	cfg = config_load_subst(conf_path, flags, subst, d);
+	exposure_check(cfg->conf, d);
+	/* an edited secrets file is installed as the service user's */
+	if ((flags & CONFIG_SECRETS) && diag_errors(d) == 0 &&
+	    (subst == NULL || subst->secrets == NULL))
+		check_reloadable(cfg, d);
+	return cfg;
+}
+
+static void
+print_sorted(const struct diag *d)
+{
+	ctl_print_diag(d, stdout);
 }
 
 static size_t
@@ -237,10 +258,8 @@ cmd_check(const struct ctl *c, int argc, char **argv)
 	}
 	skipped = unreadable_secrets(c->conf_path);
 	diag_init(&d);
-	cfg = config_load(c->conf_path, skipped ? 0 : CONFIG_SECRETS, &d);
-	exposure_check(cfg->conf, &d);
-	if (!skipped && diag_errors(&d) == 0)
-		check_reloadable(cfg, &d);
+	cfg = ctl_check_load(c->conf_path, NULL, skipped ? 0 : CONFIG_SECRETS,
+	    &d);
 	if (skipped)
 		diag_warning(&d, skipped, 0, "not readable by uid %u, not "
 		    "checked (run check as root to check it)",

@@ -41,6 +41,19 @@ struct config *ctl_load(const struct ctl *, int flags, int *ex);
  * is missing, else EX_CONFIG). */
 struct conf *ctl_load_conf(const struct ctl *, int *ex);
 
+/* The checks of "smarthostctl check" (cmd_check.c): config_load() with
+ * the files of subst (may be NULL) in place, the relay's exposure and,
+ * with CONFIG_SECRETS, whether a reload can re-read the secrets; every
+ * diagnostic in d.  The snapshot (config_unref() it). */
+struct config *ctl_check_load(const char *conf_path,
+	    const struct config_subst *subst, int flags, struct diag *d);
+/* Print d on fp sorted into file order, one "file:line: message" each. */
+void	ctl_print_diag(const struct diag *d, FILE *fp);
+
+/* Ask both daemons over their control sockets to reload and print what
+ * each answered (cmd_reload.c); EX_OK only if both applied it. */
+int	ctl_reload_daemons(const struct ctl *);
+
 /* Non-zero if the command argument arg is the option name ("--json"). */
 int	ctl_flag(const char *arg, const char *name);
 /* Non-zero if path does not exist (then commands exit EX_NOINPUT). */
@@ -55,5 +68,7 @@ int	cmd_sendmail(const struct ctl *, int, char **);
 int	cmd_oauth(const struct ctl *, int, char **);
 int	cmd_status(const struct ctl *, int, char **);
 int	cmd_probe(const struct ctl *, int, char **);
+int	cmd_reload(const struct ctl *, int, char **);
+int	cmd_edit(const struct ctl *, int, char **);
 
 #endif

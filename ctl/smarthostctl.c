@@ -41,6 +41,10 @@ static const struct ctl_cmd commands[] = {
 	  "connect, verify TLS and log in as an account; say what is wrong" },
 	{ "status", cmd_status, "[--json]",
 	  "show what the running relay is doing, per account" },
+	{ "reload", cmd_reload, "",
+	  "make both daemons reload; say whether each applied it" },
+	{ "edit", cmd_edit, "[map | conf | secrets]",
+	  "edit a file safely: checked before it is installed, then reloaded" },
 	{ "oauth", cmd_oauth, "ACCOUNT [--device | --browser] [--port N] "
 	  "[--timeout SECONDS]",
 	  "authorize an xoauth2 account once and store its refresh token" },

@@ -62,6 +62,10 @@ OPT("milter", "socket-group", OPT_STRING, "postfix", C(milter_socket_group),
     "Group of the MTA's user (postfix for Postfix, root for Sendmail): a "
     "unix socket gets mode 0660 and this group, so that no other local "
     "user can talk to the milter."),
+OPT("milter", "control-socket", OPT_STRING,
+    "/run/smarthost/milter-control.sock", C(milter_control_socket),
+    "Unix socket answering smarthostctl reload for the milter.",
+    .norm = conf_norm_path),
 OPT("milter", "no-route", OPT_ENUM, "reject", C(no_route),
     "Outbound mail whose sender no relay map line matches.",
     .choices = actions),
@@ -96,8 +100,8 @@ OPT("relay", "allow-users", OPT_LIST, "postfix root", C(relay_users),
     "other local client is refused with 554 5.7.1. Clients on other "
     "hosts are governed by allow-clients alone.", .norm = conf_norm_user),
 OPT("relay", "control-socket", OPT_STRING, "/run/smarthost/control.sock",
-    C(control_socket), "Unix socket answering smarthostctl status.",
-    .norm = conf_norm_path),
+    C(control_socket), "Unix socket answering smarthostctl status and "
+    "reload.", .norm = conf_norm_path),
 OPT("relay", "auth-failure", OPT_ENUM, "defer", C(auth_failure),
     "Mail of an account whose authorization code the provider refuses: "
     "keep it queued (defer) or return it (bounce).",

@@ -112,6 +112,7 @@ struct conf {
 	/* [milter] */
 	char		*milter_socket;
 	char		*milter_socket_group;	/* of a unix socket */
+	char		*milter_control_socket;
 	int		 no_route;		/* enum action */
 	int		 unauthorized;		/* enum action */
 	int		 sender_mismatch;	/* enum action */

@@ -470,15 +470,19 @@ load_secrets(struct build *b)
 			    b->used[i].acct->name);
 }
 
-struct config *
-config_load(const char *conf_path, int flags, struct diag *d)
+/* path stands in for the file *field names (config_subst). */
+static void
+substitute(char **field, const char *path)
 {
-	return config_reload(conf_path, flags, NULL, d);
+	if (path == NULL)
+		return;
+	free(*field);
+	*field = xstrdup(path);
 }
 
-struct config *
-config_reload(const char *conf_path, int flags, const struct config *old,
-    struct diag *d)
+static struct config *
+build(const char *conf_path, int flags, const struct config *old,
+    const struct config_subst *subst, struct diag *d)
 {
 	struct config *c = xcalloc(1, sizeof(*c));
 	struct build b = { .c = c, .old = old, .d = d };
@@ -489,6 +493,10 @@ config_reload(const char *conf_path, int flags, const struct config *old,
 	b.conf_file = conf_path;
 	c->conf = conf_load(conf_path, (flags & CONFIG_MISSING_OK) ?
 	    CONF_MISSING_OK : 0, d);
+	if (subst != NULL) {
+		substitute(&c->conf->relay_map, subst->relay_map);
+		substitute(&c->conf->secrets, subst->secrets);
+	}
 	if (c->conf->relay_map != NULL)
 		c->map = relaymap_load(c->conf->relay_map, d);
 	else {
@@ -508,6 +516,26 @@ config_reload(const char *conf_path, int flags, const struct config *old,
 		free(b.used[i].login);
 	free(b.used);
 	return c;
+}
+
+struct config *
+config_load(const char *conf_path, int flags, struct diag *d)
+{
+	return build(conf_path, flags, NULL, NULL, d);
+}
+
+struct config *
+config_reload(const char *conf_path, int flags, const struct config *old,
+    struct diag *d)
+{
+	return build(conf_path, flags, old, NULL, d);
+}
+
+struct config *
+config_load_subst(const char *conf_path, int flags,
+    const struct config_subst *subst, struct diag *d)
+{
+	return build(conf_path, flags, NULL, subst, d);
 }
 
 struct config *

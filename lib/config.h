@@ -54,6 +54,16 @@ struct config *config_load(const char *conf_path, int flags, struct diag *d);
  * option are new, so the daemons agree on routes after any reload. */
 struct config *config_reload(const char *conf_path, int flags,
 	    const struct config *old, struct diag *d);
+/* Files that stand in for the ones smarthost.conf names (NULL: the file
+ * named): smarthostctl edit checks an edited copy in place of the file
+ * before it replaces it.  Diagnostics name the stand-in. */
+struct config_subst {
+	const char	*relay_map;
+	const char	*secrets;
+};
+/* config_load() with the files of subst in place of those named. */
+struct config *config_load_subst(const char *conf_path, int flags,
+	    const struct config_subst *subst, struct diag *d);
 struct config *config_ref(struct config *);
 void	config_unref(struct config *);
 /* The account named name, or NULL.  A bare name matches an [account]

@@ -1,13 +1,15 @@
 /*
  * smarthost-milter — see smarthost-milter(8) and milter.h.
  *
- * Threads: libmilter's listener runs in its own thread; the main thread
- * (the one the kernel prefers for a signal sent to the process) waits for
- * SIGHUP, SIGTERM and SIGINT with sigwait().  libmilter's own signal
- * thread would treat SIGHUP as "stop", so the main thread takes it first
- * and hands the reload to a reload thread, going straight back to
- * sigwait(); SIGTERM and SIGINT become smfi_stop(), with the listener
- * woken so that the stop takes effect at once.
+ * Threads: libmilter's listener runs in its own thread, the control
+ * socket (control.c) in another; the main thread (the one the kernel
+ * prefers for a signal sent to the process) waits for SIGHUP, SIGTERM
+ * and SIGINT with sigwait().  libmilter's own signal thread would treat
+ * SIGHUP as "stop", so the main thread takes it first and hands the
+ * reload to a reload thread, going straight back to sigwait(); the
+ * control socket's "reload" runs the same reload(); SIGTERM and SIGINT
+ * become smfi_stop(), with the listener woken so that the stop takes
+ * effect at once.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -64,6 +66,18 @@ check_only(void)
 	return bad ? EX_CONFIG : 0;
 }
 
+/* SIGHUP (through reload_thread) and the control socket's "reload":
+ * 0 if the new configuration is in force; diagnostics added to d (NULL:
+ * only logged). */
+static int
+reload(struct diag *d)
+{
+	if (snapshot_load(conf_path, d) != 0)
+		return -1;
+	log_info("reloaded %s", conf_path);
+	return 0;
+}
+
 static void *
 reload_thread(void *arg)
 {
@@ -77,8 +91,7 @@ reload_thread(void *arg)
 		}
 		reload_pending = 0;
 		pthread_mutex_unlock(&reload_lock);
-		if (snapshot_load(conf_path) == 0)
-			log_info("reloaded %s", conf_path);
+		(void)reload(NULL);
 	}
 }
 
@@ -231,7 +244,9 @@ start(int foreground)
 		log_errx("smfi_register failed");
 		r = -1;
 	} else if ((listen_socket = xstrdup(c->conf->milter_socket)),
-	    open_socket(c->conf) < 0 ||
+	    open_socket(c->conf) < 0)
+		r = -1;
+	else if ((void)control_open(c->conf, c->conf->user), /* optional */
 	    drop_privileges(c->conf->user) < 0)
 		r = -1;
 	else if (!foreground && daemon(0, 0) < 0) {
@@ -350,9 +365,11 @@ run(void)
 		log_errx("cannot start threads");
 		return EX_OSERR;
 	}
+	control_start(reload);
 	log_info("started, configuration %s", conf_path);
 	signal_loop();
 	pthread_join(listener, NULL);
+	control_close();
 	pthread_mutex_lock(&reload_lock);
 	stopping = 1;
 	pthread_cond_broadcast(&reload_cond);
@@ -381,10 +398,12 @@ main(int argc, char **argv)
 	if (check)
 		return check_only();
 	log_init(MILTER_NAME, foreground, debug);
-	if (snapshot_load(conf_path) < 0)
+	if (snapshot_load(conf_path, NULL) < 0)
 		return EX_CONFIG;
-	if (start(foreground) < 0)
+	if (start(foreground) < 0) {
+		control_close();
 		return EX_UNAVAILABLE;
+	}
 	r = run();
 	snapshot_free();
 	align_free(milter_align);

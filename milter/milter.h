@@ -4,6 +4,7 @@
  *   main.c       command line, configuration check, socket, privileges,
  *                the signal thread (SIGHUP reload, SIGTERM/SIGINT stop)
  *   snapshot.c   the current configuration snapshot and its reload
+ *   control.c    the control socket: "reload" for smarthostctl reload
  *   callbacks.c  the libmilter callbacks: per-connection and per-message
  *                context, collecting what the judgement needs
  *   judge.c      the envelope steps of the outbound decision (verdict.h
@@ -73,10 +74,19 @@ struct mconn {
 	struct mmsg	 msg;
 };
 
-/* snapshot.c */
-int	snapshot_load(const char *path);	/* 0 or -1 (errors logged) */
+/* snapshot.c: 0 or -1 (errors logged; every diagnostic also added to
+ * out unless it is NULL) */
+int	snapshot_load(const char *path, struct diag *out);
 struct config *snapshot_get(void);		/* a reference */
 void	snapshot_free(void);
+
+/* control.c: the control socket ([milter] control-socket), opened as
+ * root before privileges are dropped (0, or -1 logged: the milter runs
+ * without it), served from a thread once the milter runs; "reload"
+ * calls reload(), the function SIGHUP runs. */
+int	control_open(const struct conf *, const char *user);
+void	control_start(int (*reload)(struct diag *));
+void	control_close(void);
 
 /* callbacks.c */
 extern struct smfiDesc milter_desc;

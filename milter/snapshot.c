@@ -2,9 +2,10 @@
  * snapshot — the configuration every new connection starts with.
  *
  * snapshot_load() reads all files (never the secrets) into a new snapshot
- * and swaps it in only when it has no error; otherwise every diagnostic
- * is logged with file:line and the old snapshot stays.  Connections keep
- * the reference they took at connect.
+ * and swaps it in only when it has no error; otherwise the old snapshot
+ * stays.  Every diagnostic is logged with file:line (and handed to the
+ * caller: the control socket's "reload" answers them).  Loads run one at
+ * a time.  Connections keep the reference they took at connect.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -13,27 +14,24 @@
 #include "milter.h"
 
 static pthread_mutex_t snapshot_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t load_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct config *current;
 
-int
-snapshot_load(const char *path)
+static int
+load(const char *path, struct diag *d)
 {
 	struct config *c, *old;
-	struct diag d;
 
-	diag_init(&d);
-	c = config_load(path, 0, &d);
-	log_diag(&d);
-	if (c == NULL || diag_errors(&d) > 0) {
+	c = config_load(path, 0, d);
+	log_diag(d);
+	if (c == NULL || diag_errors(d) > 0) {
 		log_errx("configuration %s has %zu error(s): %s", path,
-		    diag_errors(&d), current ? "keeping the previous one" :
+		    diag_errors(d), current ? "keeping the previous one" :
 		    "not starting");
 		if (c)
 			config_unref(c);
-		diag_free(&d);
 		return -1;
 	}
-	diag_free(&d);
 	pthread_mutex_lock(&snapshot_lock);
 	old = current;
 	current = c;
@@ -41,6 +39,20 @@ snapshot_load(const char *path)
 	if (old)
 		config_unref(old);
 	return 0;
+}
+
+int
+snapshot_load(const char *path, struct diag *out)
+{
+	struct diag d;
+	int rc;
+
+	diag_init(&d);
+	pthread_mutex_lock(&load_lock);
+	rc = load(path, out ? out : &d);
+	pthread_mutex_unlock(&load_lock);
+	diag_free(&d);
+	return rc;
 }
 
 struct config *

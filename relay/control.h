@@ -1,24 +1,16 @@
 /*
- * control — the relay's control socket: what `smarthostctl status` asks.
+ * control — the relay's control socket: what `smarthostctl status` and
+ * `smarthostctl reload` ask.
  *
  * A unix socket (conf control-socket, default /run/smarthost/control.sock)
- * answering one request per connection.  control_open() runs before the
- * relay drops privileges: it creates the socket's directory if missing
- * (mode 0755, root's), refuses a directory that is a symbolic link,
- * belongs to someone other than root, the relay or the relay's user, or
- * that group or others may write to, refuses to take over a socket
- * another running relay still answers on, binds the socket with mode
- * 0600 (umask) and gives it to the relay's user without following a
- * link (fchownat relative to the directory).  control_start() runs the
- * server in its own thread once the relay is set up; it only ever takes
- * the relay's locks for a moment to copy counters, so it never holds up
+ * answering one request per connection, made and served by ctlsock.h
+ * (safe creation before the relay drops privileges, mode 0600, the
+ * relay's user; callers checked with SO_PEERCRED: root and the relay's
+ * own user).  control_open() runs before the relay drops privileges,
+ * control_start() once the relay is set up; status only ever takes the
+ * relay's locks for a moment to copy counters, so it never holds up
  * mail.  control_close() stops the thread and removes the socket (if it
  * is still the one this relay made).
- *
- * The caller's uid is checked with SO_PEERCRED: only root and the relay's
- * own user are answered; anyone else gets one "error ..." line and is
- * logged.  Reads and writes are bounded (CONTROL_TIMEOUT seconds, one
- * request line of at most CONTROL_LINE_MAX bytes).
  *
  * The protocol (version 1), text lines ending in "\n":
  *
@@ -27,7 +19,15 @@
  *	          relay KEY=VALUE...
  *	          account KEY=VALUE...		(one per configured account)
  *	          end
+ *	request:  reload
+ *	reply:    smarthost-relay reload 1	(ctlsock_put_reload())
+ *	          result applied | result refused
+ *	          diag FILE:LINE: MESSAGE	(each error and warning)
+ *	          end
  *	or:       error TEXT
+ *
+ * "reload" runs the reload function given to control_start(), the same
+ * one SIGHUP runs, in the control thread; the relay serialises them.
  *
  * A VALUE is a token without spaces, quotes or backslashes, or a
  * double-quoted string in which '"' and '\' are escaped with '\'; bytes
@@ -41,20 +41,24 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#define CONTROL_TIMEOUT		2	/* seconds per read or write */
-#define CONTROL_LINE_MAX	128	/* request line */
 #define CONTROL_VERSION		1
 
 struct relay;
 struct control;
+struct diag;
+
+/* Reload every file; 0 if the new configuration is in force, -1 if it
+ * was refused.  Diagnostics are added to d. */
+typedef int control_reload_fn(struct relay *, struct diag *d);
 
 /* Bind path; the socket is given to uid/gid ((uid_t)-1: leave it).
  * NULL with err on failure. */
 struct control *control_open(const char *path, uid_t uid, gid_t gid,
 	    char *err, size_t errsize);
-/* Serve rl from a thread of its own; 0, or -1 with err. */
+/* Serve rl from a thread of its own, reloading with reload; 0, or -1
+ * with err. */
 int	control_start(struct control *, struct relay *rl,
-	    char *err, size_t errsize);
+	    control_reload_fn *reload, char *err, size_t errsize);
 /* The configuration was (re)loaded now. */
 void	control_reloaded(struct control *);
 /* Stop serving, remove the socket, free.  NULL is fine. */

@@ -5,12 +5,13 @@
  *   smarthost-relay [-fnv] [-c FILE]
  *
  * Reads the configuration and the secrets as root, opens the listener,
- * the control socket (smarthostctl status, control.h) and the limits
- * state, detaches (without -f), locks the codes in memory in the process
+ * the control socket (smarthostctl status and reload, control.h) and the
+ * limits state, detaches (without -f), locks the codes in memory in the process
  * that stays, then drops to the configured user (which must exist) and
  * becomes non-dumpable.  The main thread accepts connections (one thread each,
  * at most max-clients) and handles signals through a signalfd: SIGHUP
- * reloads every file (an erroneous set is logged and ignored), SIGTERM
+ * reloads every file (an erroneous set is logged and ignored; the control
+ * socket's "reload" runs the same reload and answers its outcome), SIGTERM
  * and SIGINT stop accepting, let transactions finish (bounded), save the
  * limits and exit 0.
  */
@@ -47,6 +48,7 @@
 #define THREAD_STACK	(512 * 1024)
 
 static struct control *control;	/* smarthostctl status; may be NULL */
+static const char *conf_path = CONF_DEFAULT_PATH;
 
 struct client {
 	struct relay	*relay;
@@ -62,25 +64,23 @@ usage(void)
 }
 
 /* The configuration; on a reload (old set) the codes read at start are
- * kept if the secrets file may no longer be opened (config_reload()). */
+ * kept if the secrets file may no longer be opened (config_reload()).
+ * Every diagnostic is logged and added to d. */
 static struct config *
-load(const char *path, const struct config *old)
+load(const char *path, const struct config *old, struct diag *d)
 {
-	struct diag d;
 	struct config *cfg;
 	char err[256];
 
-	diag_init(&d);
-	cfg = config_reload(path, CONFIG_SECRETS, old, &d);
+	cfg = config_reload(path, CONFIG_SECRETS, old, d);
 	if (cfg != NULL && allow_check(&cfg->conf->relay_allow, err,
 	    sizeof(err)) != 0)
-		diag_error(&d, cfg->conf->path, 0, "%s", err);
-	if (log_diag(&d) != 0 || cfg == NULL) {
+		diag_error(d, cfg->conf->path, 0, "%s", err);
+	if (log_diag(d) != 0 || cfg == NULL) {
 		if (cfg != NULL)
 			config_unref(cfg);
 		cfg = NULL;
 	}
-	diag_free(&d);
 	return cfg;
 }
 
@@ -106,15 +106,21 @@ clear_cooloffs(struct relay *rl, const struct config *old,
 	}
 }
 
-static void
-reload(struct relay *rl, const char *path)
+/* SIGHUP and the control socket's "reload" (control_reload_fn): one
+ * reload at a time; 0 if the new configuration is in force. */
+static int
+reload(struct relay *rl, struct diag *d)
 {
-	struct config *old = relay_config(rl), *cfg = load(path, old);
+	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	struct config *old, *cfg;
 
-	if (cfg == NULL) {
+	pthread_mutex_lock(&mu);
+	old = relay_config(rl);
+	if ((cfg = load(conf_path, old, d)) == NULL) {
 		log_errx("reload failed: keeping the previous configuration");
 		config_unref(old);
-		return;
+		pthread_mutex_unlock(&mu);
+		return -1;
 	}
 	if (strcmp(old->conf->relay_listen, cfg->conf->relay_listen) != 0)
 		log_warnx("listen changed to %s: takes effect at restart",
@@ -130,6 +136,18 @@ reload(struct relay *rl, const char *path)
 	pool_reconfigure(rl->pool, cfg);
 	control_reloaded(control);
 	log_info("configuration reloaded");
+	pthread_mutex_unlock(&mu);
+	return 0;
+}
+
+static void
+sighup(struct relay *rl)
+{
+	struct diag d;
+
+	diag_init(&d);
+	(void)reload(rl, &d);
+	diag_free(&d);
 }
 
 /* state-dir exists and belongs to the user the relay runs as; made or
@@ -197,7 +215,7 @@ start_control(struct relay *rl)
 
 	if (control == NULL)
 		return;
-	if (control_start(control, rl, err, sizeof(err)) != 0) {
+	if (control_start(control, rl, reload, err, sizeof(err)) != 0) {
 		log_warnx("control socket: %s", err);
 		control_close(control);
 		control = NULL;
@@ -318,7 +336,7 @@ save_limits(struct relay *rl, int force)
 
 /* Serve until SIGTERM/SIGINT. */
 static void
-serve(struct relay *rl, int lfd, int sfd, const char *path)
+serve(struct relay *rl, int lfd, int sfd)
 {
 	struct pollfd p[2] = { { .fd = lfd, .events = POLLIN },
 	    { .fd = sfd, .events = POLLIN } };
@@ -337,7 +355,7 @@ serve(struct relay *rl, int lfd, int sfd, const char *path)
 				continue;
 			if (si.ssi_signo == SIGHUP) {
 				log_info("SIGHUP: reloading");
-				reload(rl, path);
+				sighup(rl);
 				continue;
 			}
 			log_info("signal %u: stopping", si.ssi_signo);
@@ -441,16 +459,16 @@ stop(struct relay *rl)
 int
 main(int argc, char *argv[])
 {
-	const char *path = CONF_DEFAULT_PATH;
 	int ch, fg = 0, check = 0, debug = 0, missing, lfd, sfd;
 	const struct passwd *pw;
 	struct config *cfg;
 	struct relay rl;
+	struct diag d;
 	char err[512], *listen_spec;
 
 	while ((ch = getopt(argc, argv, "c:fnv")) != -1) {
 		switch (ch) {
-		case 'c': path = optarg; break;
+		case 'c': conf_path = optarg; break;
 		case 'f': fg = 1; break;
 		case 'n': check = 1; break;
 		case 'v': debug = 1; break;
@@ -463,11 +481,15 @@ main(int argc, char *argv[])
 	/* One thread per client: without a cap glibc gives each its own
 	 * malloc arena, and resident memory grows with the client count. */
 	mallopt(M_ARENA_MAX, 2);
-	if ((cfg = load(path, NULL)) == NULL)
+	diag_init(&d);
+	cfg = load(conf_path, NULL, &d);
+	diag_free(&d);
+	if (cfg == NULL)
 		return EX_CONFIG;
 	if (check) {
 		config_unref(cfg);
-		fprintf(stderr, "smarthost-relay: %s: configuration OK\n", path);
+		fprintf(stderr, "smarthost-relay: %s: configuration OK\n",
+		    conf_path);
 		return 0;
 	}
 	pw = relay_user(cfg->conf, &missing);
@@ -494,7 +516,7 @@ main(int argc, char *argv[])
 	relay_init(&rl, cfg);
 	start_control(&rl);
 	log_info("listening on %s", listen_spec);
-	serve(&rl, lfd, sfd, path);
+	serve(&rl, lfd, sfd);
 	listen_close(lfd, listen_spec);
 	control_close(control);
 	free(listen_spec);

@@ -38,6 +38,7 @@ local-domains = office.test
 internal-networks = 127.0.0.0/8
 [milter]
 socket = $socket
+control-socket = $T/milter-control.sock
 [relay]
 listen = $listen
 control-socket = $T/control.sock

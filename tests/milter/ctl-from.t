@@ -39,6 +39,7 @@ local-domains = office.test
 internal-networks = 10.0.0.0/8
 [milter]
 socket = unix:$T/milter.sock
+control-socket = $T/milter-control.sock
 dns-timeout = 1s
 [account team@163.com]
 allowed-users = alice

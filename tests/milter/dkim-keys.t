@@ -59,6 +59,7 @@ local-domains = office.test
 internal-networks = 127.0.0.0/8
 [milter]
 socket = unix:$T/milter.sock
+control-socket = $T/milter-control.sock
 dns-timeout = 2s
 [account signed-relay]
 host = smtp.example.net

@@ -37,6 +37,7 @@ local-domains = office.test
 internal-networks = 127.0.0.1/32
 [milter]
 socket = unix:$T/milter.sock
+control-socket = $T/milter-control.sock
 dmarc = off
 CONF
 cat >"$T/relay.map" <<MAP

@@ -41,6 +41,7 @@ local-domains = office.test
 internal-networks = 127.0.0.0/8
 [milter]
 socket = unix:$R/milter.sock
+control-socket = $R/milter-control.sock
 CONF
 printf '%s\n' "scanner@office.test alerts@163.com rewrite" \
     "mismatch@office.test alerts@163.com" >"$T/relay.map"

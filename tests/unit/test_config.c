@@ -341,6 +341,48 @@ test_secrets(void **state)
 	diag_free(&d);
 }
 
+/* config_load_subst(): another map and secrets file stand in for those
+ * smarthost.conf names, and diagnostics name the stand-ins. */
+static void
+test_subst(void **state)
+{
+	struct config_subst subst;
+	struct diag d;
+	struct config *c;
+	char alt_map[160], alt_secrets[160];
+
+	snprintf(alt_map, sizeof(alt_map), "%s/.relay.map.edit", dir);
+	snprintf(alt_secrets, sizeof(alt_secrets), "%s/.secrets.edit", dir);
+	write_file(secrets_path, "boss@163.com abcdabcdabcd\n", 0600);
+	write_file(alt_map, "boss@163.com boss@163.com\n"
+	    "other@163.com nosuch\n", 0600);
+	write_file(alt_secrets, "boss@163.com changed-code\n", 0600);
+	c = load("", "boss@163.com boss@163.com\n", CONFIG_SECRETS, &d);
+	assert_string_equal(diags(&d), "");
+	config_unref(c);
+	diag_free(&d);
+	subst = (struct config_subst){ alt_map, alt_secrets };
+	diag_init(&d);
+	c = config_load_subst(conf_path, CONFIG_SECRETS, &subst, &d);
+	assert_string_equal(diags(&d), "DIR/.relay.map.edit:2: unknown account "
+	    "\"nosuch\" (no [account nosuch] block in DIR/smarthost.conf)\n");
+	assert_string_equal(c->conf->relay_map, alt_map);
+	assert_string_equal(secrets_get(c->secrets, "boss@163.com"),
+	    "changed-code");
+	config_unref(c);
+	diag_free(&d);
+	/* only the secrets: the map named is read */
+	subst = (struct config_subst){ NULL, alt_secrets };
+	diag_init(&d);
+	c = config_load_subst(conf_path, CONFIG_SECRETS, &subst, &d);
+	assert_string_equal(diags(&d), "");
+	assert_string_equal(c->conf->relay_map, map_path);
+	config_unref(c);
+	diag_free(&d);
+	unlink(alt_map);
+	unlink(alt_secrets);
+}
+
 /* xoauth2 accounts need no code, but an application's client ID and,
  * once authorized, a token file. */
 static void
@@ -448,6 +490,7 @@ main(void)
 		cmocka_unit_test(test_address_block),
 		cmocka_unit_test(test_null_sender_account),
 		cmocka_unit_test(test_secrets),
+		cmocka_unit_test(test_subst),
 		cmocka_unit_test(test_refs),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
