@@ -152,7 +152,12 @@ describe_reply_to(struct view *v, const struct conf *c, const char *from,
 		    "stay as written", sizeof(v->reply_to_why));
 		return;
 	}
-	if (dom == NULL || strcmp(addr, v->r.login) == 0) {
+	if (dom == NULL) {
+		xstrlcpy(v->reply_to_why, "no address to reply to",
+		    sizeof(v->reply_to_why));
+		return;
+	}
+	if (strcmp(addr, v->r.login) == 0) {
 		xstrlcpy(v->reply_to_why, "From: is the login already",
 		    sizeof(v->reply_to_why));
 		return;

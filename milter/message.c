@@ -3,10 +3,11 @@
  * header, the rewrite of From: to the account (and Reply-To: where
  * replies to the original address can arrive, see replyto.h), the
  * alignment prediction and the trace header.  The envelope sender stays
- * as the client gave it, so that Postfix's own notices (bounces, delay
+ * as the client gave it, so that the MTA's own notices (bounces, delay
  * warnings) go back to the sender; smarthost-relay sends the login as
- * MAIL FROM for "rewrite" routes (route_sends_as_login()).  Called from xxfi_eom with
- * the headers collected by callbacks.c; returns J_CONTINUE to accept.
+ * MAIL FROM for "rewrite" routes (route_sends_as_login()).  Called from
+ * xxfi_eom with the headers collected by callbacks.c; returns J_CONTINUE
+ * to accept.
  * The From: and alignment decisions are verdict_from() and
  * verdict_alignment() (verdict.h), as in "smarthostctl route --from".
  */
@@ -154,7 +155,7 @@ rewrite_and_align(SMFICTX *ctx, struct mconn *c, struct outcome *o)
 	if (rewrite(ctx, c, o) < 0) {
 		m->v.reason = "rewrite refused by the MTA";
 		verdict_reply(&m->v, 1, "451", "4.3.0", "smarthost-milter "
-		    "could not rewrite the sender to %s; try again later",
+		    "could not rewrite From: to %s; try again later",
 		    m->route.login);
 		return J_TEMPFAIL;
 	}
@@ -183,8 +184,8 @@ trace(SMFICTX *ctx, struct mconn *c, const struct outcome *o)
 			align_format(&o->al, verdicts, sizeof(verdicts));
 		snprintf(v, sizeof(v), "account=%s; host=%s; %s%s",
 		    m->route.account->name, m->route.host ? m->route.host : "-",
-		    route_sends_as_login(&m->route) || o->from_rewritten ?
-		    "rewritten; " : "", verdicts);
+		    (m->route.rewrite && m->route.envelope_differs) ||
+		    o->from_rewritten ? "rewritten; " : "", verdicts);
 	}
 	return add_header(ctx, c, name, v);
 }
