@@ -25,6 +25,7 @@
 #include "align.h"
 #include "ctl.h"
 #include "json.h"
+#include "replyto.h"
 #include "route.h"
 #include "verdict.h"
 
@@ -54,6 +55,10 @@ struct view {
 	struct align_result al;
 	enum judgement	 judged;	/* the milter's decision */
 	struct verdict	 mv;		/* its reply */
+	/* Reply-To: the milter adds to a message without one */
+	char		 reply_to[ADDR_KEY_MAX + 2];	/* "" = none */
+	char		 reply_to_why[512];
+	int		 reply_to_known;	/* 0: auto, not looked up */
 };
 
 static int
@@ -130,6 +135,49 @@ describe_ok(struct view *v)
 		v->refused = 1;
 }
 
+/* Reply-To: for a message whose From: address is from (a key; NULL: no
+ * --from, so the sender stands for it).  dns NULL: no lookup, so auto
+ * outside local-domains stays open. */
+static void
+describe_reply_to(struct view *v, const struct conf *c, const char *from,
+    struct SPF_dns_server_struct *dns)
+{
+	const char *addr = from ? from : v->key, *dom = strrchr(addr, '@');
+	enum replyto_outcome rt;
+
+	v->reply_to[0] = '\0';
+	v->reply_to_known = 1;
+	if (!v->r.rewrite) {
+		xstrlcpy(v->reply_to_why, "no rewrite: From: and Reply-To: "
+		    "stay as written", sizeof(v->reply_to_why));
+		return;
+	}
+	if (dom == NULL) {
+		xstrlcpy(v->reply_to_why, "no address to reply to",
+		    sizeof(v->reply_to_why));
+		return;
+	}
+	if (strcmp(addr, v->r.login) == 0) {
+		xstrlcpy(v->reply_to_why, "From: is the login already",
+		    sizeof(v->reply_to_why));
+		return;
+	}
+	dom++;
+	if (dns == NULL && v->r.reply_to == REPLYTO_AUTO &&
+	    !replyto_local(c, dom)) {
+		v->reply_to_known = 0;
+		xstrlcpy(v->reply_to, addr, sizeof(v->reply_to));
+		snprintf(v->reply_to_why, sizeof(v->reply_to_why), "auto: if "
+		    "%s has an MX or address record; --from looks it up", dom);
+		return;
+	}
+	rt = replyto_decide(c, &v->r, dom, dns);
+	if (rt == RT_ADD)
+		xstrlcpy(v->reply_to, addr, sizeof(v->reply_to));
+	replyto_explain(rt, &v->r, dom, v->reply_to_why,
+	    sizeof(v->reply_to_why));
+}
+
 static int
 explain(const struct config *c, const char *address, struct view *v)
 {
@@ -139,6 +187,7 @@ explain(const struct config *c, const char *address, struct view *v)
 	case ROUTE_OK:
 		v->key = v->r.sender_key;
 		describe_ok(v);
+		describe_reply_to(v, c->conf, NULL, NULL);
 		return EX_OK;
 	case ROUTE_BAD_ADDRESS:
 		v->status = "bad-address";
@@ -203,6 +252,7 @@ predict(struct view *v, const struct config *c, const struct route_args *ra)
 		return EX_UNAVAILABLE;
 	align_route_input(&v->r, addr_key(&mb.addr, key, sizeof(key)), &in);
 	align_check(a, &in, &v->al);
+	describe_reply_to(v, c->conf, key, align_dns(a));
 	align_free(a);
 	v->predicted = 1;
 	v->judged = verdict_envelope(c->conf, &v->r, &cl, &v->mv);
@@ -261,8 +311,9 @@ print_text(const struct view *v, const char *user)
 		printf("%-13s %s (the relay sends bounces as the login)\n",
 		    "envelope:", v->envelope);
 	else if (route_sends_as_login(&v->r))
-		printf("%-13s %s (rewritten from %s)\n", "envelope:",
-		    v->envelope, v->key);
+		printf("%-13s %s (rewritten from %s by the relay; Postfix's "
+		    "notices go to %s)\n", "envelope:", v->envelope, v->key,
+		    v->key);
 	else if (v->refused)
 		printf("%-13s %s: REFUSED by the provider, which wants %s; "
 		    "add \"rewrite\" to the map line or give %s its own "
@@ -276,6 +327,8 @@ print_text(const struct view *v, const char *user)
 	else
 		printf("%-13s %s (as sent)\n", "envelope:", *v->envelope ?
 		    v->envelope : "<>");
+	printf("%-13s %s (%s)\n", "reply-to:", *v->reply_to ? v->reply_to :
+	    "none", v->reply_to_why);
 	if (v->predicted)
 		print_alignment(v, user);
 }
@@ -320,6 +373,9 @@ print_json(const struct view *v)
 	json_str(&j, "sender_refusal", v->r.sender_refusal);
 	json_str(&j, "envelope_sender", v->envelope);
 	json_bool(&j, "refused", v->refused);
+	json_str(&j, "reply_to", *v->reply_to ? v->reply_to : NULL);
+	json_bool(&j, "reply_to_known", v->reply_to_known);
+	json_str(&j, "reply_to_why", v->reply_to_why);
 	if (v->predicted) {
 		json_open(&j, "alignment", '{');
 		json_str(&j, "spf", align_verdict_name(v->al.spf));

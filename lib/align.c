@@ -192,6 +192,12 @@ align_free(struct align *a)
 	free(a);
 }
 
+SPF_dns_server_t *
+align_dns(struct align *a)
+{
+	return a->dns;
+}
+
 void *
 align_dkimlib(struct align *a)
 {

@@ -112,6 +112,9 @@ int	align_route_input(const struct route *r, const char *from_key,
  * fail under p=quarantine or p=reject, 2 for a temperror, else 0. */
 int	align_refuses(const struct align_result *);
 
+/* The DNS layer every lookup goes through (for replyto.h). */
+struct SPF_dns_server_struct *align_dns(struct align *);
+
 /* For dkimcheck.c: the shared libopendkim handle (a DKIM_LIB *). */
 void	*align_dkimlib(struct align *);
 

@@ -19,6 +19,7 @@ static const char *const actions[] = {
 	"reject", "tempfail", "accept", "tag", "off", NULL
 };
 static const char *const auth_failures[] = { "defer", "bounce", NULL };
+static const char *const reply_tos[] = { "original", "none", "auto", NULL };
 static const char *const null_senders[] = { "reject", "defer", NULL };
 static const char *const tls_modes[] = { "implicit", "starttls", NULL };
 static const char *const oauth_providers[] = {
@@ -87,6 +88,14 @@ OPT("milter", "trace-header", OPT_STRING, "X-Smarthost", C(trace_header),
 OPT("milter", "dns-timeout", OPT_SECONDS, "10s", C(dns_timeout),
     "Time allowed for each DNS query of the alignment check; a query that "
     "runs out is a DNS failure.", .min = 1, .max = CONF_SECONDS_MAX),
+OPT("milter", "reply-to", OPT_ENUM, "auto", C(reply_to),
+    "When a rewrite sets From: to the account, add Reply-To: with the "
+    "original address (original), never (none), or only when that "
+    "address can receive mail from outside (auto): its domain is not in "
+    "local-domains and has an MX or address record; a DNS failure counts "
+    "as no, since replies to the account still come back. A Reply-To: the "
+    "message has is kept. A relay.map line's reply-to= option overrides "
+    "this.", .choices = reply_tos),
 /* [relay] */
 OPT("relay", "listen", OPT_STRING, "127.0.0.1:10025", C(relay_listen),
     "Where smarthost-relay accepts mail from Postfix: ADDRESS:PORT, "
@@ -388,4 +397,12 @@ action_name(int a)
 	if (a < 0 || a >= (int)(sizeof(actions) / sizeof(actions[0])) - 1)
 		return "?";
 	return actions[a];
+}
+
+const char *
+reply_to_name(int r)
+{
+	if (r < 0 || r >= (int)(sizeof(reply_tos) / sizeof(reply_tos[0])) - 1)
+		return "?";
+	return reply_tos[r];
 }

@@ -63,6 +63,9 @@ enum action { ACT_REJECT, ACT_TEMPFAIL, ACT_ACCEPT, ACT_TAG, ACT_OFF };
 /* What the relay does with a refused authorization code. */
 enum auth_failure { AUTHFAIL_DEFER, AUTHFAIL_BOUNCE };
 
+/* When a rewritten From: moves the original address to Reply-To:. */
+enum reply_to { REPLYTO_ORIGINAL, REPLYTO_NONE, REPLYTO_AUTO };
+
 /* The null sender without a "<>" map line. */
 enum null_sender { NULLS_REJECT, NULLS_DEFER };
 
@@ -120,6 +123,7 @@ struct conf {
 	int		 dmarc;			/* enum action */
 	char		*trace_header;
 	unsigned	 dns_timeout;
+	int		 reply_to;		/* enum reply_to */
 	/* [relay] */
 	char		*relay_listen;
 	struct strlist	 relay_allow;		/* client networks */
@@ -208,5 +212,6 @@ void	strlist_free(struct strlist *);
 void	strlist_add(struct strlist *, const char *s);
 int	strlist_contains(const struct strlist *, const char *s);	/* case-insensitive */
 const char *action_name(int);
+const char *reply_to_name(int);		/* "original", "none", "auto" */
 
 #endif

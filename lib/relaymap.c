@@ -259,6 +259,32 @@ parse_pattern(const char *pat, char *key, size_t keysize,
 	return addr_key_from_string(pat, key, keysize, err, errsize);
 }
 
+/* The value of "reply-to=" (len bytes at v) into opts. */
+static int
+parse_reply_to(const char *v, size_t len, unsigned *opts, char *err,
+    size_t errsize)
+{
+	static const struct { const char *name; unsigned flag; } modes[] = {
+		{ "original", MAP_REPLYTO_ORIGINAL },
+		{ "none", MAP_REPLYTO_NONE },
+		{ "auto", MAP_REPLYTO_AUTO },
+	};
+
+	if (*opts & MAP_REPLYTO_MASK) {
+		snprintf(err, errsize, "reply-to given twice");
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		if (strlen(modes[i].name) == len &&
+		    strncmp(v, modes[i].name, len) == 0) {
+			*opts |= modes[i].flag;
+			return 0;
+		}
+	snprintf(err, errsize, "bad reply-to \"%.*s\": expected original, "
+	    "none or auto", (int)len, v);
+	return -1;
+}
+
 static int
 parse_options(const char *field, unsigned *opts, char *err, size_t errsize)
 {
@@ -270,7 +296,11 @@ parse_options(const char *field, unsigned *opts, char *err, size_t errsize)
 		len = comma ? (size_t)(comma - p) : strlen(p);
 		if (len == 7 && strncmp(p, "rewrite", 7) == 0)
 			*opts |= MAP_REWRITE;
-		else if (len == 0) {
+		else if (len >= 9 && strncmp(p, "reply-to=", 9) == 0) {
+			if (parse_reply_to(p + 9, len - 9, opts, err,
+			    errsize) < 0)
+				return -1;
+		} else if (len == 0) {
 			snprintf(err, errsize, "empty option in \"%s\"", field);
 			return -1;
 		} else {

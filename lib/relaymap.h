@@ -9,7 +9,8 @@
  *                    itself), the nearest parent winning
  *   *                any sender
  *   <>               the null sender only (bounces); never matched by *
- * Options: "rewrite".  '#' starts a comment; blank lines are skipped.
+ * Options: "rewrite"; "reply-to=original|none|auto" (overrides [milter]
+ * reply-to for the line; at most one).  '#' starts a comment; blank lines are skipped.
  * A duplicate pattern is an error naming both lines.  Lines longer than
  * RELAYMAP_LINE_MAX are errors.
  *
@@ -26,6 +27,11 @@
 #define RELAYMAP_LINE_MAX 1024
 
 #define MAP_REWRITE	0x01
+/* reply-to=: at most one of these; none set = the [milter] default */
+#define MAP_REPLYTO_ORIGINAL	0x02
+#define MAP_REPLYTO_NONE	0x04
+#define MAP_REPLYTO_AUTO	0x08
+#define MAP_REPLYTO_MASK	0x0e
 
 enum map_kind { MAP_EXACT, MAP_DOMAIN, MAP_SUBDOMAIN, MAP_ANY, MAP_NULL };
 

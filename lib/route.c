@@ -87,9 +87,11 @@ login_differs(const char *sender_key, const char *login)
 }
 
 static void
-fill(struct route *r, const struct map_entry *e, const struct account *a)
+fill(struct route *r, const struct map_entry *e, const struct account *a,
+    const struct conf *conf)
 {
 	const struct preset *p = a->preset;
+	unsigned rt = e->opts & MAP_REPLYTO_MASK;
 
 	r->entry = e;
 	r->account = a;
@@ -103,6 +105,11 @@ fill(struct route *r, const struct map_entry *e, const struct account *a)
 	r->sender_refusal = a->sender_refusal ? a->sender_refusal :
 	    p ? p->sender_refusal : NULL;
 	r->envelope_differs = login_differs(r->sender_key, a->login);
+	r->reply_to_line = rt != 0;
+	r->reply_to = rt == MAP_REPLYTO_ORIGINAL ? REPLYTO_ORIGINAL :
+	    rt == MAP_REPLYTO_NONE ? REPLYTO_NONE :
+	    rt == MAP_REPLYTO_AUTO ? REPLYTO_AUTO :
+	    conf != NULL ? conf->reply_to : REPLYTO_AUTO;
 }
 
 int
@@ -135,6 +142,6 @@ route_lookup(const struct config *c, const char *sender, struct route *r,
 			    e->account);
 		return r->status = ROUTE_NONE;
 	}
-	fill(r, e, a);
+	fill(r, e, a, c->conf);
 	return r->status = ROUTE_OK;
 }

@@ -40,6 +40,9 @@ struct route {
 	/* the envelope sender the provider must see: login when the rule
 	 * or rewrite requires it, else the sender itself */
 	int			 envelope_differs;	/* sender_key != login */
+	int			 reply_to;	/* enum reply_to: the line's
+						 * reply-to=, else [milter] */
+	int			 reply_to_line;	/* set by the map line */
 };
 
 /* Returns r->status; err holds the reason for ROUTE_BAD_ADDRESS. */

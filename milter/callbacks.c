@@ -63,7 +63,7 @@ fi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	    SMFIP_HDR_LEADSPC | SMFIP_SKIP | SMFIP_NR_CONN | SMFIP_NR_HDR |
 	    SMFIP_NR_EOH;
 
-	*pf0 = f0 & (SMFIF_CHGFROM | SMFIF_ADDHDRS | SMFIF_CHGHDRS);
+	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS);
 	*pf1 = f1 & want;
 	*pf2 = *pf3 = 0;
 	log_debug("negotiate: MTA offers actions %#lx steps %#lx, we ask %#lx %#lx", f0, f1, *pf0, *pf1);
@@ -321,7 +321,7 @@ fi_close(SMFICTX *ctx)
 struct smfiDesc milter_desc = {
 	.xxfi_name = MILTER_NAME,
 	.xxfi_version = SMFI_VERSION,
-	.xxfi_flags = SMFIF_CHGFROM | SMFIF_ADDHDRS | SMFIF_CHGHDRS,
+	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS,
 	.xxfi_connect = fi_connect,
 	.xxfi_envfrom = fi_envfrom,
 	.xxfi_envrcpt = fi_envrcpt,

@@ -122,8 +122,13 @@ judge_log_verdict(const struct mconn *c, const char *decision,
 		    v->xcode, v->text);
 		snprintf(r, sizeof(r), " reply=%s",
 		    log_quote(q, sizeof(q), rtext));
-	} else if (m->rewritten)
-		snprintf(r, sizeof(r), " envelope=%s", m->route.login);
+	} else if (m->have_route && route_sends_as_login(&m->route))
+		/* Postfix keeps the sender; the relay sends the login */
+		snprintf(r, sizeof(r), " relay-envelope=%s%s%s",
+		    m->route.login, m->replyto ? " reply-to=" : "",
+		    m->replyto ? m->replyto : "");
+	else if (m->replyto)
+		snprintf(r, sizeof(r), " reply-to=%s", m->replyto);
 	log_info("qid=%s sender=%s account=%s decision=%s reason=%s "
 	    "client=%s sasl=%s%s", *m->qid ? m->qid : "-",
 	    log_quote(s, sizeof(s), m->sender ? m->sender : ""),

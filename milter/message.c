@@ -1,8 +1,13 @@
 /*
  * message — the end-of-message steps of an outbound message: the From:
- * header, the rewrite to the account (envelope, From:, Reply-To:), the
- * alignment prediction and the trace header.  Called from xxfi_eom with
- * the headers collected by callbacks.c; returns J_CONTINUE to accept.
+ * header, the rewrite of From: to the account (and Reply-To: where
+ * replies to the original address can arrive, see replyto.h), the
+ * alignment prediction and the trace header.  The envelope sender stays
+ * as the client gave it, so that the MTA's own notices (bounces, delay
+ * warnings) go back to the sender; smarthost-relay sends the login as
+ * MAIL FROM for "rewrite" routes (route_sends_as_login()).  Called from
+ * xxfi_eom with the headers collected by callbacks.c; returns J_CONTINUE
+ * to accept.
  * The From: and alignment decisions are verdict_from() and
  * verdict_alignment() (verdict.h), as in "smarthostctl route --from".
  */
@@ -14,12 +19,12 @@
 
 #include "log.h"
 #include "milter.h"
+#include "replyto.h"
 #include "util.h"
 
 struct outcome {
 	struct mailbox	 from;		/* the one From: mailbox */
 	int		 from_ok;
-	int		 rewrote;	/* envelope changed to the login */
 	int		 from_rewritten;	/* breaks existing signatures */
 	struct align_result al;
 	int		 aligned_checked;
@@ -50,7 +55,32 @@ add_header(SMFICTX *ctx, const struct mconn *c, const char *name,
 	return r == MI_SUCCESS ? 0 : -1;
 }
 
-/* Envelope and From: to the login; the original From to Reply-To. */
+/* Reply-To: the original address (orig), unless the message has one or
+ * replyto_decide() says replies could not reach it. */
+static int
+reply_to(SMFICTX *ctx, struct mconn *c, const struct outcome *o,
+    const char *orig)
+{
+	struct mmsg *m = &c->msg;
+	char buf[ADDR_HEADER_MAX + 1];
+	enum replyto_outcome rt;
+
+	if (m->nreplyto > 0) {
+		m->replyto = "kept";
+		return 0;
+	}
+	rt = replyto_decide(c->cfg->conf, &m->route, o->from.addr.domain,
+	    align_dns(milter_align));
+	m->replyto = replyto_token(rt);
+	if (rt != RT_ADD)
+		return 0;
+	if (addr_format_mailbox(o->from.display, orig, buf, sizeof(buf)) < 0)
+		return -1;
+	return add_header(ctx, c, "Reply-To", buf);
+}
+
+/* From: to the login; the original From to Reply-To where it can work.
+ * The envelope is left alone: the relay sends the login. */
 static int
 rewrite(SMFICTX *ctx, struct mconn *c, struct outcome *o)
 {
@@ -61,16 +91,6 @@ rewrite(SMFICTX *ctx, struct mconn *c, struct outcome *o)
 
 	if (!r->rewrite)
 		return 0;
-	if (r->envelope_differs) {
-		v = xasprintf("<%s>", r->login);
-		if (smfi_chgfrom(ctx, v, NULL) != MI_SUCCESS) {
-			free(v);
-			return -1;
-		}
-		free(v);
-		o->rewrote = 1;
-		m->rewritten = 1;
-	}
 	if (!o->from_ok || strcmp(addr_key(&o->from.addr, key, sizeof(key)),
 	    r->login) == 0)
 		return 0;
@@ -85,11 +105,8 @@ rewrite(SMFICTX *ctx, struct mconn *c, struct outcome *o)
 		return -1;
 	}
 	free(v);
-	if (m->nreplyto == 0 && (addr_format_mailbox(o->from.display, orig,
-	    buf, sizeof(buf)) < 0 || add_header(ctx, c, "Reply-To", buf) < 0))
-		return -1;
 	o->from_rewritten = 1;
-	return 0;
+	return reply_to(ctx, c, o, orig);
 }
 
 static void
@@ -138,7 +155,7 @@ rewrite_and_align(SMFICTX *ctx, struct mconn *c, struct outcome *o)
 	if (rewrite(ctx, c, o) < 0) {
 		m->v.reason = "rewrite refused by the MTA";
 		verdict_reply(&m->v, 1, "451", "4.3.0", "smarthost-milter "
-		    "could not rewrite the sender to %s; try again later",
+		    "could not rewrite From: to %s; try again later",
 		    m->route.login);
 		return J_TEMPFAIL;
 	}
@@ -167,7 +184,8 @@ trace(SMFICTX *ctx, struct mconn *c, const struct outcome *o)
 			align_format(&o->al, verdicts, sizeof(verdicts));
 		snprintf(v, sizeof(v), "account=%s; host=%s; %s%s",
 		    m->route.account->name, m->route.host ? m->route.host : "-",
-		    o->rewrote || o->from_rewritten ? "rewritten; " : "", verdicts);
+		    (m->route.rewrite && m->route.envelope_differs) ||
+		    o->from_rewritten ? "rewritten; " : "", verdicts);
 	}
 	return add_header(ctx, c, name, v);
 }

@@ -52,7 +52,8 @@ struct mmsg {
 	struct verdict	 rv;		/* of a refused recipient */
 	struct route	 route;
 	int		 have_route;
-	int		 rewritten;	/* envelope set to the login */
+	const char	*replyto;	/* replyto_token() or "kept"; NULL:
+					 * From: not rewritten */
 	/* headers */
 	size_t		 nfrom, nreplyto, ntrace;
 	char		*from;		/* value of the first From: */

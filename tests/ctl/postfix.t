@@ -154,7 +154,8 @@ sh_wait_msgs "$T/p1" 1 20 || {
 ctl_e2e_check_arrival pf1
 pf_wait_log "$T/pf" "postfix/smarthost/smtp\[[0-9]+\]: $qid: to=<friend@example\.net>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:10027,.* status=sent" 10 ||
     { tail -n 20 "$T/pf/maillog" >&2; t_fail "Postfix did not log delivery by the smarthost service to 127.0.0.1:10027"; }
-t_assert_grep "qid=$qid sender=<alerts@163\.com> account=alerts@163\.com .*status=sent" "$T/relay.log" "relay log line with Postfix's queue ID"
+# Postfix's queue keeps the sender; the relay sends the login upstream.
+t_assert_grep "qid=$qid sender=<scanner@office\.test> account=alerts@163\.com .*status=sent .*rewrite=yes" "$T/relay.log" "relay log line with Postfix's queue ID"
 t_ok "Postfix -> milter -> relay -> smarthost: rewritten, traced, queue ID $qid in the relay's log"
 
 # non_smtpd_milters: a local submission with Postfix's sendmail(1) passes

@@ -37,7 +37,9 @@ expect_line "$out" "account:      office@qq.com (preset qq.com)" "any: account"
 expect_line "$out" "server:       smtp.qq.com:465" "any: host:port"
 expect_line "$out" "tls:          implicit" "any: tls"
 expect_line "$out" "rewrite:      yes" "any: rewrite"
-expect_line "$out" "envelope:     office@qq.com (rewritten from someone@example.org)" "any: envelope rewritten"
+expect_line "$out" "envelope:     office@qq.com (rewritten from someone@example.org by the relay; Postfix's notices go to someone@example.org)" "any: envelope rewritten by the relay"
+expect_line "$out" "reply-to:     someone@example.org (auto: if example.org has an MX or address record; --from looks it up)" "any: reply-to auto, not looked up"
+expect_line "$(cd / && "$ctl" -c "$conf" route boss@163.com)" "reply-to:     none (no rewrite: From: and Reply-To: stay as written)" "no rewrite: no Reply-To"
 
 # The login of an account the map uses routes to that account, not "*".
 for a in alerts@163.com office@qq.com; do
@@ -69,6 +71,29 @@ run "$ctl" -c "$conf" route --json '<"john \"q\" doe"@example.org>'
 expect_rc 0 "route --json with a quoted local part"
 echo "$out" | $py -c 'import json,sys; d=json.load(sys.stdin); assert d["envelope_sender"] == "office@qq.com", d' &&
     ok "quoted local part: valid JSON" || fail "quoted local part: $out"
+
+# Reply-To: what the milter adds to a rewritten message without one.
+sed -i 's/^#local-domains = .*/local-domains = office.lan/' "$conf"
+printf '%s\n' "orig@office.lan alerts@163.com rewrite,reply-to=original" \
+    "norep@example.org office@qq.com rewrite,reply-to=none" >>"$map"
+run "$ctl" -c "$conf" route scanner@office.lan
+expect_line "$out" "reply-to:     none (office.lan is in local-domains)" "reply-to: none for local-domains"
+run "$ctl" -c "$conf" route orig@office.lan
+expect_line "$out" "reply-to:     orig@office.lan (the relay.map line's reply-to is original)" "reply-to=original on the line"
+run "$ctl" -c "$conf" route norep@example.org
+expect_line "$out" "reply-to:     none (the relay.map line's reply-to is none)" "reply-to=none on the line"
+run "$ctl" -c "$conf" route alerts@163.com
+expect_line "$out" "reply-to:     none (no rewrite: From: and Reply-To: stay as written)" "login: no rewrite"
+run "$ctl" -c "$conf" route orig@office.lan --json
+echo "$out" | $py -c 'import json,sys; d=json.load(sys.stdin); assert (d["reply_to"], d["reply_to_known"]) == ("orig@office.lan", True), d' &&
+    ok "reply-to json" || fail "reply-to json: $out"
+sed -i 's/^\[milter\]$/&\nreply-to = none/' "$conf"
+run "$ctl" -c "$conf" route someone@example.org
+expect_line "$out" "reply-to:     none ([milter] reply-to is none)" "[milter] reply-to = none"
+run "$ctl" -c "$conf" route orig@office.lan
+expect_line "$out" "reply-to:     orig@office.lan (the relay.map line's reply-to is original)" "the line overrides [milter] reply-to"
+sed -i '/^reply-to = none$/d' "$conf"
+sed -i '/^orig@office.lan \|^norep@example.org /d' "$map"
 
 # Errors, each with its own exit.
 run "$ctl" -c "$conf" route 'bad@@x'

@@ -55,7 +55,9 @@ run("authorized SASL user through an enterprise account", function()
 	mt.disconnect(conn)
 end)
 
-run("rewrite: envelope, From and Reply-To", function()
+-- The envelope is left to the relay (milter.t checks the log line);
+-- office.test is in local-domains, so no Reply-To under reply-to = auto.
+run("rewrite: From, no Reply-To for a local-domains sender", function()
 	local conn, stage, r = send{ qid = "REWRITE",
 	    from = "<scanner@office.test>",
 	    headers = { { "From", "Office Scanner <scanner@office.test>" },
@@ -63,9 +65,9 @@ run("rewrite: envelope, From and Reply-To", function()
 	expect_stage(stage, r, "eom", SMFIR_ACCEPT)
 	expect(mt.eom_check(conn, MT_HDRCHANGE, "From",
 	    sp .. "Office Scanner <alerts@163.com>"), "From not rewritten")
-	local rt = added(conn, "Reply-To")
-	expect(rt == sp .. "Office Scanner <scanner@office.test>",
-	    "Reply-To is " .. tostring(rt))
+	expect(not mt.eom_check(conn, MT_HDRADD, "Reply-To"),
+	    "Reply-To added for a local-domains sender: " ..
+	    tostring(added(conn, "Reply-To")))
 	local v = added(conn, "X-Smarthost")
 	expect(v == sp .. "account=alerts@163.com; host=smtp.163.com; " ..
 	    "rewritten; spf=pass; dkim=pass (d=163.com); dmarc=pass (p=none)",

@@ -27,7 +27,8 @@ t_spawn dns "$T/dnsmasq.log" dnsmasq -k -u root --conf-file=/dev/null \
     --txt-record='_dmarc.strictfrom.test,v=DMARC1; p=reject; adkim=s; aspf=s' \
     --txt-record='spf.mail.qq.com,v=spf1 ip4:198.51.100.0/24 -all' \
     --txt-record='company.test,v=spf1 ip4:192.0.2.1 -all' \
-    --txt-record='_dmarc.company.test,v=DMARC1; p=reject'
+    --txt-record='_dmarc.company.test,v=DMARC1; p=reject' \
+    --mx-host=mx.test,mail.mx.test,10 --host-record=mail.mx.test,192.0.2.25
 t_wait_port 127.0.0.1 53 5 || t_fail "dnsmasq did not start"
 
 cat >"$T/smarthost.conf" <<CONF
@@ -65,7 +66,17 @@ t_ok "own account: aligned"
 "$ctl" -c "$T/smarthost.conf" route scanner@office.test --from 'Scanner <scanner@office.test>' >"$T/o2" 2>&1 ||
     { cat "$T/o2"; t_fail "route --from (rewrite) failed"; }
 t_assert_grep '^alignment: +spf=pass; dkim=pass \(d=163\.com\); dmarc=pass \(p=none\)$' "$T/o2"
+t_assert_grep '^reply-to: +none \(office\.test is in local-domains\)$' "$T/o2"
 t_ok "rewrite: predicted for the login"
+
+# Reply-To under reply-to = auto, looked up with the milter's resolver.
+"$ctl" -c "$T/smarthost.conf" route joe@mx.test --from 'Joe <joe@mx.test>' >"$T/o2b" 2>&1 ||
+    { cat "$T/o2b"; t_fail "route --from (MX) failed"; }
+t_assert_grep '^reply-to: +joe@mx\.test \(mx\.test receives mail from outside\)$' "$T/o2b"
+"$ctl" -c "$T/smarthost.conf" route joe@nomail.test --from 'Joe <joe@nomail.test>' >"$T/o2c" 2>&1 ||
+    { cat "$T/o2c"; t_fail "route --from (no MX) failed"; }
+t_assert_grep '^reply-to: +none \(nomail\.test has no MX or address record\)$' "$T/o2c"
+t_ok "route --from: Reply-To for a domain with an MX, none without"
 
 "$ctl" -c "$T/smarthost.conf" route boss@163.com --from 'boss@strictfrom.test' >"$T/o3" 2>&1 ||
     { cat "$T/o3"; t_fail "route --from (strict) failed"; }

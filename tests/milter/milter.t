@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # milter.t — smarthost-milter driven by miltertest, one filter for all
 # cases: inbound mail untouched (and no DNS query), each outbound step and
-# its reply (cases.lua), SIGHUP with a broken map keeps the old routes, a
+# its reply (cases.lua), Reply-To: under reply-to (replyto.lua), SIGHUP with a broken map keeps the old routes, a
 # good one replaces them, SIGTERM stops the filter.  DNS is a dnsmasq in
 # a private network namespace.
 set -u
@@ -48,6 +48,8 @@ dnsmasq -k -u root --conf-file=/dev/null --no-resolv --no-hosts \
     --txt-record='strictfrom.test,v=spf1 -all' \
     --txt-record='_dmarc.strictfrom.test,v=DMARC1; p=reject; adkim=s; aspf=s' \
     --server=/broken.test/127.0.0.9 \
+    --mx-host=mx.test,mail.mx.test,10 --host-record=mail.mx.test,192.0.2.25 \
+    --host-record=aonly.test,192.0.2.10 \
     2>"$T/dnsmasq.err" &
 pids+=($!)
 for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/53) 2>/dev/null && break; sleep 0.1; done
@@ -74,6 +76,13 @@ boss@163.com          boss@163.com
 scanner@office.test   alerts@163.com   rewrite
 @company.test         ent-sales
 mismatch@office.test  alerts@163.com
+@mx.test              alerts@163.com   rewrite
+@aonly.test           alerts@163.com   rewrite
+@nomail.test          alerts@163.com   rewrite
+@broken.test          alerts@163.com   rewrite
+orig@office.test      alerts@163.com   rewrite,reply-to=original
+norep@mx.test         alerts@163.com   rewrite,reply-to=none
+auto@mx.test          alerts@163.com   rewrite,reply-to=auto
 MAP
 "$B/smarthost-milter" -n -c "$T/smarthost.conf" >"$T/n.out" 2>&1 ||
     { cat "$T/n.out"; fail "-n refuses the test configuration"; }
@@ -170,7 +179,8 @@ expect_log NOROUTE 'decision=reject reason="no route"'
 expect_log NOROUTE 'reply="550 5.7.1 no route for sender stranger@elsewhere.test in relay.map: add a line for stranger@elsewhere.test, @elsewhere.test or *"'
 expect_log UNAUTH 'reply="550 5.7.1 carol may not send as sales@company.test: account ent-sales (smarthost.conf line 10) allows only its allowed-users; add carol there or send as your own address"'
 expect_log AUTHOK "account=ent-sales decision=accept"
-expect_log REWRITE "decision=accept reason=ok client=10.1.2.3 sasl=- envelope=alerts@163.com"
+expect_log REWRITE "decision=accept reason=ok client=10.1.2.3 sasl=- relay-envelope=alerts@163.com reply-to=none:local-domain"
+expect_log REWRITE2 "relay-envelope=alerts@163.com reply-to=kept"
 expect_log MISMATCH "reply=\"553 5.7.1 smtp.163.com requires the envelope sender to be the account login alerts@163.com (it says: 553 Mail from must equal authorized user); add 'rewrite' to relay.map line 4 or send as alerts@163.com\""
 expect_log TWOFROM 'decision=reject reason="bad From header"'
 expect_log DMARC 'decision=reject reason="DMARC would fail"'
@@ -181,6 +191,20 @@ ok "one log line per judged message"
 mt inbound.lua legacy=1 || fail "inbound.lua with an MTA without the newer protocol options"
 mt cases.lua legacy=1 || fail "cases.lua with an MTA without the newer protocol options"
 ok "the same cases with an MTA offering no leading space, no-reply steps or SKIP"
+
+# --- Reply-To: only where replies can arrive (reply-to = auto) --------------
+mt replyto.lua phase=auto || fail "replyto.lua"
+grep -q "query\[MX\] mx.test" "$T/dns.log" || fail "no MX query for mx.test"
+expect_log RT-MX "relay-envelope=alerts@163.com reply-to=added"
+expect_log RT-A "reply-to=added"
+expect_log RT-NOMAIL "reply-to=none:no-mx"
+expect_log RT-LOCAL "reply-to=none:local-domain"
+expect_log RT-DNSFAIL "decision=accept reason=ok"
+expect_log RT-DNSFAIL "reply-to=none:dns-failure"
+expect_log RT-ORIG "reply-to=added"
+expect_log RT-NONE "reply-to=none:option"
+expect_log RT-KEPT "reply-to=kept"
+mt replyto.lua phase=auto legacy=1 || fail "replyto.lua legacy=1"
 
 # --- any client may send inbound; outbound needs SASL or internal-networks --
 mt trust.lua || fail "trust.lua"
@@ -225,7 +249,7 @@ printf '* boss@163.com rewrite\n@bad..domain boss@163.com\n' >>"$T/relay.map"
 kill -HUP $mpid
 for _ in $(seq 50); do grep -q "keeping the previous one" "$T/milter.log" && break; sleep 0.1; done
 grep -q "keeping the previous one" "$T/milter.log" || fail "broken map not reported"
-grep -qF "relay.map:6: " "$T/milter.log" || fail "broken map error lacks file:line"
+grep -qF "relay.map:13: " "$T/milter.log" || fail "broken map error lacks file:line"
 kill -0 $mpid || fail "milter died on SIGHUP"
 ok "SIGHUP with a broken map: error with file:line, filter alive"
 mt reload.lua phase=old || fail "old routes not kept after a broken reload"
@@ -239,7 +263,7 @@ ok "a good reload replaces the routes"
 
 # --- other actions ---------------------------------------------------------
 cp "$T/relay.map.good" "$T/relay.map"
-sed -i 's/^dns-timeout = 1s$/&\nno-route = tempfail\ndmarc = tag\nfrom-header = accept/' "$T/smarthost.conf"
+sed -i 's/^dns-timeout = 1s$/&\nno-route = tempfail\ndmarc = tag\nfrom-header = accept\nreply-to = none/' "$T/smarthost.conf"
 kill -HUP $mpid
 for _ in $(seq 50); do [ "$(grep -c "reloaded " "$T/milter.log")" = 2 ] && break; sleep 0.1; done
 [ "$(grep -c "reloaded " "$T/milter.log")" = 2 ] || fail "new actions not reloaded"
@@ -250,6 +274,11 @@ expect_log ACT-DMARC 'decision=accept reason="DMARC would fail"'
 expect_log DNSFAIL 'decision=tempfail reason="DNS failure"'
 expect_log ACT-DNSFAIL 'decision=accept reason=ok'
 ok "actions: tempfail, tag, accept; a DNS failure is a tempfail unless dmarc = tag"
+mt replyto.lua phase=none || fail "replyto.lua phase=none"
+expect_log RT-GNONE "reply-to=none:option"
+expect_log RT-GORIG "reply-to=added"
+expect_log RT-GAUTO "reply-to=added"
+ok "reply-to = none in [milter]; a relay.map line's reply-to= overrides it"
 
 # --- stop ----------------------------------------------------------------
 kill -TERM $mpid
@@ -260,6 +289,6 @@ rc=$?
 [ $rc = 0 ] || fail "milter exited $rc after SIGTERM"
 grep -q "stopped" "$T/milter.log" || fail "no 'stopped' in the log"
 ok "SIGTERM stops the filter cleanly"
-grep -Ei "error|warning" "$T/milter.log" | grep -v "relay.map:6\|keeping the previous" &&
+grep -Ei "error|warning" "$T/milter.log" | grep -v "relay.map:13\|keeping the previous" &&
     fail "unexpected errors in the log"
 echo "all milter cases passed"

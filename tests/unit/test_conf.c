@@ -62,6 +62,7 @@ test_defaults(void **state)
 	assert_int_equal(c->dmarc, ACT_REJECT);
 	assert_string_equal(c->trace_header, "X-Smarthost");
 	assert_int_equal(c->dns_timeout, 10);
+	assert_int_equal(c->reply_to, REPLYTO_AUTO);
 	assert_string_equal(c->relay_listen, "127.0.0.1:10025");
 	assert_int_equal(c->relay_allow.n, 2);
 	assert_string_equal(c->relay_allow.v[0], "127.0.0.0/8");
@@ -224,6 +225,11 @@ static const struct {
 	{ "milter", "dmarc", "Tag", "tag", NULL },
 	{ "milter", "dmarc", "rejekt", NULL, "dmarc: \"rejekt\" is not one "
 	  "of reject, tempfail, accept, tag, off" },
+	{ "milter", "reply-to", "original", "original", NULL },
+	{ "milter", "reply-to", "NONE", "none", NULL },
+	{ "milter", "reply-to", "auto", "auto", NULL },
+	{ "milter", "reply-to", "always", NULL, "reply-to: \"always\" is not "
+	  "one of original, none, auto" },
 	{ "relay", "auth-failure", "bounce", "bounce", NULL },
 	{ "relay", "null-sender", "bounce", NULL,
 	  "null-sender: \"bounce\" is not one of reject, defer" },
@@ -386,6 +392,10 @@ static const struct {
 	  "t.conf:2: port: \"abc\" is not a number\n" },
 	{ "[milter]\ndmarc = rejekt\n", "t.conf:2: dmarc: \"rejekt\" is not "
 	  "one of reject, tempfail, accept, tag, off\n" },
+	{ "[milter]\nreply-to = yes\n", "t.conf:2: reply-to: \"yes\" is not "
+	  "one of original, none, auto\n" },
+	{ "[relay]\nreply-to = none\n", "t.conf:2: unknown option "
+	  "\"reply-to\" in [relay]\n" },
 	{ "[account x]\nport = 465\n  tls = implicit\n",
 	  "t.conf:3: indented line continues \"port\", which takes one value "
 	  "(remove the indentation)\n" },

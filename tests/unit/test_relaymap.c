@@ -36,7 +36,10 @@ static const char map_text[] =
     "scanner@office.lan  alerts@163.com    rewrite\n"
     "x@y.org             acct              rewrite,rewrite\n"
     "z@y.org             acct              rewrite rewrite\n"
-    "@[192.0.2.1]        literal-acct\n";
+    "@[192.0.2.1]        literal-acct\n"
+    "o@y.org             acct              rewrite,reply-to=original\n"
+    "n@y.org             acct              reply-to=none rewrite\n"
+    "a@y.org             acct              reply-to=auto\n";
 
 static const struct {
 	const char *sender;	/* as addr_key() makes it */
@@ -80,7 +83,7 @@ test_precedence(void **state)
 	diag_print(&d, stderr);
 	assert_int_equal(diag_errors(&d), 0);
 	assert_int_equal(d.n, 0);
-	assert_int_equal(relaymap_count(m), 14);
+	assert_int_equal(relaymap_count(m), 17);
 	for (size_t i = 0; i < sizeof(lookups) / sizeof(lookups[0]); i++) {
 		e = relaymap_lookup(m, lookups[i].sender);
 		assert_non_null(e);
@@ -123,6 +126,14 @@ test_entries(void **state)
 	assert_int_equal(relaymap_get(m, "<>")->kind, MAP_NULL);
 	assert_int_equal(relaymap_get(m, "x@y.org")->opts, MAP_REWRITE);
 	assert_int_equal(relaymap_get(m, "z@y.org")->opts, MAP_REWRITE);
+	/* reply-to=: one flag each, beside rewrite, in any order */
+	assert_int_equal(relaymap_get(m, "o@y.org")->opts,
+	    MAP_REWRITE | MAP_REPLYTO_ORIGINAL);
+	assert_int_equal(relaymap_get(m, "n@y.org")->opts,
+	    MAP_REWRITE | MAP_REPLYTO_NONE);
+	assert_int_equal(relaymap_get(m, "a@y.org")->opts, MAP_REPLYTO_AUTO);
+	assert_int_equal(relaymap_get(m, "z@y.org")->opts & MAP_REPLYTO_MASK,
+	    0);
 	assert_null(relaymap_get(m, "Boss@Example.COM"));
 	assert_null(relaymap_get(m, "@b.example.com"));
 	assert_null(relaymap_entry(m, relaymap_count(m)));
@@ -212,6 +223,18 @@ static const struct {
 	  "\"extra\"" },
 	{ "@x.com acct rewrite,,rewrite\n", "relay.map:1: empty option in "
 	  "\"rewrite,,rewrite\"" },
+	{ "@x.com acct reply-to=always\n", "relay.map:1: bad reply-to "
+	  "\"always\": expected original, none or auto" },
+	{ "@x.com acct reply-to=\n", "relay.map:1: bad reply-to \"\": "
+	  "expected original, none or auto" },
+	{ "@x.com acct reply-to=None\n", "relay.map:1: bad reply-to "
+	  "\"None\": expected original, none or auto" },
+	{ "@x.com acct reply-to=none,reply-to=auto\n", "relay.map:1: "
+	  "reply-to given twice" },
+	{ "@x.com acct reply-to=none reply-to=none\n", "relay.map:1: "
+	  "reply-to given twice" },
+	{ "@x.com acct reply-to\n", "relay.map:1: unknown option "
+	  "\"reply-to\"" },
 	{ "@x.com a\n\n@X.COM. b\n", "relay.map:3: duplicate pattern "
 	  "\"@X.COM.\" (first at relay.map:1)" },
 	{ "* a\n# c\n* b rewrite\n", "relay.map:3: duplicate pattern \"*\" "
