@@ -183,6 +183,19 @@ setup_read(struct sentlog *sl)
 	return 0;
 }
 
+/* Recursive: a callback of sentlog_query() may call sentlog_returned_for()
+ * on the same handle. */
+static void
+init_mutex(pthread_mutex_t *mu)
+{
+	pthread_mutexattr_t a;
+
+	pthread_mutexattr_init(&a);
+	pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(mu, &a);
+	pthread_mutexattr_destroy(&a);
+}
+
 struct sentlog *
 sentlog_open(const char *state_dir, int flags, char *err, size_t errsize)
 {
@@ -212,7 +225,7 @@ sentlog_open(const char *state_dir, int flags, char *err, size_t errsize)
 		errno = e;
 		return NULL;
 	}
-	pthread_mutex_init(&sl->mu, NULL);
+	init_mutex(&sl->mu);
 	oflags = SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_FULLMUTEX |
 	    ((flags & SENTLOG_RDONLY) ? SQLITE_OPEN_READONLY :
 	    SQLITE_OPEN_READWRITE);

@@ -15,7 +15,8 @@
  * locked fails instead of holding up a mail transaction.  SENTLOG_RDONLY
  * opens an existing log for reading only (smarthostctl log).
  *
- * A handle may be shared by threads (its calls are serialised).  Functions
+ * A handle may be shared by threads (its calls are serialised; a callback
+ * may call the handle's functions).  Functions
  * return -1 on error with a message for sentlog_error(); strings in an
  * entry passed to a callback are valid during the call only.
  */

@@ -222,6 +222,15 @@ collect_returned(const char *kind, const char *rcpt, const char *st,
 	return 0;
 }
 
+/* A query callback asks for the row's returned rows on the same handle. */
+static int
+nested_returned(const struct sentlog_entry *e, void *arg)
+{
+	void **a = arg;
+
+	return sentlog_returned_for(a[0], e->id, collect_returned, a[1]) < 0;
+}
+
 static void
 test_prune_and_returned(void **state)
 {
@@ -264,6 +273,10 @@ test_prune_and_returned(void **state)
 	    2);
 	assert_string_equal(r.what[0], "dsn a@office.lan delivered 1");
 	assert_string_equal(r.what[1], "reply a@office.lan marked 1");
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(sentlog_query(sl, "mid@office.lan", nested_returned,
+	    (void *[]){ sl, &r }), 1);
+	assert_int_equal(r.n, 2);
 
 	/* 0 days: nothing; 30 days: the 40-day-old row only */
 	assert_int_equal(sentlog_prune(sl, 0), 0);
