@@ -40,6 +40,7 @@
 #include "listen.h"
 #include "log.h"
 #include "safedir.h"
+#include "sentrec.h"
 #include "server.h"
 #include "upstream.h"
 
@@ -316,6 +317,16 @@ save_limits(struct relay *rl, int force)
 		log_warnx("limits: %s", err);
 }
 
+/* Open and prune the sent log as the current configuration says. */
+static void
+maintain_sent_log(struct relay *rl)
+{
+	struct config *cfg = relay_config(rl);
+
+	sentrec_maintain(rl->sent, cfg->conf, time(NULL));
+	config_unref(cfg);
+}
+
 /* Serve until SIGTERM/SIGINT. */
 static void
 serve(struct relay *rl, int lfd, int sfd, const char *path)
@@ -332,6 +343,7 @@ serve(struct relay *rl, int lfd, int sfd, const char *path)
 		if (poll(p, 2, 1000) == -1 && errno != EINTR)
 			log_warn("poll");
 		save_limits(rl, 0);
+		maintain_sent_log(rl);
 		if (p[1].revents & POLLIN) {
 			if (read(sfd, &si, sizeof(si)) != sizeof(si))
 				continue;
@@ -404,6 +416,8 @@ relay_init(struct relay *rl, struct config *cfg)
 		log_warnx("limits: %s", err);
 	rl->pool = pool_new();
 	pool_reconfigure(rl->pool, cfg);	/* timeouts, default CA file */
+	rl->sent = sentrec_new();
+	sentrec_maintain(rl->sent, cfg->conf, time(NULL));
 }
 
 /* One line per account: what the pool did since start. */
@@ -434,6 +448,7 @@ stop(struct relay *rl)
 		relay_swap_config(rl, NULL);
 		pool_free(rl->pool);
 		limit_free(rl->limits);
+		sentrec_free(rl->sent);
 	}
 	log_info("stopped");
 }
