@@ -55,5 +55,6 @@ int	cmd_sendmail(const struct ctl *, int, char **);
 int	cmd_oauth(const struct ctl *, int, char **);
 int	cmd_status(const struct ctl *, int, char **);
 int	cmd_probe(const struct ctl *, int, char **);
+int	cmd_log(const struct ctl *, int, char **);
 
 #endif

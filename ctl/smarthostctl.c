@@ -38,6 +38,8 @@ static const struct ctl_cmd commands[] = {
 	  "connect, verify TLS and log in as an account; say what is wrong" },
 	{ "status", cmd_status, "[--json]",
 	  "show what the running relay is doing, per account" },
+	{ "log", cmd_log, "ADDRESS|MESSAGE-ID|QUEUE-ID [--json]",
+	  "show what became of recent mail: sent, deferred, bounced, returned" },
 	{ "oauth", cmd_oauth, "ACCOUNT [--device | --browser] [--port N] "
 	  "[--timeout SECONDS]",
 	  "authorize an xoauth2 account once and store its refresh token" },
