@@ -238,6 +238,9 @@ sentlog_open(const char *state_dir, int flags, char *err, size_t errsize)
 	if (((flags & SENTLOG_RDONLY) ? setup_read(sl) : setup_write(sl)) ==
 	    -1)
 		goto bad;
+	if ((flags & SENTLOG_NOCHECKPOINT) &&
+	    exec(sl, "PRAGMA wal_autocheckpoint = 0") == -1)
+		goto bad;
 	sqlite3_busy_timeout(sl->db, BUSY_MS);
 	errno = 0;
 	return sl;
@@ -345,6 +348,20 @@ sentlog_record(struct sentlog *sl, const struct sentlog_entry *e)
 		rc = -1;
 	} else
 		rc = record_locked(sl, e);
+	pthread_mutex_unlock(&sl->mu);
+	return rc;
+}
+
+int
+sentlog_checkpoint(struct sentlog *sl)
+{
+	int rc;
+
+	pthread_mutex_lock(&sl->mu);
+	/* SQLITE_BUSY: another connection is checkpointing just now */
+	rc = sqlite3_wal_checkpoint_v2(sl->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+	    NULL, NULL);
+	rc = rc == SQLITE_OK || rc == SQLITE_BUSY ? 0 : fail(sl, "checkpoint");
 	pthread_mutex_unlock(&sl->mu);
 	return rc;
 }

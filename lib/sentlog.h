@@ -15,6 +15,11 @@
  * locked fails instead of holding up a mail transaction.  SENTLOG_RDONLY
  * opens an existing log for reading only (smarthostctl log).
  *
+ * SQLite copies the WAL back into the database (a checkpoint, with
+ * fsync) from within a commit every 1000 pages; a writer that must never
+ * wait for a disk flush opens with SENTLOG_NOCHECKPOINT and leaves that
+ * to sentlog_checkpoint() on another handle (the relay: its main thread).
+ *
  * A handle may be shared by threads (its calls are serialised; a callback
  * may call the handle's functions).  Functions
  * return -1 on error with a message for sentlog_error(); strings in an
@@ -27,6 +32,8 @@
 
 #define SENTLOG_FILE	"sent.db"
 #define SENTLOG_RDONLY	0x01	/* read only; the file must exist */
+#define SENTLOG_NOCHECKPOINT 0x02 /* never checkpoint in a write: another
+				   handle calls sentlog_checkpoint() */
 
 struct sentlog;
 
@@ -55,6 +62,10 @@ void	sentlog_busy_timeout(struct sentlog *, int ms);
 
 /* 0 or -1 (a status other than the three, or the database failed). */
 int	sentlog_record(struct sentlog *, const struct sentlog_entry *);
+/* Copy what the WAL holds into the database as far as no reader needs
+ * it (PASSIVE: never waits, never blocks a writer; another connection
+ * checkpointing at the time is no error).  0 or -1. */
+int	sentlog_checkpoint(struct sentlog *);
 /* Delete sent and returned rows older than days (0: nothing); the
  * number of rows deleted, or -1. */
 int	sentlog_prune(struct sentlog *, unsigned days);
