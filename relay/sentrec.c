@@ -15,6 +15,7 @@
 
 struct sentrec {
 	struct sentlog	*log;		/* atomic: set once by the main thread */
+	struct sentlog	*maint;		/* the main thread's: checkpoints, prunes */
 	time_t		 next_open, next_prune;
 };
 
@@ -30,6 +31,7 @@ sentrec_free(struct sentrec *rec)
 	if (rec == NULL)
 		return;
 	sentlog_close(rec->log);
+	sentlog_close(rec->maint);
 	free(rec);
 }
 
@@ -41,9 +43,12 @@ open_log(struct sentrec *rec, const struct conf *c, time_t now)
 
 	if (now < rec->next_open)
 		return NULL;
-	if ((sl = sentlog_open(c->state_dir, 0, err, sizeof(err))) == NULL) {
+	if ((sl = sentlog_open(c->state_dir, SENTLOG_NOCHECKPOINT, err,
+	    sizeof(err))) == NULL || (rec->maint = sentlog_open(c->state_dir,
+	    0, err, sizeof(err))) == NULL) {
 		log_warnx("sent log: %s (mail goes on unrecorded; next try in "
 		    "%d s)", err, SENTREC_RETRY);
+		sentlog_close(sl);
 		rec->next_open = now + SENTREC_RETRY;
 		return NULL;
 	}
@@ -62,13 +67,16 @@ sentrec_maintain(struct sentrec *rec, const struct conf *c, time_t now)
 	if (c->sent_log_days == 0 || c->state_dir == NULL ||
 	    *c->state_dir == '\0')
 		return;
-	if (sl == NULL && (sl = open_log(rec, c, now)) == NULL)
+	if (sl == NULL && open_log(rec, c, now) == NULL)
 		return;
+	/* the writes never checkpoint (a disk flush): it is done here */
+	if (sentlog_checkpoint(rec->maint) == -1)
+		log_warnx("sent log: %s", sentlog_error(rec->maint));
 	if (now < rec->next_prune)
 		return;
 	rec->next_prune = now + SENTREC_PRUNE;
-	if ((n = sentlog_prune(sl, c->sent_log_days)) == -1)
-		log_warnx("sent log: %s", sentlog_error(sl));
+	if ((n = sentlog_prune(rec->maint, c->sent_log_days)) == -1)
+		log_warnx("sent log: %s", sentlog_error(rec->maint));
 	else if (n > 0)
 		log_info("sent log: %d rows older than %u days removed", n,
 		    c->sent_log_days);

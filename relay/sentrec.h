@@ -16,8 +16,9 @@
  * A write that fails (the database busy past its 50 ms timeout, full,
  * broken) is logged and skipped: the mail goes on.  The main thread
  * calls sentrec_maintain() about once a second: it opens the log when
- * sent-log-days is not 0 (retrying hourly after a failure) and prunes it
- * at once and then hourly.  sent-log-days = 0 on reload stops the writes.
+ * sent-log-days is not 0 (retrying hourly after a failure), checkpoints
+ * the WAL (the writes never do: SENTLOG_NOCHECKPOINT), and prunes it at
+ * once and then hourly, on a handle of its own.  sent-log-days = 0 on reload stops the writes.
  */
 #ifndef SMARTHOST_RELAY_SENTREC_H
 #define SMARTHOST_RELAY_SENTREC_H
