@@ -83,7 +83,10 @@ pf_wait_log "$D/pf" "$q3: to=<carol@dest\\.test>.*status=sent" 15 ||
     t_fail "m3 not sent on retry"
 
 # the rows, as the relay wrote them (checked before the relay's own log
-# view, so a wrong reader cannot hide a wrong writer)
+# view, so a wrong reader cannot hide a wrong writer); the relay writes
+# a row just after answering Postfix
+t_wait_for "[ \"\$(sqlite3 '$db' 'SELECT count(*) FROM sent')\" = 5 ]" 5 ||
+    t_fail "not 5 rows in sent: $(sqlite3 "$db" 'SELECT count(*) FROM sent')"
 rows=$(sqlite3 -separator '|' "$db" "SELECT queue_id, message_id, env_from,
     header_from, account, login, rcpts, status, reply FROM sent ORDER BY id")
 printf '%s\n' "$rows"
@@ -183,7 +186,8 @@ e2e_wait_delivered p1 m4 1 20
 t_assert_grep "qid=- sender=<alice@office\\.lan> .*status=sent" "$D/relay.log" "no XFORWARD IDENT reached the relay"
 t_assert_grep "^[[:space:]]+by office\\.test \\(Postfix\\) with E?SMTP id $q4" \
     "$(grep -l 'X-Test-Id: m4' "$D"/mail-p1.*/msg-*.eml)" "Postfix's Received:"
-log "$q4" >"$D/q4.out" || t_fail "log $q4 (Received: header) exit $?"
+t_wait_for "log '$q4' >'$D/q4.out' 2>&1" 5 ||
+    t_fail "log $q4 (Received: header): $(cat "$D/q4.out")"
 t_assert_grep '^message-id: <m4\.sentlog@office\.lan>$' "$D/q4.out"
 t_ok "without XFORWARD the queue id ($q4) comes from Postfix's Received: header"
 
