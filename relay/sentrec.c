@@ -115,6 +115,13 @@ sentrec_rcpt(struct sentrec_txn *r, const char *path, int code,
 }
 
 void
+sentrec_data_refused(struct sentrec_txn *r, int code, const char *line)
+{
+	r->data_refused = code;
+	xstrlcpy(r->reply, line, sizeof(r->reply));
+}
+
+void
 sentrec_data_reply(struct sentrec_txn *r, const struct smtp_reply *sr)
 {
 	answer_relayed(sr, r->reply, sizeof(r->reply));
@@ -159,14 +166,18 @@ write_rows(struct sentlog *sl, struct session *s, const char *status)
 	e.header_from = r->hdr.from[0] ? r->hdr.from : NULL;
 	e.account = t->acct->name;
 	e.login = t->route.login;
-	if (r->data && r->accepted && strcmp(status, "aborted") != 0)
+	if (r->accepted && r->data_refused)
+		put(sl, &e, r->accepted, r->data_refused / 100 == 5 ?
+		    "bounced" : "deferred", r->reply, s->qid);
+	else if (r->data && r->accepted && strcmp(status, "aborted") != 0)
 		put(sl, &e, r->accepted, status, strcmp(status, "sent") == 0 ?
 		    r->reply : t->reply, s->qid);
 	if (r->bounced)
 		put(sl, &e, r->bounced, "bounced", r->bounce_reply, s->qid);
 	if (r->deferred)
 		put(sl, &e, r->deferred, "deferred", r->defer_reply, s->qid);
-	if (!r->data && !r->accepted && !r->bounced && !r->deferred &&
+	if (!r->data && !r->data_refused && !r->accepted && !r->bounced &&
+	    !r->deferred &&
 	    t->code >= 400 && strcmp(status, "aborted") != 0)
 		put(sl, &e, "", t->code / 100 == 5 ? "bounced" : "deferred",
 		    t->reply, s->qid);

@@ -766,7 +766,9 @@ txn_data_started(struct session *s, int code, const struct smtp_reply *r)
 	if (code == 0) {
 		txn_lost(s, r);
 		server_say_line(s, s->t.broken);
+		sentrec_data_refused(&s->t.rec, 451, s->t.broken);
 	} else
-		provider_reply(s, r);
+		sentrec_data_refused(&s->t.rec, provider_reply(s, r),
+		    s->t.reply);
 	return 0;
 }

@@ -170,6 +170,10 @@ def main():
         row(out, "  99th percentile", g("sent.%s.p99_us" % mode), "us")
         row(out, "  slowest", g("sent.%s.max_us" % mode), "us")
         row(out, "  failed (busy past 50 ms)", g("sent.%s.failed" % mode))
+        row(out, "  CPU time of the call, median",
+            g("sent.%s.cpu_median_us" % mode), "us")
+        row(out, "  CPU time of the call, 99th percentile",
+            g("sent.%s.cpu_p99_us" % mode), "us")
     out.append("")
     out.append("Relay map: generated map, config_load() + route_lookup()")
     row(out, "map entries", g("map.entries"))
