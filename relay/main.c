@@ -343,7 +343,6 @@ serve(struct relay *rl, int lfd, int sfd, const char *path)
 		if (poll(p, 2, 1000) == -1 && errno != EINTR)
 			log_warn("poll");
 		save_limits(rl, 0);
-		maintain_sent_log(rl);
 		if (p[1].revents & POLLIN) {
 			if (read(sfd, &si, sizeof(si)) != sizeof(si))
 				continue;
@@ -358,6 +357,9 @@ serve(struct relay *rl, int lfd, int sfd, const char *path)
 		}
 		if (p[0].revents & POLLIN)
 			accept_one(rl, lfd, &attr);
+		/* after accepting: a client that connected while the log
+		 * was opened must not wait for it */
+		maintain_sent_log(rl);
 	}
 	pthread_attr_destroy(&attr);
 }
@@ -416,8 +418,7 @@ relay_init(struct relay *rl, struct config *cfg)
 		log_warnx("limits: %s", err);
 	rl->pool = pool_new();
 	pool_reconfigure(rl->pool, cfg);	/* timeouts, default CA file */
-	rl->sent = sentrec_new();
-	sentrec_maintain(rl->sent, cfg->conf, time(NULL));
+	rl->sent = sentrec_new();	/* opened by serve()'s first turn */
 }
 
 /* One line per account: what the pool did since start. */
