@@ -60,9 +60,16 @@ take_from(struct hdrcap *h, const char *v)
 	char err[256];
 	size_t n;
 
-	if (addr_parse_mailboxes(v, mb, 1, &n, err, sizeof(err)) == 0 &&
-	    n >= 1)
-		addr_key(&mb[0].addr, h->from, sizeof(h->from));
+	if (addr_parse_mailboxes(v, mb, 1, &n, err, sizeof(err)) != 0 ||
+	    n < 1)
+		return;
+	addr_key(&mb[0].addr, h->from, sizeof(h->from));
+	/* a quoted local part may hold a TAB: no control characters */
+	for (const char *p = h->from; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+			h->from[0] = '\0';
+			return;
+		}
 }
 
 /* Postfix's "by HOST (Postfix...) ... id QUEUEID": the word after "id"

@@ -22,7 +22,10 @@
  * field, is the queue id when it is letters and digits (short and long
  * queue ids alike).  Any other topmost Received: gives none.
  *
- * Values are printable ASCII; "" means not found.
+ * Values hold no control character: the Message-ID is printable ASCII,
+ * the queue id letters and digits, the From: address as addr_key()
+ * writes it (bytes from 0x80 up are UTF-8 atom text, RFC 6532); ""
+ * means not found.
  */
 #ifndef SMARTHOST_HDRCAP_H
 #define SMARTHOST_HDRCAP_H

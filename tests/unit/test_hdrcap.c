@@ -67,6 +67,10 @@ static const struct hcase cases[] = {
 	  "From: d@office.lan\r\n"
 	  "\r\n",
 	  "one@x", "", "" },
+	{ "a TAB in a quoted local part: no From: address",
+	  "From: \"a\tb\"@office.lan\r\n"
+	  "\r\n",
+	  "", "", "" },
 	{ "Message-ID with a blank in it",
 	  "Message-ID: <a b@x>\r\n"
 	  "\r\n",
