@@ -522,6 +522,8 @@ sentlog_return_state(struct sentlog *sl, const char *account,
 	sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, uidvalidity);
 	sqlite3_bind_int64(st, 3, uid);
+	if (n > 0)
+		buf[0] = '\0';
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		xstrlcpy(buf, col(st, 0) != NULL ? col(st, 0) : "", n);
 		rc = 1;

@@ -81,7 +81,7 @@ int	sentlog_query(struct sentlog *, const char *key,
 	    int (*fn)(const struct sentlog_entry *, void *), void *arg);
 
 /* The state of (account, uidvalidity, uid) in table returned: 1 with the
- * state string in buf, 0 unknown, -1 error. */
+ * state string in buf, 0 unknown (buf ""), -1 error. */
 int	sentlog_return_state(struct sentlog *, const char *account,
 	    long long uidvalidity, long long uid, char *buf, size_t n);
 /* Insert or update that row; sent_id <= 0 stores NULL.  0 or -1. */

@@ -265,6 +265,7 @@ test_prune_and_returned(void **state)
 	/* another uidvalidity is another message */
 	assert_int_equal(sentlog_return_state(sl, "office@qq.com", 8, 42,
 	    buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "");
 	assert_int_equal(sentlog_return_set(sl, "office@qq.com", 7, 43,
 	    "reply", e.id, "a@office.lan", "marked"), 0);
 	assert_int_equal(sentlog_return_set(sl, "office@qq.com", 7, 44,
