@@ -70,5 +70,6 @@ int	cmd_status(const struct ctl *, int, char **);
 int	cmd_probe(const struct ctl *, int, char **);
 int	cmd_reload(const struct ctl *, int, char **);
 int	cmd_edit(const struct ctl *, int, char **);
+int	cmd_log(const struct ctl *, int, char **);
 
 #endif

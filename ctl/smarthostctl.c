@@ -45,6 +45,8 @@ static const struct ctl_cmd commands[] = {
 	  "make both daemons reload; say whether each applied it" },
 	{ "edit", cmd_edit, "[map | conf | secrets]",
 	  "edit a file safely: checked before it is installed, then reloaded" },
+	{ "log", cmd_log, "ADDRESS|MESSAGE-ID|QUEUE-ID [--json]",
+	  "show what became of recent mail: sent, deferred, bounced, returned" },
 	{ "oauth", cmd_oauth, "ACCOUNT [--device | --browser] [--port N] "
 	  "[--timeout SECONDS]",
 	  "authorize an xoauth2 account once and store its refresh token" },

@@ -143,6 +143,7 @@ struct conf {
 	unsigned	 session_timeout;
 	unsigned	 msgs_per_session;
 	unsigned	 max_clients;
+	unsigned	 sent_log_days;		/* 0: no sent log */
 	char		*ca_file;		/* default trust store if set */
 	/* [account NAME] blocks, in file order */
 	struct account	**accounts;

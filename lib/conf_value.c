@@ -255,7 +255,9 @@ conf_format(const struct conf_option *o, const void *base, char *buf,
 		format_list(p, buf, size);
 		break;
 	case OPT_UINT:
-		if (*(const unsigned *)p)
+		/* 0 is "unset", except where a default exists and 0 is in
+		 * range (sent-log-days = 0: no sent log) */
+		if (*(const unsigned *)p || (o->def != NULL && o->min == 0))
 			snprintf(buf, size, "%u", *(const unsigned *)p);
 		break;
 	case OPT_SECONDS:

@@ -41,6 +41,7 @@
 #include "listen.h"
 #include "log.h"
 #include "safedir.h"
+#include "sentrec.h"
 #include "server.h"
 #include "upstream.h"
 
@@ -334,6 +335,16 @@ save_limits(struct relay *rl, int force)
 		log_warnx("limits: %s", err);
 }
 
+/* Open and prune the sent log as the current configuration says. */
+static void
+maintain_sent_log(struct relay *rl)
+{
+	struct config *cfg = relay_config(rl);
+
+	sentrec_maintain(rl->sent, cfg->conf, time(NULL));
+	config_unref(cfg);
+}
+
 /* Serve until SIGTERM/SIGINT. */
 static void
 serve(struct relay *rl, int lfd, int sfd)
@@ -364,6 +375,9 @@ serve(struct relay *rl, int lfd, int sfd)
 		}
 		if (p[0].revents & POLLIN)
 			accept_one(rl, lfd, &attr);
+		/* after accepting: a client that connected while the log
+		 * was opened must not wait for it */
+		maintain_sent_log(rl);
 	}
 	pthread_attr_destroy(&attr);
 }
@@ -422,6 +436,7 @@ relay_init(struct relay *rl, struct config *cfg)
 		log_warnx("limits: %s", err);
 	rl->pool = pool_new();
 	pool_reconfigure(rl->pool, cfg);	/* timeouts, default CA file */
+	rl->sent = sentrec_new();	/* opened by serve()'s first turn */
 }
 
 /* One line per account: what the pool did since start. */
@@ -452,6 +467,7 @@ stop(struct relay *rl)
 		relay_swap_config(rl, NULL);
 		pool_free(rl->pool);
 		limit_free(rl->limits);
+		sentrec_free(rl->sent);
 	}
 	log_info("stopped");
 }

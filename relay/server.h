@@ -25,6 +25,7 @@ struct relay {
 	struct config	*config;	/* current snapshot (mu) */
 	struct pool	*pool;
 	struct limits	*limits;
+	struct sentrec	*sent;		/* the sent log (sentrec.h) */
 	unsigned	 nclients;	/* (mu) */
 	int		 stopping;	/* atomic: idle clients get 421 */
 	char		 hostname[256];	/* in the greeting and EHLO */

@@ -12,6 +12,7 @@
 #include "answer.h"
 #include "clientio.h"
 #include "route.h"
+#include "sentrec.h"
 #include "server.h"
 #include "util.h"
 
@@ -33,6 +34,7 @@ struct txn {
 	char		 reply[ANSWER_MAX + 1];	/* last non-2xx reply */
 	char		 broken[ANSWER_MAX + 1];	/* upstream lost: answer */
 	struct timespec	 t0;		/* MAIL: transaction-timeout runs */
+	struct sentrec_txn rec;		/* for the sent log */
 };
 
 struct session {

@@ -109,6 +109,7 @@ txn_end(struct session *s, const char *status, int reusable)
 	txn_log(s, strcmp(status, "aborted") == 0 && t->rcpts == 0 &&
 	    t->code >= 400 ? (t->code / 100 == 5 ? "bounced" : "deferred") :
 	    status);
+	sentrec_txn_end(s->relay->sent, s, status);
 	if (t->reserved)
 		limit_release(s->relay->limits, t->acct->name, delivered,
 		    t->rcpts, time(NULL));
@@ -407,8 +408,10 @@ txn_mail_answer(struct session *s, int code, const struct smtp_reply *r)
 	if (code == 0) {
 		txn_lost(s, r);
 		server_say_line(s, t->broken);
-	} else
+	} else {
+		t->rec.handed = 1;
 		code = provider_reply(s, r);
+	}
 	if (code / 100 != 2)
 		txn_end(s, code / 100 == 5 ? "bounced" : "deferred",
 		    code != 0 && code != 421);
@@ -575,15 +578,20 @@ txn_rcpt_refusal(struct session *s, const char *arg, unsigned count,
 
 /* The provider's reply to a RCPT (code 0: the session is lost). */
 int
-txn_rcpt_answer(struct session *s, int code, const struct smtp_reply *r)
+txn_rcpt_answer(struct session *s, const char *path, int code,
+    const struct smtp_reply *r)
 {
 	struct txn *t = &s->t;
+	int answered;
 
 	if (code == 0) {
 		txn_lost(s, r);
+		sentrec_rcpt(&t->rec, path, 451, t->broken);
 		return server_say_line(s, t->broken);
 	}
-	if (provider_reply(s, r) / 100 == 2)
+	answered = provider_reply(s, r);
+	sentrec_rcpt(&t->rec, path, answered, t->reply);
+	if (answered / 100 == 2)
 		t->rcpts++;
 	if (code == 421)
 		txn_lost(s, r);
@@ -612,7 +620,7 @@ txn_rcpt(struct session *s, const char *arg)
 		return server_say(s, code, "%s", why);
 	memset(&r, 0, sizeof(r));
 	code = upstream_rcpt(t->up, path, NULL, &r);
-	return txn_rcpt_answer(s, code, &r);
+	return txn_rcpt_answer(s, path, code, &r);
 }
 
 /* ---- DATA ---- */
@@ -636,6 +644,7 @@ data_stream(struct session *s, int fwd, unsigned long max,
 		/* a piece ends at its first LF: the terminator, if in it,
 		 * is its end and nothing after it is consumed */
 		(void)dataend_scan(&de, buf, len, out, &olen);
+		hdrcap_feed(&s->t.rec.hdr, out, olen);
 		*bytes += olen;
 		if (de.bare || (max && *bytes > max))
 			fwd = 0;
@@ -684,6 +693,7 @@ data_end(struct session *s)
 	if (counted && code / 100 != 2)
 		limit_uncount(s->relay->limits, t->acct->name, t->rcpts,
 		    time(NULL));
+	sentrec_data_reply(&t->rec, &r);
 	txn_end(s, code / 100 == 2 ? "sent" : code / 100 == 5 ? "bounced" :
 	    "deferred", code / 100 != 4 || r.code != 421);
 	return 0;
@@ -698,6 +708,8 @@ cmd_data_body(struct session *s)
 	int failed = 0;
 
 	cio_reply(&s->io, "354 End data with <CR><LF>.<CR><LF>");
+	hdrcap_init(&t->rec.hdr);
+	t->rec.data = 1;
 	if (!data_stream(s, 1, max, &bytes, &failed, &bare)) {
 		txn_end(s, "aborted", 0);
 		return -1;
@@ -769,7 +781,9 @@ txn_data_started(struct session *s, int code, const struct smtp_reply *r)
 	if (code == 0) {
 		txn_lost(s, r);
 		server_say_line(s, s->t.broken);
+		sentrec_data_refused(&s->t.rec, 451, s->t.broken);
 	} else
-		provider_reply(s, r);
+		sentrec_data_refused(&s->t.rec, provider_reply(s, r),
+		    s->t.reply);
 	return 0;
 }

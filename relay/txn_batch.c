@@ -78,7 +78,8 @@ batch_answer(struct session *s, struct batch *b)
 		if (b->cmd[i].verb == UPV_DATA)
 			break;
 		batch_consume(s);
-		txn_rcpt_answer(s, b->cmd[i].code, &b->cmd[i].reply);
+		txn_rcpt_answer(s, b->path[i], b->cmd[i].code,
+		    &b->cmd[i].reply);
 	}
 	if (i == b->n || b->cmd[i].verb != UPV_DATA || !t->active ||
 	    t->up == NULL)

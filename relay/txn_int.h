@@ -21,8 +21,10 @@ void	txn_mail_answer(struct session *, int code, const struct smtp_reply *);
  * the path to forward; else the local refusal in why. */
 int	txn_rcpt_refusal(struct session *, const char *arg, unsigned count,
 	    char *path, size_t psize, char *why, size_t wsize);
-/* Answers Postfix's RCPT with the provider's reply; 0 (the session goes on). */
-int	txn_rcpt_answer(struct session *, int code, const struct smtp_reply *);
+/* Answers Postfix's RCPT path with the provider's reply; 0 (the session
+ * goes on). */
+int	txn_rcpt_answer(struct session *, const char *path, int code,
+	    const struct smtp_reply *);
 /* The provider's reply to DATA: 354 streams the message. */
 int	txn_data_started(struct session *, int code, const struct smtp_reply *);
 /* MAIL and what Postfix pipelined behind it in one upstream write;

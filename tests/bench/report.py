@@ -119,7 +119,15 @@ def main():
             if side.startswith("A"):
                 row(out, "relay transactions on a reused session",
                     g(p + "reused"))
+            if side == "A":
+                row(out, "sent log rows after the runs",
+                    g("sent.rows.rtt%s" % rtt))
         a = g("relay.rtt%s.A.msgs_per_s" % rtt)
+        a0 = g("relay.rtt%s.A0.msgs_per_s" % rtt)
+        if a and a0:
+            r = a["median"] / a0["median"]
+            derived["rtt%s.ratio_A_over_A0" % rtt] = r
+            out.append("  ratio A/A0 (sent log on / off)%14s %10.2f" % ("", r))
         for other in ("A-tmpfs", "B", "B+reuse"):
             b = g("relay.rtt%s.%s.msgs_per_s" % (rtt, other))
             if a and b:
@@ -158,6 +166,19 @@ def main():
     row(out, "messages judged by the milter per run", g("milter.judged"))
     row(out, "Postfix CPU per message without milter",
         g("milter.postfix_cpu_us_per_msg"), "us")
+    out.append("")
+    out.append("Sent log: one record (sentlog_record), WAL, "
+               "synchronous=NORMAL, checkpoints by another handle")
+    for mode, what in (("alone", "alone"),
+                       ("reader", "another process reading in a loop")):
+        row(out, "median, %s" % what, g("sent.%s.median_us" % mode), "us")
+        row(out, "  99th percentile", g("sent.%s.p99_us" % mode), "us")
+        row(out, "  slowest", g("sent.%s.max_us" % mode), "us")
+        row(out, "  failed (busy past 50 ms)", g("sent.%s.failed" % mode))
+        row(out, "  CPU time of the call, median",
+            g("sent.%s.cpu_median_us" % mode), "us")
+        row(out, "  CPU time of the call, 99th percentile",
+            g("sent.%s.cpu_p99_us" % mode), "us")
     out.append("")
     out.append("Relay map: generated map, config_load() + route_lookup()")
     row(out, "map entries", g("map.entries"))

@@ -21,6 +21,7 @@
 #include "../../relay/dataend.c"
 #include "../../relay/answer.c"
 #include "../../relay/limit.c"
+#include "../../relay/sentrec.c"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

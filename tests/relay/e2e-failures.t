@@ -106,7 +106,7 @@ grep -q 'to=<r3@dest\.test>.*status=deferred .*it may have been delivered' \
     "$D/pf/maillog" && n=4
 t_assert_grep "^acc1 $today $n $n " "$D/state/relay-limits" "acc1 counters"
 t_assert_grep "^accq $today 0 0 [1-9][0-9]* smtp\.test said: 550 5\.4\.5" "$D/state/relay-limits" "accq cool-off"
-t_assert_eq "" "$(ls "$D/state" | grep -Ev '^relay-limits(\.journal)?$')" "temporary files left in state-dir"
+t_assert_eq "" "$(ls "$D/state" | grep -Ev '^(relay-limits(\.journal)?|sent\.db)$')" "temporary files left in state-dir"
 t_assert_eq 0 "$(stat -c %s "$D/state/relay-limits.journal")" "journal compacted at exit"
 t_ok "SIGTERM saves the daily counters and cool-off state"
 

@@ -24,6 +24,7 @@ static struct {
 	const char	*rcpt_lost;	/* the session dies at this one */
 	int		 write_fail;	/* upstream_data_write fails */
 	int		 end_code;	/* 0: no reply after the dot */
+	int		 data_code;	/* DATA gets this, not 354 (0: 354) */
 	int		 no_pipelining;	/* the provider does not offer it */
 	int		 dead;		/* pooled sessions dead before MAIL */
 	int		 replied;	/* replies on the session taken */
@@ -159,6 +160,8 @@ upstream_data_start(struct upstream *u, struct smtp_reply *r)
 	fk.data_starts++;
 	if (fk.rcpts_ok == 0)	/* as a server does */
 		return fake_reply(r, 554, "5.5.1", "No valid recipients");
+	if (fk.data_code)
+		return fake_reply(r, fk.data_code, "4.3.0", "DATA not now");
 	return fake_reply(r, 354, "", "go ahead");
 }
 

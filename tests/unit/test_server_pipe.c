@@ -24,6 +24,7 @@
 #include "../../relay/dataend.c"
 #include "../../relay/answer.c"
 #include "../../relay/limit.c"
+#include "../../relay/sentrec.c"
 #include "server_fake.h"
 
 static void
