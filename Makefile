@@ -18,7 +18,7 @@ DESTDIR    ?=
 
 CC      ?= cc
 FUZZCC  ?= clang
-PKGS     = milter opendkim openssl libpsl inih libidn2 libcurl jansson
+PKGS     = milter opendkim openssl libpsl inih libidn2 libcurl jansson sqlite3
 OPT     ?= -O2 -g
 
 ifeq ($(SANITIZE),1)
