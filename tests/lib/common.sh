@@ -296,6 +296,7 @@ t__pkg_of() {
 	systemd-analyze) echo systemd ;;
 	opendkim-genkey) echo opendkim-tools ;;
 	mandoc) echo mandoc ;;
+	dovecot|doveadm) echo dovecot-imapd ;;
 	*) echo "?" ;;
 	esac
 }
