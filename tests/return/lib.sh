@@ -95,10 +95,11 @@ rt_save() {
 	dv_save "$T_TMP/dv" "$RT_ACCOUNT" || t_fail "doveadm save failed"
 }
 
-# Flags of the INBOX message with this UID ("" if it is not in INBOX).
+# Flags of the INBOX message with this UID ("" if it is not in INBOX),
+# without \Recent (a session property, not a change).
 rt_flags() {
 	dv_fetch "$T_TMP/dv" "$RT_ACCOUNT" flags mailbox INBOX uid "$1" |
-	    sed -n 's/^flags: *//p'
+	    sed -n 's/^flags: *//p' | sed 's/\\Recent *//; s/ *$//'
 }
 
 rt_uid_of() {		# the UID of the INBOX message with this Subject
