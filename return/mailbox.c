@@ -309,8 +309,13 @@ one_message(struct box *b, struct msg *m)
 	char state[32] = "", q[RETMSG_ID_MAX + 8];
 	int rc;
 
-	if ((rc = find_match(b, m, &mt)) <= 0)
+	if ((rc = find_match(b, m, &mt)) <= 0) {
+		if (rc == 0)
+			log_debug("account=%s uid=%llu result=untouched "
+			    "reason=\"names no message in the sent log\"",
+			    b->a->name, m->uid);
 		goto out;
+	}
 	log_quote(q, sizeof(q), mt.msgid);
 	if (*mt.rcpt == '\0') {
 		log_info("account=%s uid=%llu msgid=%s result=skipped "
