@@ -49,9 +49,9 @@ t_assert_grep 'another smarthost-return is running' "$T_TMP/run.log" \
     "the concurrent run's message"
 t_ok "a second run does not start while one is running"
 rt_run || { cat "$T_TMP/run.log"; t_fail "the rerun failed"; }
+t_assert_eq 1 "$(rt_alice_count)" "messages at Alice after the rerun"
 t_assert_grep "uid=$u1 .*state=claimed result=not-handed-again" \
     "$T_TMP/run.log" "the rerun's warning"
-t_assert_eq 1 "$(rt_alice_count)" "messages at Alice after the rerun"
 [[ $(rt_flags "$u1") == *'$SmarthostReturned'* ]] || t_fail "not flagged"
 t_assert_eq marked "$(rt_state "$u1")" "state after the rerun"
 rt_run || t_fail "a third run failed"
