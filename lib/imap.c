@@ -113,8 +113,8 @@ read_line(struct imap *im, const char **line, size_t *n, char *err,
 	char *nl;
 
 	for (;;) {
-		nl = memchr(im->buf + im->pos + scanned, '\n',
-		    im->len - im->pos - scanned);
+		nl = im->len - im->pos > scanned ? memchr(im->buf + im->pos +
+		    scanned, '\n', im->len - im->pos - scanned) : NULL;
 		if (nl != NULL)
 			break;
 		scanned = im->len - im->pos;

@@ -66,7 +66,8 @@ rt_setup() {
 	rt_setup_world
 	dv_start "$T_TMP/dv"
 	# The first run creates the sent log; the mailbox is empty.
-	rt_run || t_fail "a run over an empty mailbox failed"
+	rt_run || { cat "$T_TMP/run.log" >&2
+		t_fail "a run over an empty mailbox failed"; }
 	[ -s "$T_TMP/state/sent.db" ] || t_fail "no sent log was created"
 }
 
