@@ -10,7 +10,8 @@
 #    untouched (no flag, still in INBOX);
 #  - the returned table says marked for each handled UID; a second run
 #    hands nothing again;
-#  - -m move puts a handled message in the folder (and leaves the rest).
+#  - -m move puts a handled message in the folder (and leaves the rest);
+#  - imap-host and imap-port override the preset's server.
 . "$SMARTHOST_TOP/tests/return/lib.sh"
 t_enter_netns "$@"
 rt_setup
@@ -82,3 +83,15 @@ t_assert_eq 0 "$(dv_count "$T_TMP/dv" "$RT_ACCOUNT" mailbox INBOX \
 t_assert_eq 5 "$(dv_count "$T_TMP/dv" "$RT_ACCOUNT" mailbox INBOX ALL)" \
     "the other messages stay in INBOX"
 t_ok "-m move moves a handled message to the folder"
+
+# imap-host and imap-port in the [account] block override the preset's
+printf 'imap-host = imap.163.com\nimap-port = 993\n' >>"$T_TMP/smarthost.conf"
+rt_run || { cat "$T_TMP/run.log"; t_fail "the run with imap-host failed"; }
+t_assert_grep 'account=office@qq\.com imap=imap\.163\.com:993 ' \
+    "$T_TMP/run.log" "the server named by imap-host"
+sed -i 's/^imap-port = 993$/imap-port = 9/' "$T_TMP/smarthost.conf"
+rt_run
+t_assert_eq 69 "$RT_RC" "exit status when nothing listens on imap-port"
+t_assert_grep 'account=office@qq\.com imap=imap\.163\.com error="imap\.163\.com:9: ' \
+    "$T_TMP/run.log" "the error names host and port"
+t_ok "imap-host and imap-port override the preset's server"
