@@ -391,10 +391,11 @@ imap_xoauth2(struct imap *im, const char *login, const char *token,
 	enum imap_status st = IMAP_BAD;
 	size_t n;
 
-	/* "AUTH XOAUTH2 <base64>\r\n" becomes "AUTHENTICATE XOAUTH2 ..." */
-	if (m == NULL || auth_line(m, 0, login, token, line + 7,
-	    AUTH_LINE_MAX - 7, err, sizeof(err)) == -1 ||
-	    strncmp(line + 7, "AUTH ", 5) != 0)
+	/* "AUTH XOAUTH2 <base64>\r\n" written 8 bytes in, so that
+	 * "AUTHENTICATE" over its first 12 bytes makes the command */
+	if (m == NULL || auth_line(m, 0, login, token, line + 8,
+	    AUTH_LINE_MAX - 8, err, sizeof(err)) == -1 ||
+	    strncmp(line + 8, "AUTH ", 5) != 0)
 		set_text(text, textsize, m ? err : "no XOAUTH2");
 	else {
 		memcpy(line, "AUTHENTICATE", 12);

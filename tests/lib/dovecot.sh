@@ -17,6 +17,9 @@
 # dv_start DIR		Start `dovecot -F` in the background, wait (10 s) for
 #			the port; fails the test with the log otherwise.
 # dv_stop DIR		Stop it (`doveadm stop`, then the process).
+# dv_oauth2 DIR URL CA	Also take AUTHENTICATE XOAUTH2: tokens checked by
+#			RFC 7662 introspection at URL (HTTPS, verified
+#			against CA); call before dv_start.
 # dv_save DIR USER [MAILBOX]	Store standard input as a new message.
 # dv_fetch DIR USER FIELDS QUERY...	`doveadm fetch` (e.g. 'uid flags').
 # dv_count DIR USER QUERY...	Number of messages matching the search query.
@@ -55,11 +58,12 @@ mail_uid = nobody
 mail_gid = nogroup
 passdb {
   driver = passwd-file
+  mechanisms = plain login
   args = scheme=PLAIN username_format=%u $d/passwd
 }
 userdb {
   driver = static
-  args = uid=nobody gid=nogroup home=$d/mail/%u
+  args = uid=nobody gid=nogroup home=$d/mail/%u allow_all_users=yes
 }
 service imap-login {
   inet_listener imap {
@@ -76,6 +80,26 @@ service anvil {
 }
 service imap-login {
   chroot =
+}
+EOF
+}
+
+dv_oauth2() {
+	local d=${1:?dv_oauth2 DIR URL CA} url=${2:?} ca=${3:?}
+	cat >"$d/oauth2.conf.ext" <<EOF
+introspection_mode = post
+introspection_url = $url
+username_attribute = username
+active_attribute = active
+active_value = true
+tls_ca_cert_file = $ca
+EOF
+	cat >>"$d/dovecot.conf" <<EOF
+auth_mechanisms = plain login xoauth2
+passdb {
+  driver = oauth2
+  mechanisms = xoauth2
+  args = $d/oauth2.conf.ext
 }
 EOF
 }
