@@ -2,15 +2,22 @@
  * smarthost-return — one run over the mailboxes of the accounts that
  * "rewrite" routes use (see return.h, smarthost-return(8)).
  *
+ * Started as root, it reads the configuration and the secrets and then
+ * becomes the "user" of smarthost.conf (the relay's user, who owns the
+ * state directory and the sent log) before it touches anything else; a
+ * user that does not exist is an error, never a reason to stay root.
  * The run holds an exclusive lock on STATE-DIR/return.lock, so that a
  * timer run and a manual one never handle the same mailbox at once.  The
  * exit status is 0, or the sysexits code of the first account that
  * failed (every account is tried).
  */
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -142,6 +149,32 @@ rewrite_accounts(const struct config *cfg, const char *only,
 	return n;
 }
 
+/* As root: become the configured user.  0, or a sysexits code. */
+static int
+become_user(const struct conf *c)
+{
+	const struct passwd *pw;
+
+	if (geteuid() != 0 || c->user == NULL || *c->user == '\0')
+		return 0;
+	if ((pw = getpwnam(c->user)) == NULL) {
+		log_errx("user %s does not exist: refusing to run as root "
+		    "(create the user or change \"user\" in %s)", c->user,
+		    c->path);
+		return EX_NOUSER;
+	}
+	if (setgroups(1, &pw->pw_gid) == -1 ||
+	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1) {
+		log_warn("cannot switch to user %s", pw->pw_name);
+		return EX_OSERR;
+	}
+	/* no core dump may hold an authorization code */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+		log_warn("prctl(PR_SET_DUMPABLE)");
+	return 0;
+}
+
 static int
 run(const struct config *cfg, const char *only,
     const struct return_opts *o)
@@ -231,7 +264,10 @@ main(int argc, char **argv)
 		return EX_CONFIG;
 	}
 	diag_free(&d);
-	rc = check ? 0 : run(cfg, only, &o);
+	if (!check && (rc = become_user(cfg->conf)) == 0)
+		rc = run(cfg, only, &o);
+	else if (check)
+		rc = 0;
 	config_unref(cfg);
 	for (char **p = o.sendmail; *p; p++)
 		free(*p);

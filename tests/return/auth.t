@@ -3,13 +3,14 @@
 # account and the server, never the code; the notice stays in the mailbox
 # untouched and no returned row is written, so the next run (code fixed)
 # delivers it.  A server certificate for another name is refused (69).
+# Started as root it becomes the configured user (67 if there is none).
 . "$SMARTHOST_TOP/tests/return/lib.sh"
 t_enter_netns "$@"
 rt_setup
 
 rt_seed "fig-9@office.lan" alice@office.lan
-rt_dsn "Undelivered Mail Returned to Sender" "fig-9@office.lan" | rt_save
-u=$(rt_uid_of "Undelivered Mail")
+rt_save < <(rt_dsn "Undelivered Mail Returned to Sender" "fig-9@office.lan")
+rt_uid u "Undelivered Mail"
 rt_code "not-the-code-4711"
 rt_run
 t_assert_eq 77 "$RT_RC" "exit status with a wrong code"
@@ -40,3 +41,29 @@ t_assert_eq 69 "$RT_RC" "exit status with a wrong certificate"
 t_assert_grep 'account=office@qq\.com imap=imap\.qq\.com error=.*(verify|mismatch)' \
     "$T_TMP/run.log" "the certificate error"
 t_ok "a certificate for another name is refused (69)"
+
+# Started as root, the run becomes the configured user before it opens
+# the sent log or runs sendmail; a user that does not exist is refused.
+dv_stop "$T_TMP/dv"
+sed -i "s|^ssl_cert = .*|ssl_cert = <$T_TMP/pki/imap.crt|;
+    s|^ssl_key = .*|ssl_key = <$T_TMP/pki/imap.key|" "$T_TMP/dv/dovecot.conf"
+dv_start "$T_TMP/dv"
+sed -i 's/^user = root$/user = no-such-user-4711/' "$T_TMP/smarthost.conf"
+rt_run
+t_assert_eq 67 "$RT_RC" "exit status with a missing user"
+t_assert_grep 'user no-such-user-4711 does not exist: refusing to run as root' \
+    "$T_TMP/run.log" "the message"
+sed -i 's/^user = no-such-user-4711$/user = nobody/' "$T_TMP/smarthost.conf"
+chown -R nobody "$T_TMP/state"
+install -d -o nobody "$T_TMP/stubout"
+printf '#!/bin/sh\nid -un >%s/stubout/user\ncat >/dev/null\n' "$T_TMP" \
+    >"$T_TMP/stub"
+chmod 755 "$T_TMP/stub"
+rt_seed "fig-10@office.lan" alice@office.lan
+rt_save < <(rt_dsn "Undelivered Mail Returned to Sender (10)" "fig-10@office.lan")
+RT_SENDMAIL=$T_TMP/stub rt_run ||
+    { cat "$T_TMP/run.log"; t_fail "the run as nobody failed"; }
+t_assert_eq nobody "$(cat "$T_TMP/stubout/user")" "the user sendmail ran as"
+rt_uid u10 "(10)"
+t_assert_eq marked "$(rt_state "$u10")" "state"
+t_ok "a root start becomes the configured user; a missing user is refused (67)"

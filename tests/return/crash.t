@@ -35,8 +35,8 @@ run_killed() {		# NAME MARKFILE
 
 # 1. killed after sendmail took it
 rt_seed "k1@office.lan" alice@office.lan
-rt_dsn "Undelivered Mail Returned to Sender (k1)" "k1@office.lan" | rt_save
-u1=$(rt_uid_of "(k1)")
+rt_save < <(rt_dsn "Undelivered Mail Returned to Sender (k1)" "k1@office.lan")
+rt_uid u1 "(k1)"
 stub after "$RT_SENDMAIL \"\$@\" || exit \$?
 echo x >$T_TMP/handed
 exec sleep 60"
@@ -60,8 +60,8 @@ t_ok "killed after sendmail took it: the rerun marks it and delivers nothing twi
 
 # 2. killed after the claim, before sendmail had the message
 rt_seed "k2@office.lan" alice@office.lan
-rt_dsn "Undelivered Mail Returned to Sender (k2)" "k2@office.lan" | rt_save
-u2=$(rt_uid_of "(k2)")
+rt_save < <(rt_dsn "Undelivered Mail Returned to Sender (k2)" "k2@office.lan")
+rt_uid u2 "(k2)"
 stub before "echo x >$T_TMP/started
 exec sleep 60"
 run_killed before started
@@ -75,8 +75,8 @@ t_ok "killed after the claim: not handed again, marked, with a warning"
 
 # 3. sendmail refuses: retried next run
 rt_seed "k3@office.lan" alice@office.lan
-rt_dsn "Undelivered Mail Returned to Sender (k3)" "k3@office.lan" | rt_save
-u3=$(rt_uid_of "(k3)")
+rt_save < <(rt_dsn "Undelivered Mail Returned to Sender (k3)" "k3@office.lan")
+rt_uid u3 "(k3)"
 stub refuse "cat >/dev/null; exit 75"
 RT_SENDMAIL_SAVED=$RT_SENDMAIL RT_SENDMAIL=$T_TMP/refuse
 rt_run

@@ -19,18 +19,18 @@ rt_setup
 rt_seed "fig-1@office.lan" alice@office.lan
 rt_seed "fig-2@office.lan" alice@office.lan
 rt_seed "fig-3@office.lan" alice@office.lan
-rt_dsn "Undelivered Mail Returned to Sender" "fig-1@office.lan" | rt_save
-rt_plain_bounce "系统退信 failure notice" "fig-2@office.lan" | rt_save
-rt_reply "Re: the quarterly figures" "fig-3@office.lan" | rt_save
-rt_plain "Lunch" | rt_save
-rt_dsn "Delivery failure for someone else" "not-ours@elsewhere.example" | rt_save
+rt_save < <(rt_dsn "Undelivered Mail Returned to Sender" "fig-1@office.lan")
+rt_save < <(rt_plain_bounce "系统退信 failure notice" "fig-2@office.lan")
+rt_save < <(rt_reply "Re: the quarterly figures" "fig-3@office.lan")
+rt_save < <(rt_plain "Lunch")
+rt_save < <(rt_dsn "Delivery failure for someone else" "not-ours@elsewhere.example")
 
 rt_run || { cat "$T_TMP/run.log"; t_fail "the run failed (exit $RT_RC)"; }
-u_dsn=$(rt_uid_of "Undelivered Mail")
-u_pb=$(rt_uid_of "failure notice")
-u_re=$(rt_uid_of "quarterly")
-u_plain=$(rt_uid_of "Lunch")
-u_other=$(rt_uid_of "someone else")
+rt_uid u_dsn "Undelivered Mail"
+rt_uid u_pb "failure notice"
+rt_uid u_re "quarterly"
+rt_uid u_plain "Lunch"
+rt_uid u_other "someone else"
 [ -n "$u_dsn" ] && [ -n "$u_pb" ] && [ -n "$u_re" ] && [ -n "$u_plain" ] &&
     [ -n "$u_other" ] || t_fail "a message is missing from INBOX"
 
@@ -73,7 +73,7 @@ t_ok "a second run hands nothing again and still leaves the rest alone"
 
 # -m move: the next notice goes to the folder
 rt_seed "fig-4@office.lan" alice@office.lan
-rt_dsn "Mail delivery failed: returning message" "fig-4@office.lan" | rt_save
+rt_save < <(rt_dsn "Mail delivery failed: returning message" "fig-4@office.lan")
 rt_run -m move -F Returned || { cat "$T_TMP/run.log"; t_fail "move run failed"; }
 t_assert_eq 4 "$(rt_alice_count)" "messages at Alice after the move run"
 t_assert_eq 1 "$(dv_count "$T_TMP/dv" "$RT_ACCOUNT" mailbox Returned ALL)" \

@@ -8,7 +8,10 @@
 #	t_enter_netns "$@"
 #	rt_setup			# everything above, started
 #	rt_seed "<id@office.lan>" alice@office.lan	# a sent-log row
-#	rt_save <msg			# into office@qq.com's INBOX
+#	rt_save < <(rt_dsn SUBJECT ID)	# into office@qq.com's INBOX (not
+#					# in a pipe: its failure must end
+#					# the test)
+#	rt_uid VAR SUBJECT		# VAR=the UID of that message
 #	rt_run [ARGS...]		# smarthost-return, log in $T_TMP/run.log
 #	rt_alice_count			# messages in Alice's Maildir
 #	rt_flags UID			# the message's flags on the server
@@ -51,6 +54,7 @@ rt_setup_world() {
 	mkdir -m 700 "$T_TMP/state"
 	cat >"$T_TMP/smarthost.conf" <<CONF
 [global]
+user = root
 relay-map = $T_TMP/relay.map
 secrets = $T_TMP/secrets
 state-dir = $T_TMP/state
@@ -106,6 +110,14 @@ rt_flags() {
 rt_uid_of() {		# the UID of the INBOX message with this Subject
 	dv_fetch "$T_TMP/dv" "$RT_ACCOUNT" uid mailbox INBOX \
 	    header subject "$1" | sed -n 's/^uid: *//p'
+}
+
+rt_uid() {		# VAR SUBJECT: VAR=the UID, or the test fails
+	local rt__u
+	rt__u=$(rt_uid_of "$2")
+	[[ $rt__u =~ ^[0-9]+$ ]] ||
+	    t_fail "no single INBOX message with subject $2"
+	printf -v "$1" %s "$rt__u"
 }
 
 rt_alice_count() {

@@ -37,12 +37,12 @@ t_ok "the stand-in refuses SELECT to a client that sent no ID"
 
 rt_run || { cat "$T_TMP/run.log"; t_fail "the first run failed"; }
 rt_seed "q3@office.lan" alice@office.lan
-rt_dsn "Undelivered Mail Returned to Sender" "q3@office.lan" | rt_save
+rt_save < <(rt_dsn "Undelivered Mail Returned to Sender" "q3@office.lan")
 rt_run || { cat "$T_TMP/run.log"; t_fail "the run failed (exit $RT_RC)"; }
 t_assert_grep '"event": "id"' "$T_TMP/proxy.events" "ID sent"
 t_assert_grep '"event": "select"' "$T_TMP/proxy.events" "SELECT passed"
 t_assert_eq 1 "$(rt_alice_count)" "messages at Alice"
-u=$(rt_uid_of "Undelivered Mail")
+rt_uid u "Undelivered Mail"
 [[ $(rt_flags "$u") == *'$SmarthostReturned'* ]] ||
     t_fail "the DSN is not flagged"
 t_assert_eq 1 "$(grep -c 'refused' "$T_TMP/proxy.events")" \
