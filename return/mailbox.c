@@ -57,6 +57,7 @@ struct box {
 	struct msg		*msgs;	/* of the current FETCH */
 	size_t			 nmsgs;
 	int			 rc;
+	int			 db_failed;	/* stop: once-only unsure */
 };
 
 /* The sent row a message names. */
@@ -226,6 +227,7 @@ find_match(struct box *b, struct msg *m, struct match *mt)
 		log_errx("account=%s sentlog=%s", b->a->name,
 		    sentlog_error(b->sl));
 		set_rc(b, EX_IOERR);
+		b->db_failed = 1;
 		return -1;
 	}
 	return rc > 0;
@@ -258,46 +260,49 @@ mark(struct box *b, unsigned long long uid)
 	return 0;
 }
 
-static void
+/* 0, or -1 (logged) when the sent log could not be written: the run
+ * stops, since it can no longer tell what it handed over. */
+static int
 set_state(struct box *b, const struct match *mt, unsigned long long uid,
     const char *state)
 {
 	if (sentlog_return_set(b->sl, b->a->name, (long long)b->uidvalidity,
 	    (long long)uid, retmsg_kind_name(mt->kind), mt->sent_id, mt->rcpt,
 	    state) == -1) {
-		log_errx("account=%s uid=%llu sentlog=%s", b->a->name, uid,
-		    sentlog_error(b->sl));
+		log_errx("account=%s uid=%llu state=%s sentlog=%s", b->a->name,
+		    uid, state, sentlog_error(b->sl));
 		set_rc(b, EX_IOERR);
+		b->db_failed = 1;
+		return -1;
 	}
+	return 0;
 }
 
 /* Claim, hand over, record: 0 when it may be marked. */
 static int
 deliver(struct box *b, struct msg *m, struct match *mt, char *q, size_t qs)
 {
-	char err[512], e[600];
+	char err[512], e[600], r[300];
 	int rc;
 
 	if (!m->whole && fetch_whole(b, m) == -1)
 		return -1;
-	set_state(b, mt, m->uid, "claimed");
-	if (b->rc == EX_IOERR)
+	if (set_state(b, mt, m->uid, "claimed") == -1)
 		return -1;
 	rc = handoff(b->o->sendmail, mt->rcpt, m->text, m->len, err,
 	    sizeof(err));
+	log_quote(r, sizeof(r), mt->rcpt);
 	if (rc == 0) {
-		set_state(b, mt, m->uid, "delivered");
 		log_info("account=%s uid=%llu kind=%s msgid=%s rcpt=%s "
 		    "result=delivered", b->a->name, m->uid,
-		    retmsg_kind_name(mt->kind), q, mt->rcpt);
-		return 0;
+		    retmsg_kind_name(mt->kind), q, r);
+		return set_state(b, mt, m->uid, "delivered");
 	}
-	if (rc == 1)
-		set_state(b, mt, m->uid, "failed");
 	log_errx("account=%s uid=%llu kind=%s msgid=%s rcpt=%s result=%s "
 	    "reason=%s", b->a->name, m->uid, retmsg_kind_name(mt->kind), q,
-	    mt->rcpt, rc == 1 ? "failed" : "unknown",
-	    log_quote(e, sizeof(e), err));
+	    r, rc == 1 ? "failed" : "unknown", log_quote(e, sizeof(e), err));
+	if (rc == 1)
+		(void)set_state(b, mt, m->uid, "failed");
 	set_rc(b, EX_TEMPFAIL);
 	return -1;
 }
@@ -306,7 +311,7 @@ static void
 one_message(struct box *b, struct msg *m)
 {
 	struct match mt = { .b = b };
-	char state[32] = "", q[RETMSG_ID_MAX + 8];
+	char state[32] = "", q[RETMSG_ID_MAX + 8], r[300];
 	int rc;
 
 	if ((rc = find_match(b, m, &mt)) <= 0) {
@@ -329,6 +334,7 @@ one_message(struct box *b, struct msg *m)
 		log_errx("account=%s sentlog=%s", b->a->name,
 		    sentlog_error(b->sl));
 		set_rc(b, EX_IOERR);
+		b->db_failed = 1;
 		goto out;
 	}
 	if (strcmp(state, "marked") == 0)
@@ -338,12 +344,13 @@ one_message(struct box *b, struct msg *m)
 		    "state=claimed result=not-handed-again reason=\"an earlier "
 		    "run stopped while handing it to sendmail; it may not have "
 		    "arrived\"", b->a->name, m->uid,
-		    retmsg_kind_name(mt.kind), q, mt.rcpt);
+		    retmsg_kind_name(mt.kind), q,
+		    log_quote(r, sizeof(r), mt.rcpt));
 	else if (strcmp(state, "delivered") != 0 &&
 	    deliver(b, m, &mt, q, sizeof(q)) == -1)
 		goto out;
-	if (b->rc != EX_IOERR && mark(b, m->uid) == 0)
-		set_state(b, &mt, m->uid, "marked");
+	if (mark(b, m->uid) == 0)
+		(void)set_state(b, &mt, m->uid, "marked");
 out:
 	free(mt.rcpt);
 }
@@ -365,7 +372,7 @@ walk(struct box *b)
 {
 	char text[IMAP_TEXT_MAX];
 
-	for (size_t i = 0; i < b->nuids && b->rc != EX_IOERR; i += CHUNK) {
+	for (size_t i = 0; i < b->nuids && !b->db_failed; i += CHUNK) {
 		size_t n = b->nuids - i < CHUNK ? b->nuids - i : CHUNK;
 		char *set = uid_set(b->uids + i, n);
 		enum imap_status st;
@@ -379,7 +386,7 @@ walk(struct box *b)
 			msgs_free(b);
 			return;
 		}
-		for (size_t j = 0; j < b->nmsgs && b->rc != EX_IOERR; j++)
+		for (size_t j = 0; j < b->nmsgs && !b->db_failed; j++)
 			one_message(b, &b->msgs[j]);
 		msgs_free(b);
 	}

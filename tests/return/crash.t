@@ -9,7 +9,8 @@
 #  - after the claim, before sendmail had it: the rerun does not hand it
 #    (documented: "maybe delivered" is never repeated) and marks it;
 #  - sendmail exits 75: the run exits 75, the row says failed, nothing is
-#    marked, and the next run delivers it.
+#    marked, and the next run delivers it;
+#  - the sent log refuses the claim: nothing handed over, exit 74.
 . "$SMARTHOST_TOP/tests/return/lib.sh"
 t_enter_netns "$@"
 rt_setup
@@ -90,3 +91,23 @@ t_assert_eq 2 "$(rt_alice_count)" "messages at Alice after the retry"
 t_assert_eq 1 "$(rt_alice_grep '\(k3\)')" "k3 at Alice"
 t_assert_eq marked "$(rt_state "$u3")" "state after the retry"
 t_ok "a sendmail failure is retried by the next run"
+
+# 4. the sent log refuses the claim: nothing is handed over or marked, the
+# run stops with 74, and once the log takes writes again it is delivered
+rt_seed "k4@office.lan" alice@office.lan
+rt_save < <(rt_dsn "Undelivered Mail Returned to Sender (k4)" "k4@office.lan")
+rt_uid u4 "(k4)"
+sqlite3 "$T_TMP/state/sent.db" "CREATE TRIGGER no_claims BEFORE INSERT ON
+    returned BEGIN SELECT RAISE(ABORT, 'no claims today'); END;" ||
+    t_fail "cannot add the trigger"
+rt_run
+t_assert_eq 74 "$RT_RC" "exit status when the claim cannot be written"
+t_assert_grep "uid=$u4 state=claimed sentlog=.*no claims today" \
+    "$T_TMP/run.log" "the sent log's error"
+t_assert_eq 2 "$(rt_alice_count)" "messages at Alice (k4 not handed over)"
+t_assert_eq "" "$(rt_flags "$u4")" "flags of k4"
+sqlite3 "$T_TMP/state/sent.db" "DROP TRIGGER no_claims;"
+rt_run || { cat "$T_TMP/run.log"; t_fail "the run after the fix failed"; }
+t_assert_eq 3 "$(rt_alice_count)" "messages at Alice after the fix"
+t_assert_eq marked "$(rt_state "$u4")" "state of k4"
+t_ok "a claim the sent log refuses stops the run before sendmail (74)"
