@@ -92,6 +92,11 @@ each_id(const char *s, int reverse, enum retmsg_kind kind,
 
 	while (n < 64 && (lt = strchr(p, '<')) != NULL &&
 	    (gt = strchr(lt + 1, '>')) != NULL) {
+		const char *inner;
+
+		/* "<a <b@c>": the ID is the innermost */
+		while ((inner = memchr(lt + 1, '<', (size_t)(gt - lt - 1))))
+			lt = inner;
 		ids[n] = lt + 1;
 		lens[n++] = (size_t)(gt - lt - 1);
 		p = gt + 1;
@@ -100,7 +105,7 @@ each_id(const char *s, int reverse, enum retmsg_kind kind,
 		size_t j = reverse ? n - 1 - i : i;
 
 		if (lens[j] == 0 || lens[j] > RETMSG_ID_MAX ||
-		    memchr(ids[j], ' ', lens[j]) != NULL)
+		    strcspn(ids[j], " \t\r\n") < lens[j])
 			continue;
 		memcpy(id, ids[j], lens[j]);
 		id[lens[j]] = '\0';

@@ -69,9 +69,12 @@ static const struct tcase cases[] = {
 { "postmaster must be the local part",
   "From: postmaster-help@example.org\n\nMessage-ID: <a9@office.lan>\n",
   0, "" },
-{ "empty and over-long IDs are skipped",
-  "From: bob@example.net\nIn-Reply-To: <> <ok@office.lan>\n\n",
+{ "empty IDs and IDs with blanks are skipped",
+  "From: bob@example.net\nIn-Reply-To: <> <ok@office.lan> <a\tb@x>\n\n",
   0, "reply:ok@office.lan" },
+{ "a stray '<' before an ID",
+  "From: bob@example.net\nReferences: <r <in@office.lan>\n\n",
+  0, "reply:in@office.lan" },
 };
 
 struct got {
