@@ -1,6 +1,6 @@
 # smarthost — top-level build.  No autotools: GNU make, pkg-config, cc.
 #
-#   make                 build the three programs into $(B)/
+#   make                 build the four programs into $(B)/
 #   make check           install missing dependencies (as root), build, run
 #                        every test; SANITIZE=1 builds with ASan + UBSan
 #   make fuzz            run each libFuzzer target for FUZZ_SECONDS (longer)
@@ -9,7 +9,8 @@
 #                        Debian 12 (tests/fresh/readme-bare.sh; slow)
 #
 # Sources are picked up by wildcard: lib/*.c form libsmarthost.a, milter/*.c
-# relay/*.c ctl/*.c one program each, tests/unit/test_*.c one cmocka binary
+# relay/*.c ctl/*.c return/*.c one program each, tests/unit/test_*.c one
+# cmocka binary
 # each, tests/fuzz/fuzz_*.c one libFuzzer binary each.
 
 PREFIX     ?= /usr/local
@@ -53,11 +54,13 @@ LIB_OBJ    := $(LIB_SRC:%.c=$(B)/%.o)
 MILTER_OBJ := $(patsubst %.c,$(B)/%.o,$(wildcard milter/*.c))
 RELAY_OBJ  := $(patsubst %.c,$(B)/%.o,$(wildcard relay/*.c))
 CTL_OBJ    := $(patsubst %.c,$(B)/%.o,$(wildcard ctl/*.c))
+RETURN_OBJ := $(patsubst %.c,$(B)/%.o,$(wildcard return/*.c))
 UNIT_BIN   := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
 FUZZ_BIN   := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 PROGS      := $(if $(MILTER_OBJ),$(B)/smarthost-milter) \
               $(if $(RELAY_OBJ),$(B)/smarthost-relay) \
-              $(if $(CTL_OBJ),$(B)/smarthostctl)
+              $(if $(CTL_OBJ),$(B)/smarthostctl) \
+              $(if $(RETURN_OBJ),$(B)/smarthost-return)
 MANPAGES   := $(wildcard man/*.[58])
 
 FUZZ_SECONDS ?= 600
@@ -76,7 +79,7 @@ pkg-check:
 	    { echo "pkg-config not found: install pkg-config (contrib/install-deps does)" >&2; exit 1; }
 	@contrib/install-deps --pkg-config-check $(PKGS)
 
-$(B)/%.o: %.c $(wildcard lib/*.h milter/*.h relay/*.h ctl/*.h) | pkg-check
+$(B)/%.o: %.c $(wildcard lib/*.h milter/*.h relay/*.h ctl/*.h return/*.h) | pkg-check
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
@@ -89,6 +92,8 @@ $(B)/smarthost-milter: $(MILTER_OBJ) $(B)/libsmarthost.a
 $(B)/smarthost-relay: $(RELAY_OBJ) $(B)/libsmarthost.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(B)/smarthostctl: $(CTL_OBJ) $(B)/libsmarthost.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(B)/smarthost-return: $(RETURN_OBJ) $(B)/libsmarthost.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/tests/%: tests/unit/%.c $(B)/libsmarthost.a

@@ -182,6 +182,11 @@ OPT("account", "host", OPT_STRING, NULL, A(host),
 OPT("account", "port", OPT_UINT, NULL, A(port),
     "Submission port; unset: the preset's default port.",
     .min = 1, .max = 65535),
+OPT("account", "imap-host", OPT_STRING, NULL, A(imap_host),
+    "IMAP server (TLS from the first byte) smarthost-return reads the "
+    "mailbox at; unset: the preset's.", .norm = conf_norm_host),
+OPT("account", "imap-port", OPT_UINT, NULL, A(imap_port),
+    "IMAP port; unset: the preset's (993).", .min = 1, .max = 65535),
 OPT("account", "tls", OPT_ENUM, NULL, A(tls),
     "TLS from the first byte (implicit, as on port 465) or after "
     "STARTTLS (as on 587); unset: the preset's for the port.",

@@ -78,6 +78,8 @@ struct account {
 	char		*host;
 	unsigned	 port;		/* 0 = preset default */
 	int		 tls;		/* enum tls_mode, -1 = preset default */
+	char		*imap_host;	/* NULL = preset's (smarthost-return) */
+	unsigned	 imap_port;	/* 0 = preset's */
 	char		*provider;	/* "provider =" as written, or NULL */
 	struct strlist	 auth;		/* mechanisms smarthost may use,
 					 * upper-case; empty = preset's */

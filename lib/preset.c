@@ -6,6 +6,10 @@
  * (no source) are left out or flagged in a port note, and said in
  * `uncertain`.  Limits are set only where the provider publishes them.
  *
+ * IMAP (imap_host, imap_port: implicit TLS) is the table's IMAP / POP
+ * column, for smarthost-return(8); imap_id marks the providers whose
+ * IMAP server refuses SELECT until the client has sent ID (NetEase).
+ *
  * max_connections is not a provider fact: it is smarthost's own
  * conservative bound on the pool of authenticated sessions per account
  * (2 for consumer mailboxes, 3 for enterprise services), chosen to stay
@@ -60,6 +64,7 @@ static const struct preset presets[] = {
 	.uncertain = "port 994 is from NetEase's old port table and not "
 	    "re-checked; port 587 unconfirmed; " NETEASE_RATE "; the 553 "
 	    "also answers MAIL FROM:<>; max_size is the SIZE the MX advertises",
+	.imap_host = "imap.163.com", .imap_port = 993, .imap_id = 1,
 	.source = "providers.md row '163.com' (Thunderbird autoconfig, "
 	    "NetEase help and port table, user reports)",
 },
@@ -77,6 +82,7 @@ static const struct preset presets[] = {
 	.uncertain = "ports taken 'same as 163': 994 from NetEase's old "
 	    "port table, not re-checked; " NETEASE_RATE "; size limit "
 	    "not recorded",
+	.imap_host = "imap.126.com", .imap_port = 993, .imap_id = 1,
 	.source = "providers.md row '126.com' (same as 163.com: "
 	    "Thunderbird autoconfig, NetEase help)",
 },
@@ -91,6 +97,7 @@ static const struct preset presets[] = {
 	.auth_failure_hint = NETEASE_HINT("smtp.yeah.net"),
 	.uncertain = "AUTH mechanisms not recorded (Coremail, probably like "
 	    "163); SPF include, DKIM domain and DMARC not recorded",
+	.imap_host = "imap.yeah.net", .imap_port = 993, .imap_id = 1,
 	.source = "providers.md row 'yeah.net' (Thunderbird autoconfig; "
 	    "credential and sender rule as 163.com)",
 },
@@ -106,6 +113,7 @@ static const struct preset presets[] = {
 	    "password was used instead of a client authorization code (授权码)",
 	.uncertain = "credential assumed to be a NetEase 授权码; "
 	    UNKNOWN_REST "; DKIM domain not recorded",
+	.imap_host = "imap.vip.163.com", .imap_port = 993,
 	.source = "providers.md row 'vip.163.com' (Thunderbird autoconfig)",
 },
 {
@@ -127,6 +135,7 @@ static const struct preset presets[] = {
 	    "refusal text is not recorded; AUTH mechanisms not recorded; port "
 	    "994 conflicting; alternative hosts hwsmtp.qiye.163.com, "
 	    "hwhzsmtp.qiye.163.com, smtphz.qiye.163.com; " NETEASE_RATE,
+	.imap_host = "imap.qiye.163.com", .imap_port = 993,
 	.source = "providers.md row 'qiye.163.com (NetEase enterprise)' "
 	    "(NetEase enterprise help, Thunderbird autoconfig)",
 },
@@ -143,6 +152,7 @@ static const struct preset presets[] = {
 	    "pages); the 501 also answers a MAIL FROM carrying \"Name <addr>\"; "
 	    "DMARC p=quarantine in 2024-25 receiver headers vs p=none in an "
 	    "older lookup",
+	.imap_host = "imap.qq.com", .imap_port = 993,
 	.source = "providers.md row 'qq.com' (Thunderbird autoconfig, QQ Mail "
 	    "help, user reports)",
 },
@@ -158,6 +168,7 @@ static const struct preset presets[] = {
 	.uncertain = "host smtp.foxmail.com also seen (conflicting); "
 	    "sender rule, limits and size taken 'as qq.com'; SPF include "
 	    "not recorded",
+	.imap_host = "imap.qq.com", .imap_port = 993,
 	.source = "providers.md row 'foxmail.com' (QQ Mail backend; "
 	    "Thunderbird autoconfig)",
 },
@@ -179,6 +190,7 @@ static const struct preset presets[] = {
 	.uncertain = "AUTH mechanisms not recorded; port 587 only in "
 	    "third-party pages; external-recipient quota is shared by the "
 	    "whole domain and dynamic; overseas host hwsmtp.exmail.qq.com",
+	.imap_host = "imap.exmail.qq.com", .imap_port = 993,
 	.source = "providers.md row 'exmail.qq.com (Tencent Exmail)' "
 	    "(Tencent Exmail help, Thunderbird autoconfig)",
 },
@@ -194,6 +206,7 @@ static const struct preset presets[] = {
 	    "第三方客户端安全密码 is set and must be used instead",
 	.uncertain = UNKNOWN_REST "; DMARC p=reject in newer headers vs "
 	    "p=quarantine pct=5 in an older record",
+	.imap_host = "imap.aliyun.com", .imap_port = 993,
 	.source = "providers.md row 'aliyun.com (personal)' (Thunderbird "
 	    "autoconfig, Aliyun help)",
 },
@@ -213,6 +226,7 @@ static const struct preset presets[] = {
 	    "not recorded; 587 reported not open (conflicting); host may be "
 	    "smtp.<your-domain> (CNAME) or legacy smtp.mxhichina.com; older "
 	    "SPF include spf.mxhichina.com",
+	.imap_host = "imap.qiye.aliyun.com", .imap_port = 993,
 	.source = "providers.md row 'qiye.aliyun.com (Alibaba Mail)' "
 	    "(Alibaba Mail help, Thunderbird autoconfig)",
 },
@@ -229,6 +243,7 @@ static const struct preset presets[] = {
 	.uncertain = "credential steps from third-party pages only; "
 	    UNKNOWN_REST "; mail is not always DKIM-signed d=sina.com; VIP "
 	    "accounts use smtp.vip.sina.com",
+	.imap_host = "imap.sina.com", .imap_port = 993,
 	.source = "providers.md row 'sina.com / sina.cn' (Thunderbird "
 	    "autoconfig, third-party guides)",
 },
@@ -259,6 +274,7 @@ static const struct preset presets[] = {
 	    "was used instead of a 授权码/独立密码",
 	.uncertain = "credential not confirmed; " UNKNOWN_REST "; DKIM "
 	    "domain and DMARC not recorded",
+	.imap_host = "imap.sohu.com", .imap_port = 993,
 	.source = "providers.md row 'sohu.com' (Thunderbird autoconfig)",
 },
 {
@@ -271,6 +287,7 @@ static const struct preset presets[] = {
 	.auth_failure_hint = "535 at smtp.139.com: probably the web password "
 	    "was used instead of a 授权码",
 	.uncertain = "credential not confirmed; " UNKNOWN_REST,
+	.imap_host = "imap.139.com", .imap_port = 993,
 	.source = "providers.md row '139.com' (Thunderbird autoconfig)",
 },
 {
@@ -285,6 +302,7 @@ static const struct preset presets[] = {
 	    "or the web password was used",
 	.uncertain = UNKNOWN_REST "; no DKIM signature seen; port 587 and "
 	    "its TLS mode only from a preset citing help.189.cn",
+	.imap_host = "imap.189.cn", .imap_port = 993,
 	.source = "providers.md row '189.cn' (Thunderbird autoconfig, a "
 	    "preset citing help.189.cn)",
 },
@@ -307,6 +325,7 @@ static const struct preset presets[] = {
 	    "to the login unless it is a verified \"Send mail as\" alias; "
 	    "\"550 5.4.5 Daily sending quota exceeded\" when the cap is hit; "
 	    "googlemail.com is not in the table row (same accounts)",
+	.imap_host = "imap.gmail.com", .imap_port = 993,
 	.source = "providers.md row 'gmail.com' (Thunderbird autoconfig, "
 	    "nodemailer services, Google help)",
 },
@@ -329,6 +348,7 @@ static const struct preset presets[] = {
 	.uncertain = "sender rule not recorded (probably rewrites From like "
 	    "Gmail); the relay smtp-relay.gmail.com needs admin configuration "
 	    "and is not this preset",
+	.imap_host = "imap.gmail.com", .imap_port = 993,
 	.source = "providers.md row 'Google Workspace' (Google Workspace "
 	    "help: sending limits)",
 },
@@ -352,6 +372,7 @@ static const struct preset presets[] = {
 	    "figures, conflicting; 25 MB attachment limit (no SIZE recorded); "
 	    "hotmail.com mail is signed d=hotmail.com; SPF include not "
 	    "recorded; outlook.com DMARC p=none vs quarantine",
+	.imap_host = "outlook.office365.com", .imap_port = 993,
 	.source = "providers.md row 'outlook.com / hotmail.com / live.com' "
 	    "(Microsoft support, Thunderbird autoconfig, third-party figures)",
 },
@@ -374,6 +395,7 @@ static const struct preset presets[] = {
 	.uncertain = "basic auth on SMTP AUTH still works until end-Dec 2026, "
 	    "then OAuth2 only; 30 msgs/min rate not modelled; also "
 	    "smtp-legacy.office365.com; SPF include not recorded",
+	.imap_host = "outlook.office365.com", .imap_port = 993,
 	.source = "providers.md row 'Microsoft 365 / Exchange Online' "
 	    "(Microsoft Learn: Exchange Online limits, SMTP AUTH notes)",
 },
@@ -394,6 +416,7 @@ static const struct preset presets[] = {
 	.uncertain = "500/day and 100 recipients/msg are from the Yahoo "
 	    "Business Mail page, consumer limits unpublished; sender rule and "
 	    "SPF include not recorded",
+	.imap_host = "imap.mail.yahoo.com", .imap_port = 993,
 	.source = "providers.md row 'yahoo.com' (Yahoo help, Yahoo Business "
 	    "Mail page, Thunderbird autoconfig)",
 },
@@ -416,6 +439,7 @@ static const struct preset presets[] = {
 	    "recipients/day, 100 recipients/msg; 20 MB message limit (no SIZE "
 	    "recorded); port 465 third-party only; AUTH mechanisms, sender "
 	    "rule and SPF include not recorded",
+	.imap_host = "imap.mail.me.com", .imap_port = 993,
 	.source = "providers.md row 'icloud.com / me.com / mac.com' (Apple "
 	    "support: iCloud Mail limits and server settings)",
 },
@@ -434,6 +458,7 @@ static const struct preset presets[] = {
 	    "LOGIN for that reason); From must be the account address or one "
 	    "of its aliases, exact refusal text not recorded; paid orgs use "
 	    "smtppro.zoho.com, regional hosts .eu .in .com.au .jp",
+	.imap_host = "imap.zoho.com", .imap_port = 993,
 	.source = "providers.md row 'zoho.com' (Zoho help, nodemailer "
 	    "services)",
 },
@@ -449,6 +474,7 @@ static const struct preset presets[] = {
 	.auth_failure_hint = "535 at smtp.yandex.ru: the account password was "
 	    "used where an app password is required",
 	.uncertain = "587 STARTTLS not confirmed; " UNKNOWN_REST,
+	.imap_host = "imap.yandex.com", .imap_port = 993,
 	.source = "providers.md row 'yandex.ru / yandex.com' (Yandex help, "
 	    "Thunderbird autoconfig)",
 },
@@ -465,6 +491,7 @@ static const struct preset presets[] = {
 	    "used where an app password is required",
 	.uncertain = "587 STARTTLS not confirmed; " UNKNOWN_REST "; the "
 	    "table records DKIM d=yandex.ru for both domains",
+	.imap_host = "imap.yandex.com", .imap_port = 993,
 	.source = "providers.md row 'yandex.ru / yandex.com' (Yandex help, "
 	    "Thunderbird autoconfig)",
 },
@@ -480,6 +507,7 @@ static const struct preset presets[] = {
 	    "was used; Fastmail requires an app password",
 	.uncertain = "OAuth2 also offered per ISPDB; sender rule, limits and "
 	    "SPF include not recorded",
+	.imap_host = "imap.fastmail.com", .imap_port = 993,
 	.source = "providers.md row 'fastmail.com' (Fastmail help, "
 	    "Thunderbird ISPDB)",
 },
@@ -496,6 +524,7 @@ static const struct preset presets[] = {
 	    "enabled in the web settings, or 2FA is on and an app-specific "
 	    "password is needed",
 	.uncertain = UNKNOWN_REST,
+	.imap_host = "imap.gmx.net", .imap_port = 993,
 	.source = "providers.md row 'gmx.net/.de/.at/.ch' (GMX help, "
 	    "Thunderbird autoconfig)",
 },
@@ -511,6 +540,7 @@ static const struct preset presets[] = {
 	    "enabled in the web settings, or 2FA is on and an app-specific "
 	    "password is needed",
 	.uncertain = UNKNOWN_REST "; DKIM domain and DMARC not recorded",
+	.imap_host = "imap.gmx.com", .imap_port = 993,
 	.source = "providers.md row 'gmx.com (intl.)' (GMX help, "
 	    "Thunderbird autoconfig)",
 },

@@ -48,6 +48,11 @@ struct preset {
 	const char	*code_howto;	/* where the user makes the code */
 	const char	*auth_failure_hint;	/* what 535 means there */
 	const char	*oauth;		/* "microsoft", "google" or NULL */
+	const char	*imap_host;	/* "imap.163.com" (implicit TLS), NULL
+					 * = not recorded */
+	unsigned short	 imap_port;	/* 993 */
+	int		 imap_id;	/* refuses SELECT until the client
+					 * sent ID (RFC 2971): NetEase */
 	const char	*uncertain;	/* what no source confirms, or NULL */
 	const char	*source;	/* providers table row and its sources */
 };

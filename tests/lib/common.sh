@@ -302,6 +302,7 @@ t__pkg_of() {
 	umount) echo mount ;;
 	opendkim-genkey) echo opendkim-tools ;;
 	mandoc) echo mandoc ;;
+	dovecot|doveadm) echo dovecot-imapd ;;
 	*) echo "?" ;;
 	esac
 }

@@ -17,7 +17,7 @@ for m in "$top"/man/*.[58]; do
 	fi
 done
 [ $pages -gt 0 ] || { echo "FAIL: no man pages in $top/man"; exit 1; }
-for prog in smarthost-milter smarthost-relay smarthostctl; do
+for prog in smarthost-milter smarthost-relay smarthostctl smarthost-return; do
 	[ -x "$B/$prog" ] || continue
 	if [ -e "$top/man/$prog.8" ]; then
 		echo "ok: $prog has man/$prog.8"

@@ -240,6 +240,47 @@ test_unknown_domain(void **state)
 	assert_string_equal(tls_mode_name(TLS_STARTTLS), "starttls");
 }
 
+/* IMAP servers for smarthost-return(8), from the table's IMAP column:
+ * implicit TLS on 993; only NetEase's consumer mailboxes want ID before
+ * SELECT; a preset without a recorded IMAP server has none. */
+static void
+test_imap(void **state)
+{
+	static const struct { const char *name, *host; int id; } want[] = {
+		{ "163.com", "imap.163.com", 1 },
+		{ "126.com", "imap.126.com", 1 },
+		{ "yeah.net", "imap.yeah.net", 1 },
+		{ "qq.com", "imap.qq.com", 0 },
+		{ "foxmail.com", "imap.qq.com", 0 },
+		{ "exmail.qq.com", "imap.exmail.qq.com", 0 },
+		{ "gmail.com", "imap.gmail.com", 0 },
+		{ "office365", "outlook.office365.com", 0 },
+		{ "outlook.com", "outlook.office365.com", 0 },
+		{ "sina.cn", NULL, 0 },
+	};
+	const struct preset *all;
+	size_t n;
+
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		const struct preset *p = preset_by_name(want[i].name);
+
+		assert_non_null(p);
+		if (want[i].host == NULL) {
+			assert_null(p->imap_host);
+			continue;
+		}
+		assert_string_equal(p->imap_host, want[i].host);
+		assert_int_equal(p->imap_port, 993);
+		assert_int_equal(p->imap_id, want[i].id);
+	}
+	all = preset_all(&n);
+	for (size_t i = 0; i < n; i++)
+		if (all[i].imap_host != NULL)
+			assert_int_equal(all[i].imap_port, 993);
+		else
+			assert_int_equal(all[i].imap_port, 0);
+}
+
 int
 main(void)
 {
@@ -252,6 +293,7 @@ main(void)
 		cmocka_unit_test(test_refusals_and_rules),
 		cmocka_unit_test(test_enterprise_no_domains),
 		cmocka_unit_test(test_unknown_domain),
+		cmocka_unit_test(test_imap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
