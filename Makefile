@@ -10,8 +10,7 @@
 #
 # Sources are picked up by wildcard: lib/*.c form libsmarthost.a, milter/*.c
 # relay/*.c ctl/*.c return/*.c one program each, tests/unit/test_*.c one
-# cmocka binary
-# each, tests/fuzz/fuzz_*.c one libFuzzer binary each.
+# cmocka binary each, tests/fuzz/fuzz_*.c one libFuzzer binary each.
 
 PREFIX     ?= /usr/local
 SBINDIR    ?= $(PREFIX)/sbin
