@@ -302,6 +302,7 @@ t__pkg_of() {
 	umount) echo mount ;;
 	opendkim-genkey) echo opendkim-tools ;;
 	mandoc) echo mandoc ;;
+	sqlite3) echo sqlite3 ;;
 	dovecot|doveadm) echo dovecot-imapd ;;
 	*) echo "?" ;;
 	esac
