@@ -3,7 +3,11 @@
 # shows every behaviour with the right accounts, hosts and codes: routed,
 # rewritten (163 on implicit TLS, QQ on STARTTLS), refused at SMTP time for a
 # sender mismatch and for DMARC, deferred for a wrong authorization code and
-# still queued with the reason, and the 163-like smarthost's own refusal.
+# still queued with the reason, and the 163-like smarthost's own refusal;
+# the way back: a bounce and a reply about Alice's rewritten message, put
+# into office@qq.com's Dovecot mailbox, reach her Maildir through one run
+# of smarthost-return, and `smarthostctl log alice@office.lan` shows both
+# returned.
 # It exits 0 within a minute, prints no authorization code, stops the
 # daemons cleanly, and leaves no process or temporary file behind.
 . "$SMARTHOST_TOP/tests/lib/common.sh"
@@ -97,6 +101,33 @@ m=$(section 7)
 t_assert_grep '^   told      553 5\.0\.0 smtp\.163\.com said: 553 Mail from must equal authorized user$' "$m" "7: told"
 t_assert_grep '^ +MAIL FROM:<printer@office\.lan> refused: 553 Mail from must equal authorized user$' "$m" "7: at the smarthost"
 t_ok "7 without the milter the 163-like smarthost refuses the mismatched sender itself"
+
+m=$(section 8)
+t_assert_grep '^   sent log  <[^>]+> from alice@office\.lan as office@qq\.com, sent$' "$m" "8: the sent log holds message 3"
+mid=$(sed -n 's/^   sent log  \(<[^>]*>\) .*/\1/p' "$m")
+t_assert_eq "$mid" "$(sed -n 's/^             In-Reply-To: //p' "$m")" "8: the reply's In-Reply-To"
+t_assert_eq "$mid" "$(sed -n 's/^             text\/rfc822-headers: Message-Id: //p' "$m")" "8: the Message-Id the bounce quotes"
+t_assert_grep '^   mailbox   office@qq\.com at imap\.qq\.com:993 \(Dovecot\): 2 new messages$' "$m" "8: both in the provider mailbox"
+t_assert_grep '^             Status: 5\.2\.2 \(552 5\.2\.2 <friend@example\.net>: mailbox full\)$' "$m" "8: the DSN's status"
+t_assert_grep '^   return    one run of smarthost-return \(exit status 0\):$' "$m" "8: smarthost-return ran"
+t_assert_grep '^             account=office@qq\.com imap=imap\.qq\.com:993 candidates=2$' "$m" "8: logged in to imap.qq.com"
+t_assert_grep '^             account=office@qq\.com uid=[0-9]+ kind=dsn rcpt=alice@office\.lan result=delivered$' "$m" "8: the bounce handed to Alice"
+t_assert_grep '^             account=office@qq\.com uid=[0-9]+ kind=reply rcpt=alice@office\.lan result=delivered$' "$m" "8: the reply handed to Alice"
+t_assert_grep '^             Return-Path: <>  From: Mail Delivery System <MAILER-DAEMON@mx\.example\.net>  Subject: Undelivered Mail Returned to Sender$' "$m" "8: the bounce in Alice's Maildir"
+t_assert_grep '^             Return-Path: <>  From: Friend <friend@example\.net>  Subject: Re: demo 3: rewritten$' "$m" "8: the reply in Alice's Maildir"
+t_assert_grep '^   on server 2 kept, flags: \$SmarthostReturned$' "$m" "8: both marked, none deleted"
+t_assert_grep '^   outcome   the bounce and the reply reached alice@office\.lan$' "$m" "8: outcome"
+t_ok "8 the way back: the bounce and the reply for office@qq.com reached alice@office.lan through smarthost-return"
+
+awk '/^smarthostctl log alice@office\.lan:$/ { p = 1; next } p && /^$/ { exit } p' \
+    "$out" >"$T_TMP/ctllog"
+t_assert_grep "^  message-id: $mid\$" "$T_TMP/ctllog" "log: message 3"
+t_assert_grep '^  envelope-from: alice@office\.lan$' "$T_TMP/ctllog" "log: original sender"
+t_assert_grep '^  status: sent$' "$T_TMP/ctllog" "log: sent"
+t_assert_grep '^  reply: 250 2\.0\.0 smtp\.qq\.com said: 250 ' "$T_TMP/ctllog" "log: the provider's reply"
+t_assert_grep '^  returned: dsn to alice@office\.lan at .* \(marked\)$' "$T_TMP/ctllog" "log: the bounce returned"
+t_assert_grep '^  returned: reply to alice@office\.lan at .* \(marked\)$' "$T_TMP/ctllog" "log: the reply returned"
+t_ok "smarthostctl log alice@office.lan: sent with the provider's reply, bounce and reply returned to her"
 
 t_assert_grep '^No authorization code appears in ' "$out" "demo's own secret check"
 t_assert_no_grep 'authcode-' "$out" "a code in the report"
