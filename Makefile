@@ -20,7 +20,7 @@ DESTDIR    ?=
 
 CC      ?= cc
 FUZZCC  ?= clang
-PKGS     = milter opendkim openssl libpsl inih libidn2 libcurl jansson zlib
+PKGS     = milter opendkim openssl libpsl inih libidn2 libcurl jansson zlib hiredis
 OPT     ?= -O2 -g
 
 ifeq ($(SANITIZE),1)
