@@ -41,6 +41,7 @@
 #include "log.h"
 #include "safedir.h"
 #include "server.h"
+#include "store.h"
 #include "upstream.h"
 
 #define DRAIN_SECONDS	30	/* how long SIGTERM waits for clients */
@@ -128,6 +129,7 @@ reload(struct relay *rl, const char *path)
 	config_unref(old);
 	relay_swap_config(rl, cfg);
 	pool_reconfigure(rl->pool, cfg);
+	store_reconfigure(rl, cfg);
 	control_reloaded(control);
 	log_info("configuration reloaded");
 }
@@ -404,6 +406,8 @@ relay_init(struct relay *rl, struct config *cfg)
 		log_warnx("limits: %s", err);
 	rl->pool = pool_new();
 	pool_reconfigure(rl->pool, cfg);	/* timeouts, default CA file */
+	if (store_open(rl, cfg, err, sizeof(err)) != 0)
+		log_warnx("limits-store: %s: limits are this relay's only", err);
 }
 
 /* One line per account: what the pool did since start. */
@@ -434,6 +438,7 @@ stop(struct relay *rl)
 		relay_swap_config(rl, NULL);
 		pool_free(rl->pool);
 		limit_free(rl->limits);
+		store_close(rl);
 	}
 	log_info("stopped");
 }

@@ -19,12 +19,15 @@
 #include "limit.h"
 #include "pool.h"
 
+struct store;
+
 struct relay {
 	pthread_mutex_t	 mu;
 	pthread_cond_t	 idle;		/* signalled when nclients drops */
 	struct config	*config;	/* current snapshot (mu) */
 	struct pool	*pool;
 	struct limits	*limits;
+	struct store	*store;		/* limits-store = redis, or NULL */
 	unsigned	 nclients;	/* (mu) */
 	int		 stopping;	/* atomic: idle clients get 421 */
 	char		 hostname[256];	/* in the greeting and EHLO */
