@@ -302,8 +302,11 @@ shared_put(struct limits *l, struct counter *c, time_t now)
 	    c->msgs + c->inflight, c->rcpts);
 }
 
-/* 0 if the store is reachable and holds this relay's counts and
- * cool-offs (written again after each new connection), else -1. */
+/* 0 if the store is reachable and holds this relay's counts (written
+ * again after each new connection), else -1.  Cool-offs are not written
+ * again: the store's say whether an account cools off (one set while it
+ * was unreachable may cost one more refused login; one cleared elsewhere
+ * meanwhile is not brought back). */
 static int
 shared_sync(struct limits *l, time_t now)
 {
@@ -323,10 +326,6 @@ shared_sync(struct limits *l, time_t now)
 	for (c = l->head; c != NULL; c = c->next) {
 		if (c->day == today && (c->msgs || c->inflight || c->rcpts) &&
 		    shared_put(l, c, now) != 0)
-			return -1;
-		if (c->cool_until > now && redislimit_cool_set(l->r,
-		    c->account, (unsigned)(c->cool_until - now),
-		    c->reason) != 0)
 			return -1;
 	}
 	epoch = redislimit_epoch(l->r);
@@ -669,6 +668,8 @@ limit_state(struct limits *l, const char *account, time_t now,
 	for (c = l->head; c != NULL; c = c->next)
 		if (strcasecmp(c->account, account) == 0)
 			break;
+	if (c != NULL && l->r != NULL)
+		shared_cooling(l, c, now);
 	if (c != NULL) {
 		if (c->day == day_of(now)) {
 			st->msgs = c->msgs;
@@ -756,6 +757,8 @@ limit_save(struct limits *l, time_t now, int force, char *err,
 
 	err[0] = '\0';
 	pthread_mutex_lock(&l->mu);
+	if (l->r != NULL)	/* after a reconnection: this relay's counts */
+		(void)shared_sync(l, now);
 	if (l->path != NULL && (l->dirty || l->jbroken) &&
 	    (force || now - l->saved >= LIMIT_SAVE_INTERVAL))
 		rc = compact(l, now, err, errsize);

@@ -237,6 +237,7 @@ t_wait_for "grep -q 'limits-store redis://127.0.0.1:$RPORT: reachable again' '$D
     t_fail "relay 2 did not reconnect"
 t_wait_for "grep -q 'limits-store redis://127.0.0.1:$RPORT: reachable again' '$D/relay1.log'" 10 ||
     t_fail "relay 1 did not reconnect"
+t_wait_for "status 1 | grep -q '^  all relays  30 messages'" 5
 status 1 >"$D/st-up"
 cat "$D/st-up"
 t_assert_grep '^limits-store redis://127\.0\.0\.1:6390: reachable' "$D/st-up" "status after Redis is back"
