@@ -301,6 +301,7 @@ t__pkg_of() {
 	base64) echo coreutils ;;
 	opendkim-genkey) echo opendkim-tools ;;
 	mandoc) echo mandoc ;;
+	redis-server|redis-cli) echo redis-server ;;
 	*) echo "?" ;;
 	esac
 }
