@@ -703,3 +703,19 @@ redislimit_reachable(const struct redislimit *r)
 {
 	return __atomic_load_n(&r->up, __ATOMIC_RELAXED);
 }
+
+int
+redislimit_ping(struct redislimit *r)
+{
+	const char *argv[] = { "PING" };
+	redisReply *rep = NULL;
+
+	pthread_mutex_lock(&r->mu);
+	if (connect_now(r) == 0)
+		rep = command(r, 1, argv);
+	pthread_mutex_unlock(&r->mu);
+	if (rep == NULL)
+		return -1;
+	freeReplyObject(rep);
+	return 0;
+}

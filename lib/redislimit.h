@@ -57,6 +57,8 @@ int	redislimit_up(struct redislimit *, time_t *since, char *err,
 	    size_t errsize);
 /* The same without waiting for a call in progress (no err, no since). */
 int	redislimit_reachable(const struct redislimit *);
+/* Ask Redis now (0, or -1: unreachable), e.g. before reporting. */
+int	redislimit_ping(struct redislimit *);
 /* The number of successful connections so far. */
 unsigned long redislimit_epoch(struct redislimit *);
 

@@ -160,6 +160,7 @@ store_status(struct relay *rl, char *buf, size_t size)
 	buf[0] = '\0';
 	if (st == NULL)
 		return;
+	(void)redislimit_ping(st->r);	/* the state now, not at the last call */
 	up = redislimit_up(st->r, &since, err, sizeof(err));
 	snprintf(buf, size, " limits_store=%s limits_store_up=%d "
 	    "limits_store_down_since=%lld limits_share=%u/%u", st->url, up,
