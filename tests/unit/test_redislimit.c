@@ -80,11 +80,13 @@ setup(void **state)
 		return -1;
 	snprintf(ps, sizeof(ps), "%u", port);
 	posix_spawn_file_actions_t fa;
+	int rc;
 
 	posix_spawn_file_actions_init(&fa);	/* its log: not ours */
 	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	if (posix_spawnp(&redis_pid, "redis-server", &fa, NULL, argv,
-	    environ) != 0) {
+	rc = posix_spawnp(&redis_pid, "redis-server", &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc != 0) {
 		fprintf(stderr, "cannot run redis-server (package "
 		    "redis-server; run contrib/install-deps)\n");
 		return -1;
