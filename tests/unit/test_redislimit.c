@@ -32,6 +32,7 @@
 extern char **environ;
 
 static pid_t	redis_pid;
+static unsigned	redis_port;
 static char	url[64], dead_url[64];
 static char	dir[] = "/tmp/test_redislimit.XXXXXX";
 
@@ -97,6 +98,7 @@ setup(void **state)
 		fprintf(stderr, "redis-server does not listen on %u\n", port);
 		return -1;
 	}
+	redis_port = port;
 	snprintf(url, sizeof(url), "redis://127.0.0.1:%u", port);
 	snprintf(dead_url, sizeof(dead_url), "redis://127.0.0.1:%u",
 	    free_port());
@@ -281,6 +283,31 @@ test_unreachable(void **state)
 	redislimit_free(d);
 }
 
+/* Last: the server then wants a password (the secrets file's "redis"
+ * line in the relay). */
+static void
+test_password(void **state)
+{
+	char cmd[128], err[256];
+	struct redislimit *with, *without;
+	unsigned msgs, rcpts;
+	time_t since;
+
+	snprintf(cmd, sizeof(cmd), "redis-cli -p %u config set requirepass "
+	    "s3cret-pw >/dev/null", redis_port);
+	assert_int_equal(system(cmd), 0);
+	with = redislimit_new(url, "a", "s3cret-pw", "1/2", 30, 200, err,
+	    sizeof(err));
+	without = relay("b", url, 30);
+	assert_int_equal(redislimit_get(with, "p", 1, &msgs, &rcpts), 0);
+	assert_int_equal(redislimit_get(without, "p", 1, &msgs, &rcpts), -1);
+	assert_int_equal(redislimit_up(without, &since, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "NOAUTH"));
+	assert_null(strstr(err, "s3cret"));
+	redislimit_free(with);
+	redislimit_free(without);
+}
+
 int
 main(void)
 {
@@ -291,6 +318,7 @@ main(void)
 		cmocka_unit_test(test_renewed),
 		cmocka_unit_test(test_cooloff),
 		cmocka_unit_test(test_unreachable),
+		cmocka_unit_test(test_password),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
