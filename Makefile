@@ -20,7 +20,8 @@ DESTDIR    ?=
 
 CC      ?= cc
 FUZZCC  ?= clang
-PKGS     = milter opendkim openssl libpsl inih libidn2 libcurl jansson zlib sqlite3
+PKGS     = milter opendkim openssl libpsl inih libidn2 libcurl jansson zlib sqlite3 \
+           hiredis
 OPT     ?= -O2 -g
 
 ifeq ($(SANITIZE),1)

@@ -304,6 +304,10 @@ print_account(const struct sline *a, time_t now)
 	    of_limit(num(a, "daily_messages"), b1, sizeof(b1)),
 	    num(a, "recipients"), of_limit(num(a, "daily_recipients"), b2,
 	    sizeof(b2)), num(a, "inflight"));
+	if (*get(a, "total_messages"))
+		printf("  all relays  %lu messages, %lu recipients today; "
+		    "%lu sessions\n", num(a, "total_messages"),
+		    num(a, "total_recipients"), num(a, "total_sessions"));
 	if (until != 0)
 		printf("  cool-off    until %s (%s left): %s\n",
 		    when((time_t)until, b1, sizeof(b1)),
@@ -346,6 +350,26 @@ print_oauth(const struct conf *conf, const char *name, time_t now)
 		    span((long)(os.expires_at - now), b2, sizeof(b2)));
 }
 
+/* The shared limits-store, if any: "limits-store redis://...: shared by
+ * the relays, local share 1/2 while unreachable". */
+static void
+print_store(const struct sline *r)
+{
+	char b[64];
+
+	if (*get(r, "limits_store") == '\0')
+		return;
+	if (num(r, "limits_store_up"))
+		printf("limits-store %s: reachable, limits shared by its "
+		    "relays (local share %s if it fails)\n",
+		    get(r, "limits_store"), get(r, "limits_share"));
+	else
+		printf("limits-store %s: unreachable since %s, local share "
+		    "%s in force\n", get(r, "limits_store"),
+		    clock_time((time_t)num(r, "limits_store_down_since"), b,
+		    sizeof(b)), get(r, "limits_share"));
+}
+
 static void
 print_text(const struct status *st)
 {
@@ -361,6 +385,7 @@ print_text(const struct status *st)
 	    when((time_t)num(r, "config_loaded"), b3, sizeof(b3)),
 	    num(r, "clients"), num(r, "clients") == 1 ? "" : "s",
 	    st->naccounts, st->naccounts == 1 ? "" : "s");
+	print_store(r);
 	for (size_t i = 0; i < st->naccounts; i++) {
 		print_account(&st->accounts[i], now);
 		if (st->conf)
@@ -374,7 +399,7 @@ is_text_key(const char *k)
 {
 	static const char *const text[] = { "name", "host", "tls", "login",
 	    "cooloff_reason", "last_error", "config", "session_limit_reason",
-	    NULL };
+	    "limits_store", "limits_share", NULL };
 
 	for (size_t i = 0; text[i]; i++)
 		if (strcmp(k, text[i]) == 0)

@@ -43,6 +43,21 @@ OPT("global", "secrets", OPT_STRING, SYSCONFDIR "/smarthost/secrets",
 OPT("global", "state-dir", OPT_STRING, "/var/lib/smarthost", C(state_dir),
     "Directory for the daily counters, OAuth2 tokens and the sent log.",
     .norm = conf_norm_path),
+OPT("global", "limits-store", OPT_STRING, "file", C(limits_store),
+    "Where the relay keeps daily counts, cool-offs and provider sessions: "
+    "file (state-dir, this host only) or redis://HOST:PORT[/DB], shared "
+    "by every relay that names the same Redis (its password, if any, is "
+    "the secrets file's line \"redis PASSWORD\").",
+    .norm = conf_norm_limits_store),
+OPT("global", "limits-share", OPT_STRING, "1/1", C(limits_share),
+    "While the Redis of limits-store is unreachable: the part M/N of each "
+    "account's max-connections (at least 1) and daily limits this relay "
+    "uses on its own, e.g. 1/2 for two relays.",
+    .norm = conf_norm_share),
+OPT("global", "limits-lease", OPT_SECONDS, "30s", C(limits_lease),
+    "With Redis: how long a provider session of a relay that stopped "
+    "renewing it (a crash) still counts against max-connections.",
+    .min = 2, .max = 3600),
 OPT("global", "user", OPT_STRING, "smarthost", C(user),
     "Unprivileged user the daemons switch to after opening their files "
     "and sockets."),

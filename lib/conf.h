@@ -111,6 +111,9 @@ struct conf {
 	char		*relay_map;
 	char		*secrets;
 	char		*state_dir;
+	char		*limits_store;		/* "file" or redis://... */
+	char		*limits_share;		/* "M/N" */
+	unsigned	 limits_lease;
 	char		*user;
 	struct strlist	 local_domains;
 	struct strlist	 internal_networks;

@@ -297,3 +297,94 @@ conf_norm_user(const char *v, char *err, size_t errsize)
 	snprintf(err, errsize, "\"%s\" is not a user name or numeric uid", v);
 	return NULL;
 }
+
+int
+conf_redis_url(const char *v, char *host, size_t hostsize, unsigned *port,
+    unsigned *db, char *err, size_t errsize)
+{
+	const char *h, *colon, *slash;
+	long p, d = 0;
+	char num[16];
+
+	if (strncmp(v, "rediss://", 9) == 0) {
+		snprintf(err, errsize, "\"%s\": TLS to Redis (rediss://) is "
+		    "not supported by this build's hiredis; use redis:// to a "
+		    "Redis on this host or behind a TLS tunnel", v);
+		return -1;
+	}
+	if (strncmp(v, "redis://", 8) != 0)
+		goto bad;
+	h = v + 8;
+	slash = strchr(h, '/');
+	colon = memrchr(h, ':', slash ? (size_t)(slash - h) : strlen(h));
+	if (colon == NULL || colon == h || (size_t)(colon - h) >= hostsize ||
+	    (size_t)((slash ? slash : colon + strlen(colon)) - colon - 1) >=
+	    sizeof(num))
+		goto bad;
+	memcpy(host, h, (size_t)(colon - h));
+	host[colon - h] = '\0';
+	memcpy(num, colon + 1, (size_t)((slash ? slash : colon +
+	    strlen(colon)) - colon - 1));
+	num[(slash ? slash : colon + strlen(colon)) - colon - 1] = '\0';
+	if ((p = number_in(num, 1, 65535)) == -1)
+		goto bad;
+	if (slash && (d = number_in(slash + 1, 0, 1000)) == -1)
+		goto bad;
+	if (strchr(host, '@') != NULL || strspn(host, "ABCDEFGHIJKLMNOPQRSTU"
+	    "VWXYZabcdefghijklmnopqrstuvwxyz0123456789.-") != strlen(host))
+		goto bad;
+	*port = (unsigned)p;
+	*db = (unsigned)d;
+	return 0;
+bad:
+	snprintf(err, errsize, "\"%s\" is not file or redis://HOST:PORT[/DB] "
+	    "(no password in the URL: it goes in the secrets file as "
+	    "\"redis PASSWORD\")", v);
+	return -1;
+}
+
+char *
+conf_norm_limits_store(const char *v, char *err, size_t errsize)
+{
+	char host[256];
+	unsigned port, db;
+
+	if (strcmp(v, "file") == 0)
+		return xstrdup(v);
+	if (conf_redis_url(v, host, sizeof(host), &port, &db, err,
+	    errsize) != 0)
+		return NULL;
+	return xstrdup(v);
+}
+
+int
+conf_share(const char *v, unsigned *m, unsigned *n)
+{
+	char buf[32];
+	const char *slash = strchr(v, '/');
+	long a, b;
+
+	if (slash == NULL || (size_t)(slash - v) >= sizeof(buf))
+		return -1;
+	memcpy(buf, v, (size_t)(slash - v));
+	buf[slash - v] = '\0';
+	if ((a = number_in(buf, 1, 1000)) == -1 ||
+	    (b = number_in(slash + 1, 1, 1000)) == -1 || a > b)
+		return -1;
+	*m = (unsigned)a;
+	*n = (unsigned)b;
+	return 0;
+}
+
+char *
+conf_norm_share(const char *v, char *err, size_t errsize)
+{
+	unsigned m, n;
+
+	if (conf_share(v, &m, &n) != 0) {
+		snprintf(err, errsize, "\"%s\" is not a share M/N with 1 <= M "
+		    "<= N <= 1000 (1/2: half of each limit)", v);
+		return NULL;
+	}
+	return xasprintf("%u/%u", m, n);
+}

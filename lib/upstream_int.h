@@ -78,6 +78,7 @@ struct upstream_pooling {
 	long long	 idle_since;	/* ms, CLOCK_MONOTONIC */
 	unsigned	 msgs;		/* transactions carried */
 	int		 reused;
+	char		 lease[128];	/* shared session lease id, or "" */
 };
 struct upstream_pooling *upstream_pooling(struct upstream *);
 

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "route.h"
 #include "server.h"
+#include "store.h"
 
 struct control {
 	struct ctlsock	*sock;
@@ -119,6 +120,10 @@ put_account(FILE *fp, struct relay *rl, const struct account *a,
 	put_str(fp, "cooloff_reason", cooling ? ls.cool_reason : "");
 	fprintf(fp, " last_error_at=%lld", (long long)ls.error_at);
 	put_str(fp, "last_error", ls.error);
+	if (ls.shared)	/* over every relay of the limits-store */
+		fprintf(fp, " total_messages=%u total_recipients=%u "
+		    "total_sessions=%u", ls.total_msgs, ls.total_rcpts,
+		    ls.total_sessions);
 	fputc('\n', fp);
 }
 
@@ -131,6 +136,7 @@ put_status(FILE *fp, struct control *c)
 	struct pool_stat *st = xcalloc(max, sizeof(*st));
 	time_t now = time(NULL);
 	unsigned clients;
+	char store[512];
 
 	n = pool_stats(rl->pool, st, max);
 	pthread_mutex_lock(&rl->mu);
@@ -143,6 +149,8 @@ put_status(FILE *fp, struct control *c)
 	    (long long)__atomic_load_n(&c->loaded, __ATOMIC_RELAXED),
 	    clients, cfg->naccounts);
 	put_str(fp, "config", cfg->conf->path);
+	store_status(rl, store, sizeof(store));
+	fputs(store, fp);
 	fputc('\n', fp);
 	for (size_t i = 0; i < cfg->naccounts; i++)
 		put_account(fp, rl, cfg->accounts[i], stat_of(st,

@@ -13,6 +13,7 @@
 #include "journal.h"
 #include "limit.h"
 #include "log.h"
+#include "redislimit.h"
 #include "util.h"
 
 #define REASON_MAX 256
@@ -41,6 +42,9 @@ struct limits {
 	struct counter	*head;
 	int		 dirty;
 	time_t		 saved;
+	struct redislimit *r;		/* shared store, or NULL */
+	unsigned	 share_m, share_n;	/* while r is unreachable */
+	unsigned long	 epoch;		/* r's connection written to */
 };
 
 static long
@@ -66,6 +70,26 @@ reset_time(time_t now, char *buf, size_t size)
 	next = mktime(&tm);
 	localtime_r(&next, &tm);
 	strftime(buf, size, "%H:%M %Z", &tm);
+}
+
+/* When today's counters start over (the shared counts' expiry). */
+static time_t
+reset_at(time_t now)
+{
+	struct tm tm;
+
+	localtime_r(&now, &tm);
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	tm.tm_mday++;
+	tm.tm_isdst = -1;
+	return mktime(&tm);
+}
+
+/* This relay's share of limit while the shared store is away. */
+static unsigned
+share_of(const struct limits *l, unsigned limit)
+{
+	return (unsigned)((unsigned long long)limit * l->share_m / l->share_n);
 }
 
 /* The counter of account, created (for day) if absent. */
@@ -254,13 +278,97 @@ limit_free(struct limits *l)
 	free(l);
 }
 
+/* ---- the shared store (l->mu held) ---- */
+
+void
+limit_set_store(struct limits *l, struct redislimit *r, unsigned m,
+    unsigned n)
+{
+	pthread_mutex_lock(&l->mu);
+	l->r = r;
+	l->share_m = m ? m : 1;
+	l->share_n = n ? n : 1;
+	l->epoch = 0;
+	pthread_mutex_unlock(&l->mu);
+}
+
+/* Writes c's counts (messages with those reserved) to the store. */
+static int
+shared_put(struct limits *l, struct counter *c, time_t now)
+{
+	if (l->r == NULL)
+		return -1;
+	return redislimit_put(l->r, c->account, c->day, reset_at(now),
+	    c->msgs + c->inflight, c->rcpts);
+}
+
+/* 0 if the store is reachable and holds this relay's counts (written
+ * again after each new connection), else -1.  Cool-offs are not written
+ * again: the store's say whether an account cools off (one set while it
+ * was unreachable may cost one more refused login; one cleared elsewhere
+ * meanwhile is not brought back). */
+static int
+shared_sync(struct limits *l, time_t now)
+{
+	unsigned long epoch;
+	long today = day_of(now);
+	struct counter *c;
+
+	if (l->r == NULL)
+		return -1;
+	epoch = redislimit_epoch(l->r);
+	if (epoch == l->epoch && epoch != 0) {
+		time_t since;
+		char err[8];
+
+		return redislimit_up(l->r, &since, err, sizeof(err)) ? 0 : -1;
+	}
+	for (c = l->head; c != NULL; c = c->next) {
+		if (c->day == today && (c->msgs || c->inflight || c->rcpts) &&
+		    shared_put(l, c, now) != 0)
+			return -1;
+	}
+	epoch = redislimit_epoch(l->r);
+	if (epoch == 0)
+		return -1;
+	l->epoch = epoch;
+	return 0;
+}
+
+/* The store's refusal of one more message, 1 to go on, or -1 if it is
+ * unreachable. */
+static int
+shared_reserve(struct limits *l, struct counter *c, unsigned daily,
+    time_t now)
+{
+	unsigned total;
+
+	if (shared_sync(l, now) != 0)
+		return -1;
+	return redislimit_reserve(l->r, c->account, c->day, reset_at(now),
+	    daily, c->msgs + c->inflight, &total);
+}
+
+static void
+share_refusal(const struct limits *l, const char *account, unsigned limit,
+    const char *what, time_t now, char *why, size_t whysize)
+{
+	char reset[64];
+
+	reset_time(now, reset, sizeof(reset));
+	snprintf(why, whysize, "daily limit of %u %s for account %s reached "
+	    "(this relay's share %u/%u: %u, while limits-store %s is "
+	    "unreachable); resets at %s", limit, what, account, l->share_m,
+	    l->share_n, share_of(l, limit), redislimit_url(l->r), reset);
+}
+
 int
 limit_reserve(struct limits *l, const char *account, unsigned daily_msgs,
     time_t now, char *why, size_t whysize)
 {
 	struct counter *c;
 	char reset[64];
-	int rc = 0;
+	int rc = 0, shared;
 
 	pthread_mutex_lock(&l->mu);
 	c = counter_get(l, account, now);
@@ -269,6 +377,21 @@ limit_reserve(struct limits *l, const char *account, unsigned daily_msgs,
 		    "(%s): mail of account %s is deferred until they can, so "
 		    "that its daily limit of %u messages is not overshot",
 		    l->jerr, account, daily_msgs);
+		rc = -1;
+	} else if (l->r != NULL && (shared = shared_reserve(l, c, daily_msgs,
+	    now)) != -1) {
+		if (shared == 0) {
+			reset_time(now, reset, sizeof(reset));
+			snprintf(why, whysize, "daily limit of %u messages for "
+			    "account %s reached; resets at %s", daily_msgs,
+			    account, reset);
+			rc = -1;
+		} else
+			c->inflight++;
+	} else if (l->r != NULL && daily_msgs != 0 &&
+	    c->msgs + c->inflight >= share_of(l, daily_msgs)) {
+		share_refusal(l, account, daily_msgs, "messages", now, why,
+		    whysize);
 		rc = -1;
 	} else if (daily_msgs != 0 && c->msgs + c->inflight >= daily_msgs) {
 		reset_time(now, reset, sizeof(reset));
@@ -288,19 +411,32 @@ limits_rcpt_ok(struct limits *l, const char *account, unsigned daily_rcpts,
 {
 	struct counter *c;
 	char reset[64];
+	unsigned msgs, rcpts;
 	int ok = 1;
 
 	if (daily_rcpts == 0)
 		return 1;
 	pthread_mutex_lock(&l->mu);
 	c = counter_get(l, account, now);
-	if (l->jbroken) {
+	rcpts = c->rcpts;
+	if (l->r != NULL && (shared_sync(l, now) != 0 ||
+	    redislimit_get(l->r, account, c->day, &msgs, &rcpts) != 0)) {
+		rcpts = c->rcpts;
+		if (rcpts + accepted >= share_of(l, daily_rcpts)) {
+			share_refusal(l, account, daily_rcpts, "recipients",
+			    now, why, whysize);
+			ok = 0;
+		}
+	}
+	if (!ok)
+		;
+	else if (l->jbroken) {
 		snprintf(why, whysize, "daily counters cannot be recorded "
 		    "(%s): mail of account %s is deferred until they can, so "
 		    "that its daily limit of %u recipients is not overshot",
 		    l->jerr, account, daily_rcpts);
 		ok = 0;
-	} else if (c->rcpts + accepted >= daily_rcpts) {
+	} else if (rcpts + accepted >= daily_rcpts) {
 		reset_time(now, reset, sizeof(reset));
 		snprintf(why, whysize, "daily limit of %u recipients for "
 		    "account %s reached; resets at %s", daily_rcpts, account,
@@ -373,6 +509,7 @@ limit_count(struct limits *l, const char *account, unsigned nrcpts,
 	if (c->inflight > 0)
 		c->inflight--;
 	seq = count_locked(l, c, 1, (int)nrcpts);
+	(void)shared_put(l, c, now);
 	pthread_mutex_unlock(&l->mu);
 	return count_wait(l, seq);
 }
@@ -381,9 +518,12 @@ void
 limit_uncount(struct limits *l, const char *account, unsigned nrcpts,
     time_t now)
 {
+	struct counter *c;
+
 	pthread_mutex_lock(&l->mu);
-	(void)count_locked(l, counter_get(l, account, now), -1,
-	    -(int)nrcpts);
+	c = counter_get(l, account, now);
+	(void)count_locked(l, c, -1, -(int)nrcpts);
+	(void)shared_put(l, c, now);
 	pthread_mutex_unlock(&l->mu);
 }
 
@@ -401,6 +541,7 @@ limit_release(struct limits *l, const char *account, int delivered,
 	c = counter_get(l, account, now);
 	if (c->inflight > 0)
 		c->inflight--;
+	(void)shared_put(l, c, now);
 	pthread_mutex_unlock(&l->mu);
 }
 
@@ -420,6 +561,8 @@ limit_cooloff(struct limits *l, const char *account, unsigned seconds,
 		if (*p == '\r' || *p == '\n')
 			*p = ' ';
 	l->dirty = 1;
+	if (l->r != NULL)
+		(void)redislimit_cool_set(l->r, account, seconds, c->reason);
 	pthread_mutex_unlock(&l->mu);
 }
 
@@ -435,7 +578,32 @@ limit_cooloff_clear(struct limits *l, const char *account)
 			c->reason[0] = '\0';
 			l->dirty = 1;
 		}
+	if (l->r != NULL)
+		(void)redislimit_cool_clear(l->r, account);
 	pthread_mutex_unlock(&l->mu);
+}
+
+/* The store's cool-off of c's account replaces the local one. */
+static void
+shared_cooling(struct limits *l, struct counter *c, time_t now)
+{
+	char reason[REASON_MAX];
+	unsigned secs;
+	int rc;
+
+	if (shared_sync(l, now) != 0 || (rc = redislimit_cool_get(l->r,
+	    c->account, &secs, reason, sizeof(reason))) == -1)
+		return;		/* unreachable: the local one holds */
+	if (rc == 1) {
+		if (c->cool_until != now + (time_t)secs)
+			l->dirty = 1;
+		c->cool_until = now + (time_t)secs;
+		xstrlcpy(c->reason, reason, sizeof(c->reason));
+	} else if (c->cool_until > now) {
+		c->cool_until = 0;	/* ended by another relay */
+		c->reason[0] = '\0';
+		l->dirty = 1;
+	}
 }
 
 int
@@ -449,6 +617,8 @@ limit_cooling(struct limits *l, const char *account, time_t now,
 
 	pthread_mutex_lock(&l->mu);
 	c = counter_get(l, account, now);
+	if (l->r != NULL)
+		shared_cooling(l, c, now);
 	if (c->cool_until > now) {
 		localtime_r(&c->cool_until, &tm);
 		strftime(until, sizeof(until), "%H:%M:%S", &tm);
@@ -498,6 +668,8 @@ limit_state(struct limits *l, const char *account, time_t now,
 	for (c = l->head; c != NULL; c = c->next)
 		if (strcasecmp(c->account, account) == 0)
 			break;
+	if (c != NULL && l->r != NULL)
+		shared_cooling(l, c, now);
 	if (c != NULL) {
 		if (c->day == day_of(now)) {
 			st->msgs = c->msgs;
@@ -509,6 +681,11 @@ limit_state(struct limits *l, const char *account, time_t now,
 		st->error_at = c->error_at;
 		xstrlcpy(st->error, c->error, sizeof(st->error));
 	}
+	if (l->r != NULL && shared_sync(l, now) == 0 &&
+	    redislimit_get(l->r, account, day_of(now), &st->total_msgs,
+	    &st->total_rcpts) == 0 && redislimit_lease_count(l->r, account,
+	    &st->total_sessions) == 0)
+		st->shared = 1;
 	pthread_mutex_unlock(&l->mu);
 }
 
@@ -580,6 +757,8 @@ limit_save(struct limits *l, time_t now, int force, char *err,
 
 	err[0] = '\0';
 	pthread_mutex_lock(&l->mu);
+	if (l->r != NULL)	/* after a reconnection: this relay's counts */
+		(void)shared_sync(l, now);
 	if (l->path != NULL && (l->dirty || l->jbroken) &&
 	    (force || now - l->saved >= LIMIT_SAVE_INTERVAL))
 		rc = compact(l, now, err, errsize);

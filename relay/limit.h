@@ -29,6 +29,17 @@
  * limits_rcpt_ok() until a compaction succeeds (retried by limit_save()
  * every LIMIT_SAVE_INTERVAL seconds); both events are logged.
  *
+ * Shared limits: limit_set_store() makes the counts, reservations and
+ * cool-offs common to every relay of one Redis (lib/redislimit.h).  The
+ * local state above is still kept (it is this relay's part of the day's
+ * counts and is written to Redis again after a reconnection), but the
+ * daily limits are checked against the totals over all relays, a
+ * reservation is taken in Redis atomically (so the relays together never
+ * pass a daily message limit), and a cool-off set or cleared on one relay
+ * holds for all.  While Redis is unreachable each relay checks its own
+ * counts against its share M/N of every daily limit (limits-share); the
+ * refusal says so.
+ *
  * All functions take the current time so tests can move the clock; all
  * are thread-safe.  A limit of 0 means no limit.  The refusal texts are
  * complete sentences for an SMTP reply, without code.
@@ -44,6 +55,7 @@
 #define LIMIT_JOURNAL		"relay-limits.journal"
 
 struct limits;
+struct redislimit;
 
 /* Opens (and reads) the state of state_dir; never fails: a missing or
  * unreadable file starts from zero and *err says why (or is ""). A NULL
@@ -51,6 +63,10 @@ struct limits;
 struct limits *limit_open(const char *state_dir, time_t now,
 	    char *err, size_t errsize);
 void	limit_free(struct limits *);
+/* Share the limits through r (not owned; NULL: this relay only), with
+ * the share m/n of each daily limit while r is unreachable. */
+void	limit_set_store(struct limits *, struct redislimit *r, unsigned m,
+	    unsigned n);
 
 /* Reserve one message for account: 0, or -1 with the refusal in why
  * ("daily limit of 100 messages for account a@b reached; resets at
@@ -105,6 +121,9 @@ struct limit_state {
 	char		 cool_reason[256];
 	time_t		 error_at;	/* 0: no failure since start */
 	char		 error[256];
+	/* with a shared store: */
+	int		 shared;	/* 1: totals below are known */
+	unsigned	 total_msgs, total_rcpts, total_sessions;
 };
 void	limit_state(struct limits *, const char *account, time_t now,
 	    struct limit_state *);

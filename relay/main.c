@@ -43,6 +43,7 @@
 #include "safedir.h"
 #include "sentrec.h"
 #include "server.h"
+#include "store.h"
 #include "upstream.h"
 
 #define DRAIN_SECONDS	30	/* how long SIGTERM waits for clients */
@@ -135,6 +136,7 @@ reload(struct relay *rl, struct diag *d)
 	config_unref(old);
 	relay_swap_config(rl, cfg);
 	pool_reconfigure(rl->pool, cfg);
+	store_reconfigure(rl, cfg);
 	control_reloaded(control);
 	log_info("configuration reloaded");
 	pthread_mutex_unlock(&mu);
@@ -437,6 +439,8 @@ relay_init(struct relay *rl, struct config *cfg)
 	rl->pool = pool_new();
 	pool_reconfigure(rl->pool, cfg);	/* timeouts, default CA file */
 	rl->sent = sentrec_new();	/* opened by serve()'s first turn */
+	if (store_open(rl, cfg, err, sizeof(err)) != 0)
+		log_warnx("limits-store: %s: limits are this relay's only", err);
 }
 
 /* One line per account: what the pool did since start. */
@@ -468,6 +472,7 @@ stop(struct relay *rl)
 		pool_free(rl->pool);
 		limit_free(rl->limits);
 		sentrec_free(rl->sent);
+		store_close(rl);
 	}
 	log_info("stopped");
 }

@@ -53,6 +53,7 @@
 
 #define POOL_TICKETS	8
 #define POOL_LIMIT_TRIES 4	/* opens refused for too many sessions, per get */
+#define POOL_LEASE_MAX	128	/* a lease id */
 
 /* Provider replies refusing a new session because the account has too
  * many (shared/providers.md), searched in the refusal's text. */
@@ -83,6 +84,7 @@ struct pool_acct {
 	const char	*cap_reason;
 	unsigned long	 opened, full, resumed, reuses;
 	pthread_cond_t	 freed;		/* a slot or idle session is free */
+	struct pool	*pool;
 };
 
 /* Counters of drained entries, so that pool_stats() covers the whole
@@ -102,6 +104,7 @@ struct pool {
 	unsigned	 connect_timeout, command_timeout, data_timeout;
 	unsigned	 idle_timeout, msgs_per_session, quota_cooloff;
 	char		*ca_file;
+	struct pool_leases leases;	/* get == NULL: none */
 };
 
 static void
@@ -209,6 +212,9 @@ acct_drain(struct pool *pool, struct pool_acct *a, struct upstream **closing)
 	acct_release(pool, a);
 }
 
+static void	lease_put(struct pool *, struct pool_acct *, const char *);
+static unsigned	acct_max(struct pool_acct *);
+
 /* Closes sessions outside the lock, then frees their slots: a slot is
  * free only once the provider has seen the session go. */
 static void
@@ -216,11 +222,14 @@ close_all(struct pool *pool, struct upstream *list)
 {
 	struct upstream *next;
 	struct pool_acct *a;
+	char lease[POOL_LEASE_MAX];
 
 	for (; list; list = next) {
 		next = upstream_pooling(list)->next;
 		a = upstream_pooling(list)->owner;
+		xstrlcpy(lease, upstream_pooling(list)->lease, sizeof(lease));
 		upstream_close(list);
+		lease_put(pool, a, lease);
 		pthread_mutex_lock(&pool->lock);
 		a->nbusy--;
 		a->nlogged--;
@@ -228,6 +237,14 @@ close_all(struct pool *pool, struct upstream *list)
 		acct_release(pool, a);
 		pthread_mutex_unlock(&pool->lock);
 	}
+}
+
+/* Gives a session's lease back (outside the lock); id "" is none. */
+static void
+lease_put(struct pool *pool, struct pool_acct *a, const char *id)
+{
+	if (id[0] != '\0' && pool->leases.put != NULL)
+		pool->leases.put(pool->leases.arg, a->name, id);
 }
 
 static int
@@ -257,6 +274,7 @@ acct_new(struct pool *pool, const struct route *rt, const char *ca,
 	a->port = rt->port;
 	a->tls = rt->tls;
 	a->gen = gen;
+	a->pool = pool;
 	cond_init(&a->freed);
 	a->next = pool->accts;
 	pool->accts = a;
@@ -312,6 +330,15 @@ reap(struct pool *pool, long long now, struct upstream **closing)
 	struct upstream **pp, *up;
 
 	for (a = pool->accts; a; a = a->next) {
+		/* over a bound that shrank (the lease store went away) */
+		while ((up = a->idle) != NULL &&
+		    a->nidle + a->nbusy > acct_max(a)) {
+			a->idle = upstream_pooling(up)->next;
+			upstream_pooling(up)->next = *closing;
+			*closing = up;
+			a->nidle--;
+			a->nbusy++;	/* until closed */
+		}
 		for (pp = &a->idle; (up = *pp) != NULL; ) {
 			until = upstream_pooling(up)->idle_since +
 			    (long long)a->idle_timeout * 1000;
@@ -331,6 +358,45 @@ reap(struct pool *pool, long long now, struct upstream **closing)
 	return next;
 }
 
+#define POOL_GIVE_MAX	16	/* accounts checked per round */
+
+/* Moves the idle sessions of accounts another relay waits for to
+ * *closing (lock held; asks the lease store without it). */
+static void
+give_leases(struct pool *pool, struct upstream **closing)
+{
+	char *names[POOL_GIVE_MAX];
+	int wanted[POOL_GIVE_MAX];
+	struct pool_acct *a;
+	struct upstream *up;
+	size_t n = 0, i;
+
+	for (a = pool->accts; a && n < POOL_GIVE_MAX; a = a->next)
+		if (a->nidle > 0 && !a->draining)
+			names[n++] = xstrdup(a->name);
+	if (n == 0)
+		return;
+	pthread_mutex_unlock(&pool->lock);
+	for (i = 0; i < n; i++)
+		wanted[i] = pool->leases.wanted(pool->leases.arg, names[i],
+		    POOL_HELD_IDLE, 0);
+	pthread_mutex_lock(&pool->lock);
+	for (i = 0; i < n; i++) {
+		for (a = pool->accts; a && wanted[i]; a = a->next) {
+			if (a->draining || strcmp(a->name, names[i]) != 0)
+				continue;
+			while ((up = a->idle) != NULL) {
+				a->idle = upstream_pooling(up)->next;
+				upstream_pooling(up)->next = *closing;
+				*closing = up;
+				a->nidle--;
+				a->nbusy++;	/* until closed */
+			}
+		}
+		free(names[i]);
+	}
+}
+
 static void *
 reaper(void *arg)
 {
@@ -343,6 +409,11 @@ reaper(void *arg)
 	while (!pool->stop) {
 		closing = NULL;
 		next = reap(pool, mono_ms(), &closing);
+		if (pool->leases.wanted != NULL) {
+			give_leases(pool, &closing);
+			if (next > mono_ms() + POOL_LEASE_CHECK_MS)
+				next = mono_ms() + POOL_LEASE_CHECK_MS;
+		}
 		ts.tv_sec = (time_t)(next / 1000);
 		ts.tv_nsec = (long)(next % 1000) * 1000000;
 		if (closing) {
@@ -493,9 +564,14 @@ session_limit_reason(const struct smtp_reply *r, enum upstream_fail why)
 static unsigned
 acct_max(struct pool_acct *a)
 {
+	const struct pool_leases *ls = &a->pool->leases;
+	unsigned max = a->max;
+
+	if (ls->bound != NULL)
+		max = ls->bound(ls->arg, max);
 	if (a->cap != 0 && mono_ms() >= a->cap_until)
 		a->cap = 0;
-	return a->cap != 0 && a->cap < a->max ? a->cap : a->max;
+	return a->cap != 0 && a->cap < max ? a->cap : max;
 }
 
 /* The provider refused one more session: the bound becomes the sessions
@@ -520,8 +596,8 @@ cap_set(struct pool *pool, struct pool_acct *a, const char *reason)
  * account live: the caller may wait for one of them. */
 static struct upstream *
 pool_open(struct pool *pool, struct pool_acct *a, const struct route *rt,
-    const char *secret, struct smtp_reply *r, enum upstream_fail *why,
-    int *retry)
+    const char *secret, const char *lease, struct smtp_reply *r,
+    enum upstream_fail *why, int *retry)
 {
 	const struct account *acc = rt->account;
 	struct upstream_params p = {
@@ -544,6 +620,11 @@ pool_open(struct pool *pool, struct pool_acct *a, const struct route *rt,
 
 	up = upstream_open(&p, r, why);
 	tls_session_free(resume);
+	if (up == NULL)
+		lease_put(pool, a, lease);
+	else
+		xstrlcpy(upstream_pooling(up)->lease, lease,
+		    sizeof(upstream_pooling(up)->lease));
 
 	pthread_mutex_lock(&pool->lock);
 	if (up == NULL) {
@@ -587,11 +668,14 @@ pool_reuse(struct pool *pool, struct pool_acct *a, struct upstream *up,
 		*why = UPF_NONE;
 		return up;
 	}
-	upstream_close(up);
+	char lease[POOL_LEASE_MAX];
+
+	xstrlcpy(lease, upstream_pooling(up)->lease, sizeof(lease));
+	upstream_close(up);	/* its lease goes to the new session */
 	pthread_mutex_lock(&pool->lock);
 	a->nlogged--;
 	pthread_mutex_unlock(&pool->lock);
-	return pool_open(pool, a, rt, secret, r, why, retry);
+	return pool_open(pool, a, rt, secret, lease, r, why, retry);
 }
 
 /* Takes the most recently used idle session, or reserves a slot for a
@@ -620,16 +704,37 @@ limit_reply(struct pool_acct *a, unsigned wait, struct smtp_reply *r,
 	*why = UPF_LIMIT;
 }
 
+/* A lease for a new session in the slot the caller reserved: 0 (lease
+ * "" without leases or while their store is unreachable), or -1 with
+ * the slot given back when other relays hold them all. */
+static int
+lease_take(struct pool *pool, struct pool_acct *a, char *id, size_t idsize)
+{
+	const struct pool_leases *ls = &pool->leases;
+
+	id[0] = '\0';
+	if (ls->get == NULL || ls->get(ls->arg, a->name, a->max, id,
+	    idsize) != 0)
+		return 0;
+	pthread_mutex_lock(&pool->lock);
+	a->nbusy--;
+	pthread_cond_broadcast(&a->freed);
+	acct_release(pool, a);
+	pthread_mutex_unlock(&pool->lock);
+	return -1;
+}
+
 /* One try of pool_get(): a session, or NULL with *retry set when the
  * caller should wait for another of the account's sessions. */
 static struct upstream *
 get_once(struct pool *pool, const struct route *rt, const char *secret,
     unsigned gen, const struct timespec *deadline, unsigned wait_seconds,
-    struct smtp_reply *r, enum upstream_fail *why, int *retry)
+    struct smtp_reply *r, enum upstream_fail *why, int *retry,
+    int *lease_wait)
 {
 	struct upstream *closing = NULL, *up;
 	struct pool_acct *a;
-	char err[256];
+	char err[256], lease[POOL_LEASE_MAX];
 	int expired = 0, rc;
 
 	pthread_mutex_lock(&pool->lock);
@@ -661,7 +766,48 @@ get_once(struct pool *pool, const struct route *rt, const char *secret,
 	close_all(pool, closing);
 	if (up)
 		return pool_reuse(pool, a, up, rt, secret, r, why, retry);
-	return pool_open(pool, a, rt, secret, r, why, retry);
+	if (lease_take(pool, a, lease, sizeof(lease)) != 0) {
+		*lease_wait = 1;
+		return NULL;
+	}
+	return pool_open(pool, a, rt, secret, lease, r, why, retry);
+}
+
+/* Sleeps POOL_LEASE_POLL_MS before the next try for a lease: 0, or -1
+ * when the deadline has passed. */
+static int
+lease_poll(const struct timespec *deadline)
+{
+	struct timespec now, ts = { 0, POOL_LEASE_POLL_MS * 1000000L };
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (now.tv_sec > deadline->tv_sec || (now.tv_sec == deadline->tv_sec &&
+	    now.tv_nsec >= deadline->tv_nsec))
+		return -1;
+	nanosleep(&ts, NULL);
+	return 0;
+}
+
+static void
+lease_reply(const struct route *rt, unsigned wait, struct smtp_reply *r,
+    enum upstream_fail *why)
+{
+	reply_local(r, rt->host, 451, "4.4.5", "all %u sessions of account "
+	    "%s with %s are in use by the relays sharing its limits (waited "
+	    "%u s)", account_max_connections(rt->account), rt->account->name,
+	    rt->host, wait);
+	*why = UPF_LIMIT;
+}
+
+void
+pool_set_leases(struct pool *pool, const struct pool_leases *ls)
+{
+	pthread_mutex_lock(&pool->lock);
+	if (ls != NULL)
+		pool->leases = *ls;
+	else
+		memset(&pool->leases, 0, sizeof(pool->leases));
+	pthread_mutex_unlock(&pool->lock);
 }
 
 struct upstream *
@@ -671,7 +817,7 @@ pool_get(struct pool *pool, const struct route *rt, const char *secret,
 {
 	struct upstream *up;
 	struct timespec deadline;
-	int retry = 1;
+	int retry = 1, lease_wait;
 
 	if (rt->account == NULL || rt->host == NULL) {
 		reply_local(r, "", 451, "4.3.5", "no account or provider host "
@@ -681,12 +827,20 @@ pool_get(struct pool *pool, const struct route *rt, const char *secret,
 	}
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	deadline.tv_sec += wait_seconds;
-	for (unsigned tries = 0; retry && tries < POOL_LIMIT_TRIES; tries++) {
-		retry = 0;
+	for (unsigned tries = 0; retry && tries < POOL_LIMIT_TRIES; ) {
+		retry = lease_wait = 0;
 		up = get_once(pool, rt, secret, gen, &deadline, wait_seconds,
-		    r, why, &retry);
+		    r, why, &retry, &lease_wait);
 		if (up != NULL)
 			return up;
+		if (lease_wait) {	/* no event to wait for: poll */
+			if (lease_poll(&deadline) != 0) {
+				lease_reply(rt, wait_seconds, r, why);
+				return NULL;
+			}
+			retry = 1;
+		} else
+			tries++;
 	}
 	return NULL;
 }
@@ -702,6 +856,9 @@ pool_put(struct pool *pool, struct upstream *up, int reusable)
 		return;
 	pl = upstream_pooling(up);
 	a = pl->owner;
+	if (reusable && pl->lease[0] != '\0' && pool->leases.wanted != NULL &&
+	    pool->leases.wanted(pool->leases.arg, a->name, a->nlogged, a->max))
+		reusable = 0;	/* its lease goes to the relay waiting */
 	pthread_mutex_lock(&pool->lock);
 	keep = reusable && upstream_usable(up) && !a->draining &&
 	    pl->msgs < a->msgs_per_session &&
@@ -755,7 +912,7 @@ pool_stats(struct pool *pool, struct pool_stat *v, size_t max)
 		st->busy += a->nbusy;
 		if (a->peak > st->peak)
 			st->peak = a->peak;
-		if (!a->draining && acct_max(a) < a->max) {
+		if (!a->draining && acct_max(a) < a->max && a->cap != 0) {
 			st->limit = a->cap;
 			st->limit_at = a->cap_at;
 			st->limit_until = time(NULL) + (time_t)((a->cap_until -

@@ -17,6 +17,14 @@
  * because the account has too many (NetEase's 421 HL:ICC), the account's
  * bound shrinks to the sessions logged in at that moment until
  * quota-cooloff has passed or the next reload.
+ *
+ * With leases (pool_set_leases(): several relays sharing one provider
+ * account), every new session first takes a lease of the account; while
+ * all are taken by other relays pool_get() polls for one every
+ * POOL_LEASE_POLL_MS until its wait ends, and a relay that holds more
+ * than its share of them closes sessions given back instead of keeping
+ * them idle, and its idle sessions of the account, so that their leases
+ * pass to the waiting relay.
  */
 #ifndef SMARTHOST_RELAY_POOL_H
 #define SMARTHOST_RELAY_POOL_H
@@ -29,7 +37,31 @@
 
 struct pool;
 
+#define POOL_LEASE_POLL_MS	50
+#define POOL_LEASE_CHECK_MS	250
+#define POOL_HELD_IDLE		(~0u)
+
 struct pool *pool_new(void);
+
+/* Session leases shared with other relays.  get: 1 with the lease's id,
+ * 0 when all max of the account are taken, -1 when the store is
+ * unreachable (the session goes ahead without a lease under the bound
+ * that bound() gives); put gives one back; wanted: non-zero when another
+ * relay waits for a lease of the account while this one holds more than
+ * its share of max with held sessions (the session given back is then
+ * closed), or, with held POOL_HELD_IDLE, at all (idle sessions are
+ * closed: checked every POOL_LEASE_CHECK_MS by the reaper). */
+struct pool_leases {
+	int	(*get)(void *arg, const char *account, unsigned max, char *id,
+		    size_t idsize);
+	void	(*put)(void *arg, const char *account, const char *id);
+	unsigned (*bound)(void *arg, unsigned max);
+	int	(*wanted)(void *arg, const char *account, unsigned held,
+		    unsigned max);
+	void	*arg;
+};
+/* Use leases (copied; NULL: none) from now on. */
+void	pool_set_leases(struct pool *, const struct pool_leases *);
 /* Close idle sessions of accounts that are gone or changed after a
  * reload; sessions in use are closed when given back. */
 void	pool_reconfigure(struct pool *, const struct config *);

@@ -19,6 +19,8 @@
 #include "limit.h"
 #include "pool.h"
 
+struct store;
+
 struct relay {
 	pthread_mutex_t	 mu;
 	pthread_cond_t	 idle;		/* signalled when nclients drops */
@@ -26,6 +28,7 @@ struct relay {
 	struct pool	*pool;
 	struct limits	*limits;
 	struct sentrec	*sent;		/* the sent log (sentrec.h) */
+	struct store	*store;		/* limits-store = redis, or NULL */
 	unsigned	 nclients;	/* (mu) */
 	int		 stopping;	/* atomic: idle clients get 421 */
 	char		 hostname[256];	/* in the greeting and EHLO */

@@ -8,6 +8,9 @@ Derived figures (from the medians):
   ratio A/A-tmpfs         messages/s of A over A with state-dir on a tmpfs:
                           what making each message's daily count durable
                           (the journal's fsync before the final dot) costs
+  ratio A-redis/A         messages/s of A with limits-store = redis (a local
+                          redis-server) over A with the local file: what
+                          sharing the limits with other relays costs
   bound                   N x RT x RTT / (3 accounts x concurrency) seconds,
                           RT = 2 round trips per message on a reused
                           pipelined session (MAIL+RCPT+DATA, then the dot)
@@ -136,6 +139,12 @@ def main():
                 out.append("  ratio A/%-36s %10.2f" % (
                     other + (" (durable counts vs none)"
                              if other == "A-tmpfs" else ""), r))
+        b = g("relay.rtt%s.A-redis.msgs_per_s" % rtt)
+        if a and b:
+            r = b["median"] / a["median"]
+            derived["rtt%s.ratio_A-redis_over_A" % rtt] = r
+            out.append("  ratio A-redis/%-30s %10.2f" % (
+                "A (limits in Redis vs the file)", r))
         ta = g("relay.rtt%s.A.last_accept_s" % rtt)
         if ta and float(rtt) > 0:
             bound = n * 2 * float(rtt) / 1000 / (3 * conc)

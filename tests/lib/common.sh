@@ -304,6 +304,7 @@ t__pkg_of() {
 	mandoc) echo mandoc ;;
 	sqlite3) echo sqlite3 ;;
 	dovecot|doveadm) echo dovecot-imapd ;;
+	redis-server|redis-cli) echo redis-server ;;
 	*) echo "?" ;;
 	esac
 }

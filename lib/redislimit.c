@@ -1,0 +1,721 @@
+/*
+ * redislimit — limits shared through Redis (see redislimit.h).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include <hiredis/hiredis.h>
+
+#include "conf_norm.h"
+#include "log.h"
+#include "redislimit.h"
+#include "util.h"
+
+#define BACKOFF_MIN_MS	1000
+#define BACKOFF_MAX_MS	30000
+#define KEY_MAX		600
+
+/* Adds this relay's message count of the day if the total stays within
+ * the limit (KEYS[1] the day's hash; ARGV: field, new value, limit,
+ * expiry).  The refused case still writes the relay's value without it. */
+static const char RESERVE[] =
+"local v = redis.call('HGETALL', KEYS[1])\n"
+"local total = tonumber(ARGV[2])\n"
+"for i = 1, #v, 2 do\n"
+"  if string.sub(v[i], 1, 2) == 'm:' and v[i] ~= ARGV[1] then\n"
+"    total = total + tonumber(v[i + 1])\n"
+"  end\n"
+"end\n"
+"local lim = tonumber(ARGV[3])\n"
+"if lim > 0 and total > lim then\n"
+"  redis.call('HSET', KEYS[1], ARGV[1], tonumber(ARGV[2]) - 1)\n"
+"  redis.call('EXPIREAT', KEYS[1], ARGV[4])\n"
+"  return {0, total - 1}\n"
+"end\n"
+"redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])\n"
+"redis.call('EXPIREAT', KEYS[1], ARGV[4])\n"
+"return {1, total}\n";
+
+/* This relay's counts (ARGV: msgs field, value, rcpts field, value,
+ * expiry). */
+static const char PUT[] =
+"redis.call('HSET', KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4])\n"
+"redis.call('EXPIREAT', KEYS[1], ARGV[5])\n"
+"return 1\n";
+
+/* Lease end times come from Redis's clock, the same for every relay. */
+#define NOW_MS \
+"local t = redis.call('TIME')\n" \
+"local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
+
+/* Takes a lease if fewer than ARGV[1] are live (ARGV: max, lease ms, id,
+ * relay); a relay refused says that it waits (KEYS[2], for a second). */
+static const char LEASE_GET[] = NOW_MS
+"redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)\n"
+"if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then\n"
+"  redis.call('SET', KEYS[2], ARGV[4], 'PX', 1000)\n"
+"  return 0\n"
+"end\n"
+"redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3])\n"
+"if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then\n"
+"  redis.call('PEXPIRE', KEYS[1], ARGV[2])\n"
+"end\n"
+"return 1\n";
+
+/* Extends leases (ARGV: lease ms, "1" to add missing ones back, then one
+ * id per key). */
+static const char LEASE_RENEW[] = NOW_MS
+"local e = now + tonumber(ARGV[1])\n"
+"for i = 1, #KEYS do\n"
+"  if ARGV[2] == '1' then\n"
+"    redis.call('ZADD', KEYS[i], e, ARGV[i + 2])\n"
+"  else\n"
+"    redis.call('ZADD', KEYS[i], 'XX', e, ARGV[i + 2])\n"
+"  end\n"
+"  if redis.call('PTTL', KEYS[i]) < tonumber(ARGV[1]) then\n"
+"    redis.call('PEXPIRE', KEYS[i], ARGV[1])\n"
+"  end\n"
+"end\n"
+"return #KEYS\n";
+
+static const char LEASE_COUNT[] = NOW_MS
+"return redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf')\n";
+
+static const char COOL_GET[] =
+"local v = redis.call('GET', KEYS[1])\n"
+"if not v then return {-2, ''} end\n"
+"return {redis.call('PTTL', KEYS[1]), v}\n";
+
+struct lease {
+	struct lease	*next;
+	char		 key[KEY_MAX];
+	char		 id[128];
+};
+
+struct redislimit {
+	pthread_mutex_t	 mu;
+	redisContext	*c;
+	char		*url, *relay, *password, *share;
+	char		 host[256];
+	unsigned	 port, db;
+	unsigned	 lease_ms, timeout_ms;
+	int		 up;
+	time_t		 down_since;
+	char		 err[256];
+	long long	 next_try, backoff;	/* ms */
+	unsigned long	 epoch, nleases, nleases_made;
+	struct lease	*leases;	/* held by this process */
+	int		 readd;		/* add them back (new connection) */
+	pthread_t	 renewer;
+	pthread_cond_t	 wake;
+	int		 stop;
+};
+
+static long long
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+key_of(char *buf, size_t size, const char *kind, const char *account)
+{
+	size_t n;
+
+	n = (size_t)snprintf(buf, size, "smarthost:%s:", kind);
+	for (; *account && n + 1 < size; account++)
+		buf[n++] = (char)tolower((unsigned char)*account);
+	buf[n < size ? n : size - 1] = '\0';
+}
+
+/* Redis is unreachable (mu held): drop the connection, say so once. */
+static void
+went_down(struct redislimit *r, const char *reason)
+{
+	char why[256];
+
+	xstrlcpy(why, reason, sizeof(why));	/* may be in r->c */
+	if (r->c != NULL) {
+		redisFree(r->c);
+		r->c = NULL;
+	}
+	r->next_try = mono_ms() + r->backoff;
+	r->backoff = r->backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
+	    r->backoff * 2;
+	if (!r->up)
+		return;
+	__atomic_store_n(&r->up, 0, __ATOMIC_RELAXED);
+	r->down_since = time(NULL);
+	xstrlcpy(r->err, why, sizeof(r->err));
+	log_warnx("limits-store %s: unreachable (%s): local share %s in "
+	    "force until it is back", r->url, why, r->share);
+}
+
+static redisReply *
+command(struct redislimit *r, int argc, const char **argv)
+{
+	redisReply *rep = redisCommandArgv(r->c, argc, argv, NULL);
+	char why[256];
+
+	if (rep == NULL) {
+		went_down(r, r->c->errstr[0] ? r->c->errstr : "no reply");
+		return NULL;
+	}
+	if (rep->type == REDIS_REPLY_ERROR) {
+		snprintf(why, sizeof(why), "%.*s", (int)rep->len, rep->str);
+		freeReplyObject(rep);
+		went_down(r, why);
+		return NULL;
+	}
+	return rep;
+}
+
+/* Connected, or -1 (mu held); retries after the backoff only. */
+static int
+connect_now(struct redislimit *r)
+{
+	struct timeval tv = { r->timeout_ms / 1000,
+	    (r->timeout_ms % 1000) * 1000 };
+	const char *auth[2] = { "AUTH", r->password };
+	char db[16];
+	const char *sel[2] = { "SELECT", db };
+	redisReply *rep;
+
+	if (r->c != NULL)
+		return 0;
+	if (mono_ms() < r->next_try)
+		return -1;
+	r->c = redisConnectWithTimeout(r->host, (int)r->port, tv);
+	if (r->c == NULL || r->c->err) {
+		went_down(r, r->c ? r->c->errstr : "out of memory");
+		return -1;
+	}
+	if (redisSetTimeout(r->c, tv) != REDIS_OK) {
+		went_down(r, "cannot set the timeout");
+		return -1;
+	}
+	if (r->password != NULL) {
+		if ((rep = command(r, 2, auth)) == NULL)
+			return -1;
+		freeReplyObject(rep);
+	}
+	if (r->db != 0) {
+		snprintf(db, sizeof(db), "%u", r->db);
+		if ((rep = command(r, 2, sel)) == NULL)
+			return -1;
+		freeReplyObject(rep);
+	}
+	if (!r->up)
+		log_info("limits-store %s: reachable again: limits are shared "
+		    "again", r->url);
+	__atomic_store_n(&r->up, 1, __ATOMIC_RELAXED);
+	r->epoch++;
+	r->readd = 1;
+	r->backoff = BACKOFF_MIN_MS;
+	return 0;
+}
+
+/* EVAL script with nkeys keys then args (mu held); NULL if unreachable. */
+static redisReply *
+eval(struct redislimit *r, const char *script, int nkeys, int argc,
+    const char **argv)
+{
+	const char *v[16];
+	char nk[16];
+
+	if (argc + 3 > (int)(sizeof(v) / sizeof(v[0])) || connect_now(r) != 0)
+		return NULL;
+	snprintf(nk, sizeof(nk), "%d", nkeys);
+	v[0] = "EVAL";
+	v[1] = script;
+	v[2] = nk;
+	memcpy(v + 3, argv, sizeof(*argv) * (size_t)argc);
+	return command(r, argc + 3, v);
+}
+
+static long long
+int_at(const redisReply *rep, size_t i)
+{
+	if (rep->type != REDIS_REPLY_ARRAY || i >= rep->elements)
+		return 0;
+	return rep->element[i]->type == REDIS_REPLY_INTEGER ?
+	    rep->element[i]->integer : 0;
+}
+
+/* Extends (or adds back) the leases held (mu held). */
+static void
+renew(struct redislimit *r)
+{
+	const char **v;
+	char ms[32], nk[16];
+	struct lease *l;
+	size_t n = 0, i;
+	redisReply *rep;
+
+	if (r->nleases == 0 || connect_now(r) != 0) {
+		if (r->c != NULL)
+			r->readd = 0;
+		return;
+	}
+	v = xcalloc(5 + 2 * r->nleases, sizeof(*v));
+	snprintf(ms, sizeof(ms), "%u", r->lease_ms);
+	snprintf(nk, sizeof(nk), "%lu", r->nleases);
+	v[0] = "EVAL";
+	v[1] = LEASE_RENEW;
+	v[2] = nk;
+	for (l = r->leases, i = 0; l; l = l->next, i++) {
+		v[3 + i] = l->key;
+		v[3 + r->nleases + 2 + i] = l->id;
+	}
+	v[3 + r->nleases] = ms;
+	v[4 + r->nleases] = r->readd ? "1" : "0";
+	n = 5 + 2 * r->nleases;
+	if ((rep = command(r, (int)n, v)) != NULL) {
+		freeReplyObject(rep);
+		r->readd = 0;
+	}
+	free(v);
+}
+
+static void *
+renewer(void *arg)
+{
+	struct redislimit *r = arg;
+	struct timespec ts;
+	long long every = r->lease_ms / 3 < 500 ? 500 : r->lease_ms / 3;
+
+	pthread_mutex_lock(&r->mu);
+	while (!r->stop) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_sec += every / 1000;
+		ts.tv_nsec += (every % 1000) * 1000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&r->wake, &r->mu, &ts);
+		if (r->stop)
+			break;
+		if (r->c == NULL)
+			(void)connect_now(r);
+		renew(r);
+	}
+	pthread_mutex_unlock(&r->mu);
+	return NULL;
+}
+
+struct redislimit *
+redislimit_new(const char *url, const char *relay, const char *password,
+    const char *share, unsigned lease_seconds, unsigned timeout_ms,
+    char *err, size_t errsize)
+{
+	struct redislimit *r = xcalloc(1, sizeof(*r));
+	pthread_condattr_t attr;
+
+	if (conf_redis_url(url, r->host, sizeof(r->host), &r->port, &r->db,
+	    err, errsize) != 0) {
+		free(r);
+		return NULL;
+	}
+	pthread_mutex_init(&r->mu, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&r->wake, &attr);
+	pthread_condattr_destroy(&attr);
+	r->url = xstrdup(url);
+	r->relay = xstrdup(relay);
+	r->password = password ? xstrdup(password) : NULL;
+	r->share = xstrdup(share);
+	r->lease_ms = lease_seconds * 1000;
+	r->timeout_ms = timeout_ms;
+	r->up = 1;		/* until a call says otherwise */
+	r->backoff = BACKOFF_MIN_MS;
+	pthread_mutex_lock(&r->mu);
+	(void)connect_now(r);
+	pthread_mutex_unlock(&r->mu);
+	if (pthread_create(&r->renewer, NULL, renewer, r) != 0) {
+		log_errx("limits-store: cannot start the lease renewal thread");
+		abort();
+	}
+	return r;
+}
+
+void
+redislimit_set_share(struct redislimit *r, const char *share)
+{
+	pthread_mutex_lock(&r->mu);
+	free(r->share);
+	r->share = xstrdup(share);
+	pthread_mutex_unlock(&r->mu);
+}
+
+static int
+same_password(const char *a, const char *b)
+{
+	return (a == NULL || b == NULL) ? a == b : strcmp(a, b) == 0;
+}
+
+static void
+free_password(char *p)
+{
+	if (p != NULL) {
+		explicit_bzero(p, strlen(p));
+		free(p);
+	}
+}
+
+void
+redislimit_free(struct redislimit *r)
+{
+	struct lease *l;
+
+	if (r == NULL)
+		return;
+	pthread_mutex_lock(&r->mu);
+	r->stop = 1;
+	pthread_cond_signal(&r->wake);
+	pthread_mutex_unlock(&r->mu);
+	pthread_join(r->renewer, NULL);
+	while ((l = r->leases) != NULL) {
+		r->leases = l->next;
+		free(l);
+	}
+	if (r->c != NULL)
+		redisFree(r->c);
+	free_password(r->password);
+	free(r->url);
+	free(r->relay);
+	free(r->share);
+	pthread_cond_destroy(&r->wake);
+	pthread_mutex_destroy(&r->mu);
+	free(r);
+}
+
+void
+redislimit_set_password(struct redislimit *r, const char *password)
+{
+	pthread_mutex_lock(&r->mu);
+	if (!same_password(r->password, password)) {
+		free_password(r->password);
+		r->password = password ? xstrdup(password) : NULL;
+		if (r->c != NULL) {	/* log in anew */
+			redisFree(r->c);
+			r->c = NULL;
+		}
+	}
+	pthread_mutex_unlock(&r->mu);
+}
+
+const char *
+redislimit_url(const struct redislimit *r)
+{
+	return r->url;
+}
+
+int
+redislimit_up(struct redislimit *r, time_t *since, char *err, size_t errsize)
+{
+	int up;
+
+	pthread_mutex_lock(&r->mu);
+	up = r->up;
+	*since = r->down_since;
+	xstrlcpy(err, r->err, errsize);
+	pthread_mutex_unlock(&r->mu);
+	return up;
+}
+
+unsigned long
+redislimit_epoch(struct redislimit *r)
+{
+	unsigned long e;
+
+	pthread_mutex_lock(&r->mu);
+	e = r->epoch;
+	pthread_mutex_unlock(&r->mu);
+	return e;
+}
+
+static void
+day_key(char *buf, size_t size, const char *account, long day)
+{
+	char k[KEY_MAX];
+
+	key_of(k, sizeof(k), "day", account);
+	snprintf(buf, size, "%s:%ld", k, day);
+}
+
+int
+redislimit_reserve(struct redislimit *r, const char *account, long day,
+    time_t expire_at, unsigned daily, unsigned mine, unsigned *total)
+{
+	char key[KEY_MAX + 16], field[300], val[16], lim[16], exp[24];
+	const char *argv[] = { key, field, val, lim, exp };
+	redisReply *rep;
+	int rc = -1;
+
+	day_key(key, sizeof(key), account, day);
+	snprintf(field, sizeof(field), "m:%s", r->relay);
+	snprintf(val, sizeof(val), "%u", mine + 1);
+	snprintf(lim, sizeof(lim), "%u", daily);
+	snprintf(exp, sizeof(exp), "%lld", (long long)expire_at);
+	pthread_mutex_lock(&r->mu);
+	if ((rep = eval(r, RESERVE, 1, 5, argv)) != NULL) {
+		rc = int_at(rep, 0) == 1;
+		*total = (unsigned)int_at(rep, 1);
+		freeReplyObject(rep);
+	}
+	pthread_mutex_unlock(&r->mu);
+	return rc;
+}
+
+int
+redislimit_put(struct redislimit *r, const char *account, long day,
+    time_t expire_at, unsigned msgs, unsigned rcpts)
+{
+	char key[KEY_MAX + 16], mf[300], rf[300], mv[16], rv[16], exp[24];
+	const char *argv[] = { key, mf, mv, rf, rv, exp };
+	redisReply *rep;
+	int rc = -1;
+
+	day_key(key, sizeof(key), account, day);
+	snprintf(mf, sizeof(mf), "m:%s", r->relay);
+	snprintf(rf, sizeof(rf), "r:%s", r->relay);
+	snprintf(mv, sizeof(mv), "%u", msgs);
+	snprintf(rv, sizeof(rv), "%u", rcpts);
+	snprintf(exp, sizeof(exp), "%lld", (long long)expire_at);
+	pthread_mutex_lock(&r->mu);
+	if ((rep = eval(r, PUT, 1, 6, argv)) != NULL) {
+		rc = 0;
+		freeReplyObject(rep);
+	}
+	pthread_mutex_unlock(&r->mu);
+	return rc;
+}
+
+int
+redislimit_get(struct redislimit *r, const char *account, long day,
+    unsigned *msgs, unsigned *rcpts)
+{
+	char key[KEY_MAX + 16];
+	const char *argv[] = { "HGETALL", key };
+	redisReply *rep = NULL;
+	const char *f;
+
+	*msgs = *rcpts = 0;
+	day_key(key, sizeof(key), account, day);
+	pthread_mutex_lock(&r->mu);
+	if (connect_now(r) == 0)
+		rep = command(r, 2, argv);
+	pthread_mutex_unlock(&r->mu);
+	if (rep == NULL)
+		return -1;
+	for (size_t i = 0; rep->type == REDIS_REPLY_ARRAY &&
+	    i + 1 < rep->elements; i += 2) {
+		f = rep->element[i]->str;
+		if (f == NULL || rep->element[i + 1]->str == NULL)
+			continue;
+		if (strncmp(f, "m:", 2) == 0)
+			*msgs += (unsigned)strtoul(rep->element[i + 1]->str,
+			    NULL, 10);
+		else if (strncmp(f, "r:", 2) == 0)
+			*rcpts += (unsigned)strtoul(rep->element[i + 1]->str,
+			    NULL, 10);
+	}
+	freeReplyObject(rep);
+	return 0;
+}
+
+int
+redislimit_cool_set(struct redislimit *r, const char *account,
+    unsigned seconds, const char *reason)
+{
+	char key[KEY_MAX], secs[16];
+	const char *argv[] = { "SET", key, reason && *reason ? reason :
+	    "an earlier failure", "EX", secs };
+	redisReply *rep = NULL;
+
+	key_of(key, sizeof(key), "cool", account);
+	snprintf(secs, sizeof(secs), "%u", seconds ? seconds : 1);
+	pthread_mutex_lock(&r->mu);
+	if (connect_now(r) == 0)
+		rep = command(r, 5, argv);
+	pthread_mutex_unlock(&r->mu);
+	if (rep == NULL)
+		return -1;
+	freeReplyObject(rep);
+	return 0;
+}
+
+int
+redislimit_cool_get(struct redislimit *r, const char *account,
+    unsigned *seconds, char *reason, size_t reasonsize)
+{
+	char key[KEY_MAX];
+	const char *argv[] = { key };
+	redisReply *rep;
+	long long ms;
+	int rc = -1;
+
+	key_of(key, sizeof(key), "cool", account);
+	pthread_mutex_lock(&r->mu);
+	if ((rep = eval(r, COOL_GET, 1, 1, argv)) != NULL) {
+		ms = int_at(rep, 0);
+		rc = ms > 0;
+		*seconds = ms > 0 ? (unsigned)((ms + 999) / 1000) : 0;
+		reason[0] = '\0';
+		if (rc && rep->elements > 1 && rep->element[1]->str != NULL)
+			str_printable(reason, reasonsize, rep->element[1]->str,
+			    rep->element[1]->len);
+		freeReplyObject(rep);
+	}
+	pthread_mutex_unlock(&r->mu);
+	return rc;
+}
+
+int
+redislimit_cool_clear(struct redislimit *r, const char *account)
+{
+	char key[KEY_MAX];
+	const char *argv[] = { "DEL", key };
+	redisReply *rep = NULL;
+
+	key_of(key, sizeof(key), "cool", account);
+	pthread_mutex_lock(&r->mu);
+	if (connect_now(r) == 0)
+		rep = command(r, 2, argv);
+	pthread_mutex_unlock(&r->mu);
+	if (rep == NULL)
+		return -1;
+	freeReplyObject(rep);
+	return 0;
+}
+
+int
+redislimit_lease_get(struct redislimit *r, const char *account,
+    unsigned max, char *id, size_t idsize)
+{
+	char key[KEY_MAX], want[KEY_MAX], mx[16], ms[16], lid[128];
+	const char *argv[] = { key, want, mx, ms, lid, r->relay };
+	struct lease *l;
+	redisReply *rep;
+	int rc = -1;
+
+	key_of(key, sizeof(key), "sessions", account);
+	key_of(want, sizeof(want), "want", account);
+	snprintf(mx, sizeof(mx), "%u", max);
+	snprintf(ms, sizeof(ms), "%u", r->lease_ms);
+	pthread_mutex_lock(&r->mu);
+	snprintf(lid, sizeof(lid), "%s#%lu", r->relay, ++r->nleases_made);
+	if ((rep = eval(r, LEASE_GET, 2, 6, argv)) != NULL) {
+		rc = rep->type == REDIS_REPLY_INTEGER && rep->integer == 1;
+		freeReplyObject(rep);
+	}
+	if (rc == 1) {
+		l = xcalloc(1, sizeof(*l));
+		xstrlcpy(l->key, key, sizeof(l->key));
+		xstrlcpy(l->id, lid, sizeof(l->id));
+		l->next = r->leases;
+		r->leases = l;
+		r->nleases++;
+		xstrlcpy(id, lid, idsize);
+	}
+	pthread_mutex_unlock(&r->mu);
+	return rc;
+}
+
+void
+redislimit_lease_put(struct redislimit *r, const char *account,
+    const char *id)
+{
+	char key[KEY_MAX];
+	const char *argv[] = { "ZREM", key, id };
+	struct lease **pp, *l;
+	redisReply *rep;
+
+	key_of(key, sizeof(key), "sessions", account);
+	pthread_mutex_lock(&r->mu);
+	for (pp = &r->leases; (l = *pp) != NULL; pp = &l->next)
+		if (strcmp(l->id, id) == 0) {
+			*pp = l->next;
+			free(l);
+			r->nleases--;
+			break;
+		}
+	if (connect_now(r) == 0 && (rep = command(r, 3, argv)) != NULL)
+		freeReplyObject(rep);
+	pthread_mutex_unlock(&r->mu);
+}
+
+int
+redislimit_lease_count(struct redislimit *r, const char *account,
+    unsigned *n)
+{
+	char key[KEY_MAX];
+	const char *argv[] = { key };
+	redisReply *rep;
+	int rc = -1;
+
+	key_of(key, sizeof(key), "sessions", account);
+	pthread_mutex_lock(&r->mu);
+	if ((rep = eval(r, LEASE_COUNT, 1, 1, argv)) != NULL) {
+		*n = rep->type == REDIS_REPLY_INTEGER ?
+		    (unsigned)rep->integer : 0;
+		rc = 0;
+		freeReplyObject(rep);
+	}
+	pthread_mutex_unlock(&r->mu);
+	return rc;
+}
+
+int
+redislimit_lease_wanted(struct redislimit *r, const char *account)
+{
+	char key[KEY_MAX];
+	const char *argv[] = { "GET", key };
+	redisReply *rep = NULL;
+	int wanted;
+
+	key_of(key, sizeof(key), "want", account);
+	pthread_mutex_lock(&r->mu);
+	if (r->c != NULL)	/* no reconnection for this */
+		rep = command(r, 2, argv);
+	pthread_mutex_unlock(&r->mu);
+	if (rep == NULL)
+		return -1;
+	wanted = rep->type == REDIS_REPLY_STRING &&
+	    strcmp(rep->str, r->relay) != 0;
+	freeReplyObject(rep);
+	return wanted;
+}
+
+int
+redislimit_reachable(const struct redislimit *r)
+{
+	return __atomic_load_n(&r->up, __ATOMIC_RELAXED);
+}
+
+int
+redislimit_ping(struct redislimit *r)
+{
+	const char *argv[] = { "PING" };
+	redisReply *rep = NULL;
+
+	pthread_mutex_lock(&r->mu);
+	if (connect_now(r) == 0)
+		rep = command(r, 1, argv);
+	pthread_mutex_unlock(&r->mu);
+	if (rep == NULL)
+		return -1;
+	freeReplyObject(rep);
+	return 0;
+}

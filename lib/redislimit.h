@@ -1,0 +1,101 @@
+/*
+ * redislimit — the relay's limits shared by several relays through one
+ * Redis (limits-store = redis://HOST:PORT[/DB] in smarthost.conf(5)).
+ *
+ * Keys (ACCOUNT lowercased):
+ *   smarthost:day:ACCOUNT:YYYYMMDD  hash, per relay "m:RELAY" (messages
+ *        counted or reserved) and "r:RELAY" (recipients), absolute values
+ *        written by that relay; expires at the day's reset time.  The
+ *        day's totals are the sums over relays, so a relay that writes
+ *        its values again after Redis lost them (a restart without
+ *        persistence) counts nothing twice.
+ *   smarthost:cool:ACCOUNT  the cool-off reason, expiring when it ends.
+ *   smarthost:sessions:ACCOUNT  sorted set of session leases, member
+ *        "RELAY#N", score the lease's end (ms, Redis's clock).
+ *   smarthost:want:ACCOUNT  the relay last refused a lease (1 s).
+ * Checks that must be atomic (reserve a message under the daily limit,
+ * take a lease under max-connections) are Lua scripts.
+ *
+ * One connection, one call at a time; every call is bounded by the
+ * timeout given to redislimit_new().  A failed call marks Redis
+ * unreachable: calls then return -1 at once, without waiting, until a
+ * reconnection succeeds (tried at most every second, the delay doubling
+ * up to 30 s; the renewal thread tries too).  Each successful
+ * (re)connection increments redislimit_epoch(), so that callers can write
+ * their state again.  The renewal thread extends the leases this process
+ * holds every lease/3 seconds and adds them back after a reconnection.
+ *
+ * Functions return -1 when Redis is unreachable (the caller falls back to
+ * its local limits), other values as documented.
+ */
+#ifndef SMARTHOST_REDISLIMIT_H
+#define SMARTHOST_REDISLIMIT_H
+
+#include <stddef.h>
+#include <time.h>
+
+struct redislimit;
+
+/* url: redis://HOST:PORT[/DB]; relay: this relay's stable name (its
+ * share of the day's counts is kept under it); password may be NULL;
+ * share names the fallback in the log ("1/2").  Tries to connect once
+ * (a failure is logged, not returned); NULL only for a bad URL (err says
+ * why). */
+struct redislimit *redislimit_new(const char *url, const char *relay,
+	    const char *password, const char *share, unsigned lease_seconds,
+	    unsigned timeout_ms, char *err, size_t errsize);
+void	redislimit_free(struct redislimit *);
+/* The local share ("1/2") named in the log while Redis is unreachable. */
+void	redislimit_set_share(struct redislimit *, const char *share);
+/* A reloaded password (NULL: none); used from the next connection. */
+void	redislimit_set_password(struct redislimit *, const char *password);
+const char *redislimit_url(const struct redislimit *);
+
+/* 1 reachable (as far as the last call knows), else 0 with the time it
+ * became unreachable in *since and why in err. */
+int	redislimit_up(struct redislimit *, time_t *since, char *err,
+	    size_t errsize);
+/* The same without waiting for a call in progress (no err, no since). */
+int	redislimit_reachable(const struct redislimit *);
+/* Ask Redis now (0, or -1: unreachable), e.g. before reporting. */
+int	redislimit_ping(struct redislimit *);
+/* The number of successful connections so far. */
+unsigned long redislimit_epoch(struct redislimit *);
+
+/* Set this relay's message count of account's day to mine + 1 if the
+ * day's total with it stays within daily (0: no limit).  1 done, 0 the
+ * limit is reached, -1; *total is the day's total (with it if done). */
+int	redislimit_reserve(struct redislimit *, const char *account, long day,
+	    time_t expire_at, unsigned daily, unsigned mine,
+	    unsigned *total);
+/* Write this relay's counts of account's day (msgs with its
+ * reservations). 0 or -1. */
+int	redislimit_put(struct redislimit *, const char *account, long day,
+	    time_t expire_at, unsigned msgs, unsigned rcpts);
+/* The day's totals over every relay: 0 or -1. */
+int	redislimit_get(struct redislimit *, const char *account, long day,
+	    unsigned *msgs, unsigned *rcpts);
+
+/* Cool account off for seconds on every relay (0 or -1). */
+int	redislimit_cool_set(struct redislimit *, const char *account,
+	    unsigned seconds, const char *reason);
+/* 1 cooling (with its remaining seconds and reason), 0 not, -1. */
+int	redislimit_cool_get(struct redislimit *, const char *account,
+	    unsigned *seconds, char *reason, size_t reasonsize);
+int	redislimit_cool_clear(struct redislimit *, const char *account);
+
+/* Take a session lease of account if fewer than max live: 1 (its id in
+ * id), 0 all taken, -1. */
+int	redislimit_lease_get(struct redislimit *, const char *account,
+	    unsigned max, char *id, size_t idsize);
+/* Give a lease back (kept renewed no more, even if Redis is away). */
+void	redislimit_lease_put(struct redislimit *, const char *account,
+	    const char *id);
+/* 1 if another relay was refused a lease of account in the last second,
+ * 0 if not, -1. */
+int	redislimit_lease_wanted(struct redislimit *, const char *account);
+/* Live leases of account over every relay: 0 or -1. */
+int	redislimit_lease_count(struct redislimit *, const char *account,
+	    unsigned *n);
+
+#endif

@@ -1,0 +1,34 @@
+/*
+ * store — the relay's limits-store (smarthost.conf(5)): with "file" the
+ * limits stay in limit.c's local state; with redis://HOST:PORT[/DB] the
+ * daily counts, cool-offs (limit.c) and provider sessions (pool.c) are
+ * shared through lib/redislimit.h with every relay of that Redis, each
+ * named by its host name and listen address.  The Redis password is the
+ * secrets file's line "redis PASSWORD".  While Redis is unreachable the
+ * relay uses its share M/N (limits-share) of every account's
+ * max-connections (at least 1) and daily limits.
+ */
+#ifndef SMARTHOST_RELAY_STORE_H
+#define SMARTHOST_RELAY_STORE_H
+
+#include <stddef.h>
+
+#include "config.h"
+
+struct relay;
+
+/* The store of cfg for rl (after its limits and pool exist): 0, or -1
+ * with err (a bad URL; the configuration check refuses those). */
+int	store_open(struct relay *, const struct config *, char *err,
+	    size_t errsize);
+/* A reload: the new password and share (a new URL or lease: restart). */
+void	store_reconfigure(struct relay *, const struct config *);
+/* After the pool and the limits are freed. */
+void	store_close(struct relay *);
+
+/* For `smarthostctl status`: "" with the file, else
+ * " limits_store=URL limits_store_up=1|0 limits_store_down_since=T
+ * limits_share=M/N". */
+void	store_status(struct relay *, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,325 @@
+/*
+ * Unit tests for lib/redislimit.c (the limits shared through Redis) and
+ * the option checks it relies on (conf_redis_url, conf_share), against a
+ * real redis-server started here on a free loopback port: reservations
+ * that stop exactly at the limit across two relays, counts written again
+ * after Redis lost them, session leases (the bound, a relay waiting, a
+ * lease given back, the lease of a process that stopped renewing it
+ * running out), cool-offs set and cleared from either side, and an
+ * unreachable Redis answering -1 at once.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "conf_norm.h"
+#include "redislimit.h"
+
+extern char **environ;
+
+static pid_t	redis_pid;
+static unsigned	redis_port;
+static char	url[64], dead_url[64];
+static char	dir[] = "/tmp/test_redislimit.XXXXXX";
+
+static unsigned
+free_port(void)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	unsigned port;
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd == -1 || bind(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&sin, &len) != 0) {
+		fprintf(stderr, "no free port\n");
+		exit(1);
+	}
+	port = ntohs(sin.sin_port);
+	close(fd);
+	return port;
+}
+
+static int
+connects(unsigned port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin.sin_port = htons((uint16_t)port);
+	ok = connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0;
+	close(fd);
+	return ok;
+}
+
+static int
+setup(void **state)
+{
+	unsigned port = free_port();
+	char ps[16];
+	char *argv[] = { "redis-server", "--port", ps, "--bind", "127.0.0.1",
+	    "--save", "", "--appendonly", "no", "--dir", dir, NULL };
+	struct timespec ts = { 0, 50000000 };
+
+	if (mkdtemp(dir) == NULL)
+		return -1;
+	snprintf(ps, sizeof(ps), "%u", port);
+	posix_spawn_file_actions_t fa;
+	int rc;
+
+	posix_spawn_file_actions_init(&fa);	/* its log: not ours */
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	rc = posix_spawnp(&redis_pid, "redis-server", &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc != 0) {
+		fprintf(stderr, "cannot run redis-server (package "
+		    "redis-server; run contrib/install-deps)\n");
+		return -1;
+	}
+	for (int i = 0; i < 100 && !connects(port); i++)
+		nanosleep(&ts, NULL);
+	if (!connects(port)) {
+		fprintf(stderr, "redis-server does not listen on %u\n", port);
+		return -1;
+	}
+	redis_port = port;
+	snprintf(url, sizeof(url), "redis://127.0.0.1:%u", port);
+	snprintf(dead_url, sizeof(dead_url), "redis://127.0.0.1:%u",
+	    free_port());
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	if (redis_pid > 0) {
+		kill(redis_pid, SIGTERM);
+		waitpid(redis_pid, NULL, 0);
+	}
+	rmdir(dir);
+	return 0;
+}
+
+static struct redislimit *
+relay(const char *name, const char *u, unsigned lease)
+{
+	char err[256];
+	struct redislimit *r = redislimit_new(u, name, NULL, "1/2", lease,
+	    200, err, sizeof(err));
+
+	assert_non_null(r);
+	return r;
+}
+
+static void
+test_urls(void **state)
+{
+	char host[256], err[256];
+	unsigned port, db, m, n;
+
+	assert_int_equal(conf_redis_url("redis://10.0.0.5:6379/2", host,
+	    sizeof(host), &port, &db, err, sizeof(err)), 0);
+	assert_string_equal(host, "10.0.0.5");
+	assert_int_equal(port, 6379);
+	assert_int_equal(db, 2);
+	assert_int_equal(conf_redis_url("redis://cache.example:7000", host,
+	    sizeof(host), &port, &db, err, sizeof(err)), 0);
+	assert_int_equal(db, 0);
+	assert_int_equal(conf_redis_url("redis://:pw@h:1", host,
+	    sizeof(host), &port, &db, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "secrets file"));
+	assert_int_equal(conf_redis_url("redis://h", host, sizeof(host),
+	    &port, &db, err, sizeof(err)), -1);
+	assert_int_equal(conf_redis_url("redis://h:0", host, sizeof(host),
+	    &port, &db, err, sizeof(err)), -1);
+	assert_int_equal(conf_redis_url("rediss://h:6380", host,
+	    sizeof(host), &port, &db, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "not supported"));
+	assert_int_equal(conf_share("1/2", &m, &n), 0);
+	assert_true(m == 1 && n == 2);
+	assert_int_equal(conf_share("3/2", &m, &n), -1);
+	assert_int_equal(conf_share("0/2", &m, &n), -1);
+	assert_int_equal(conf_share("1", &m, &n), -1);
+}
+
+static void
+test_reserve_exact(void **state)
+{
+	struct redislimit *a = relay("a", url, 30), *b = relay("b", url, 30);
+	unsigned total, msgs, rcpts;
+
+	/* limit 3 over both: a, b, a pass; b's second is refused */
+	assert_int_equal(redislimit_reserve(a, "Acc", 1, 4102444800, 3, 0,
+	    &total), 1);
+	assert_int_equal(total, 1);
+	assert_int_equal(redislimit_reserve(b, "acc", 1, 4102444800, 3, 0,
+	    &total), 1);
+	assert_int_equal(redislimit_reserve(a, "acc", 1, 4102444800, 3, 1,
+	    &total), 1);
+	assert_int_equal(total, 3);
+	assert_int_equal(redislimit_reserve(b, "acc", 1, 4102444800, 3, 1,
+	    &total), 0);
+	assert_int_equal(total, 3);
+	/* another day counts apart */
+	assert_int_equal(redislimit_reserve(b, "acc", 2, 4102444800, 3, 0,
+	    &total), 1);
+	assert_int_equal(total, 1);
+	assert_int_equal(redislimit_put(a, "acc", 1, 4102444800, 2, 5), 0);
+	assert_int_equal(redislimit_get(b, "acc", 1, &msgs, &rcpts), 0);
+	assert_int_equal(msgs, 3);
+	assert_int_equal(rcpts, 5);
+	redislimit_free(a);
+	redislimit_free(b);
+}
+
+static void
+test_leases(void **state)
+{
+	struct redislimit *a = relay("a", url, 30), *b = relay("b", url, 30);
+	struct redislimit *c = relay("c", url, 2);
+	char id1[128], id2[128], id3[128];
+	unsigned n;
+	struct timespec ts = { 2, 300000000 };
+
+	assert_int_equal(redislimit_lease_get(a, "s", 2, id1, sizeof(id1)), 1);
+	assert_int_equal(redislimit_lease_get(b, "s", 2, id2, sizeof(id2)), 1);
+	assert_int_equal(redislimit_lease_wanted(a, "s"), 0);
+	assert_int_equal(redislimit_lease_get(b, "s", 2, id3, sizeof(id3)), 0);
+	assert_int_equal(redislimit_lease_wanted(a, "s"), 1);
+	assert_int_equal(redislimit_lease_wanted(b, "s"), 0);	/* its own */
+	assert_int_equal(redislimit_lease_count(a, "s", &n), 0);
+	assert_int_equal(n, 2);
+	redislimit_lease_put(a, "s", id1);
+	assert_int_equal(redislimit_lease_get(b, "s", 2, id3, sizeof(id3)), 1);
+	redislimit_lease_put(b, "s", id2);
+	redislimit_lease_put(b, "s", id3);
+	/* c takes both, then stops renewing (as a killed process): they
+	 * run out after its lease of 2 s */
+	assert_int_equal(redislimit_lease_get(c, "t", 2, id1, sizeof(id1)), 1);
+	assert_int_equal(redislimit_lease_get(c, "t", 2, id2, sizeof(id2)), 1);
+	redislimit_free(c);
+	assert_int_equal(redislimit_lease_get(a, "t", 2, id3, sizeof(id3)), 0);
+	nanosleep(&ts, NULL);
+	assert_int_equal(redislimit_lease_get(a, "t", 2, id3, sizeof(id3)), 1);
+	redislimit_free(a);
+	redislimit_free(b);
+}
+
+static void
+test_renewed(void **state)
+{
+	struct redislimit *a = relay("a", url, 2), *b = relay("b", url, 30);
+	char id[128], other[128];
+	struct timespec ts = { 3, 0 };
+
+	/* a lease kept renewed outlives its lease time */
+	assert_int_equal(redislimit_lease_get(a, "u", 1, id, sizeof(id)), 1);
+	nanosleep(&ts, NULL);
+	assert_int_equal(redislimit_lease_get(b, "u", 1, other,
+	    sizeof(other)), 0);
+	redislimit_lease_put(a, "u", id);
+	assert_int_equal(redislimit_lease_get(b, "u", 1, other,
+	    sizeof(other)), 1);
+	redislimit_free(a);
+	redislimit_free(b);
+}
+
+static void
+test_cooloff(void **state)
+{
+	struct redislimit *a = relay("a", url, 30), *b = relay("b", url, 30);
+	char reason[256];
+	unsigned secs;
+
+	assert_int_equal(redislimit_cool_get(b, "c", &secs, reason,
+	    sizeof(reason)), 0);
+	assert_int_equal(redislimit_cool_set(a, "C", 600, "535 refused"), 0);
+	assert_int_equal(redislimit_cool_get(b, "c", &secs, reason,
+	    sizeof(reason)), 1);
+	assert_true(secs > 590 && secs <= 600);
+	assert_string_equal(reason, "535 refused");
+	assert_int_equal(redislimit_cool_clear(b, "c"), 0);
+	assert_int_equal(redislimit_cool_get(a, "c", &secs, reason,
+	    sizeof(reason)), 0);
+	redislimit_free(a);
+	redislimit_free(b);
+}
+
+static void
+test_unreachable(void **state)
+{
+	struct redislimit *d = relay("d", dead_url, 30);
+	struct timespec t0, t1;
+	unsigned total;
+	time_t since;
+	char err[256], id[128];
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(redislimit_reserve(d, "x", 1, 4102444800, 3, 0,
+	    &total), -1);
+	assert_int_equal(redislimit_lease_get(d, "x", 2, id, sizeof(id)), -1);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(t1.tv_sec - t0.tv_sec < 2);
+	assert_int_equal(redislimit_up(d, &since, err, sizeof(err)), 0);
+	assert_int_equal(redislimit_reachable(d), 0);
+	assert_true(since > 0);
+	assert_true(err[0] != '\0');
+	redislimit_free(d);
+}
+
+/* Last: the server then wants a password (the secrets file's "redis"
+ * line in the relay). */
+static void
+test_password(void **state)
+{
+	char cmd[128], err[256];
+	struct redislimit *with, *without;
+	unsigned msgs, rcpts;
+	time_t since;
+
+	snprintf(cmd, sizeof(cmd), "redis-cli -p %u config set requirepass "
+	    "s3cret-pw >/dev/null", redis_port);
+	assert_int_equal(system(cmd), 0);
+	with = redislimit_new(url, "a", "s3cret-pw", "1/2", 30, 200, err,
+	    sizeof(err));
+	without = relay("b", url, 30);
+	assert_int_equal(redislimit_get(with, "p", 1, &msgs, &rcpts), 0);
+	assert_int_equal(redislimit_get(without, "p", 1, &msgs, &rcpts), -1);
+	assert_int_equal(redislimit_up(without, &since, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "NOAUTH"));
+	assert_null(strstr(err, "s3cret"));
+	redislimit_free(with);
+	redislimit_free(without);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_urls),
+		cmocka_unit_test(test_reserve_exact),
+		cmocka_unit_test(test_leases),
+		cmocka_unit_test(test_renewed),
+		cmocka_unit_test(test_cooloff),
+		cmocka_unit_test(test_unreachable),
+		cmocka_unit_test(test_password),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
