@@ -59,7 +59,8 @@ MANPAGES   := $(wildcard man/*.[58])
 FUZZ_SECONDS ?= 600
 CHECK_FUZZ_SECONDS ?= 20
 
-.PHONY: print-ldlibs all all-tests check deps fuzz fuzz-build install clean demo bench
+.PHONY: print-ldlibs all all-tests check deps fuzz fuzz-build install clean demo bench \
+        deb fresh-package
 .DELETE_ON_ERROR:
 
 all: $(PROGS)
@@ -145,6 +146,26 @@ install: all
 	    install -m 644 conf/$$f $(DESTDIR)$(SYSCONFDIR)/smarthost/$$f; done
 	[ -e $(DESTDIR)$(SYSCONFDIR)/smarthost/secrets ] || \
 	    install -m 600 conf/secrets $(DESTDIR)$(SYSCONFDIR)/smarthost/secrets
+
+# The Debian package (debian/), built from a copy of the tree in
+# $(DEB_DIR)/src, so that dpkg-buildpackage leaves the tree alone and
+# writes $(DEB_DIR)/smarthost_VERSION_ARCH.deb; lintian must report no
+# error.  Installs its own build dependencies first (contrib/install-deb-deps),
+# which make check does not need.  Then: apt-get install ./$(DEB_DIR)/smarthost_*.deb
+DEB_DIR = build/deb
+deb:
+	contrib/install-deb-deps
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/src
+	tar -c --exclude-vcs --exclude='./build*' --exclude=./debian/build . | \
+	    tar -x -C $(DEB_DIR)/src
+	cd $(DEB_DIR)/src && dpkg-buildpackage -us -uc -b
+	lintian --fail-on error $(DEB_DIR)/smarthost_*.changes
+	@ls $(DEB_DIR)/smarthost_*.deb
+
+# The package on a freshly bootstrapped Debian 12: install, check, a
+# chrooted Postfix through the milter, upgrade, purge (slow; network).
+fresh-package:
+	tests/fresh/package.sh
 
 clean:
 	rm -rf build build-san build-fuzz
