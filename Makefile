@@ -5,6 +5,8 @@
 #                        every test; SANITIZE=1 builds with ASan + UBSan
 #   make fuzz            run each libFuzzer target for FUZZ_SECONDS (longer)
 #   make install         PREFIX, DESTDIR, SYSCONFDIR as usual
+#   make fresh-check     the README's commands on a freshly bootstrapped
+#                        Debian 12 (tests/fresh/readme-bare.sh; slow)
 #
 # Sources are picked up by wildcard: lib/*.c form libsmarthost.a, milter/*.c
 # relay/*.c ctl/*.c one program each, tests/unit/test_*.c one cmocka binary
@@ -18,7 +20,7 @@ DESTDIR    ?=
 
 CC      ?= cc
 FUZZCC  ?= clang
-PKGS     = milter opendkim openssl libpsl inih libidn2 libcurl jansson
+PKGS     = milter opendkim openssl libpsl inih libidn2 libcurl jansson zlib
 OPT     ?= -O2 -g
 
 ifeq ($(SANITIZE),1)
@@ -35,6 +37,8 @@ ifeq ($(WERROR),1)
 WARN    += -Werror
 endif
 
+# Evaluated when make starts: the targets that install the dependencies
+# first (demo, check, bench) build in a sub-make, which reads them anew.
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CPPFLAGS += -D_GNU_SOURCE -Ilib -DSYSCONFDIR='"$(SYSCONFDIR)"'
@@ -60,12 +64,19 @@ FUZZ_SECONDS ?= 600
 CHECK_FUZZ_SECONDS ?= 20
 
 .PHONY: print-ldlibs all all-tests check deps fuzz fuzz-build install clean demo bench \
-        deb fresh-package
+        pkg-check fresh-check deb fresh-package
 .DELETE_ON_ERROR:
 
 all: $(PROGS)
 
-$(B)/%.o: %.c $(wildcard lib/*.h milter/*.h relay/*.h ctl/*.h)
+# Before the first compilation: stop naming the Debian package of a library
+# pkg-config does not know, instead of failing later at compile or link.
+pkg-check:
+	@command -v pkg-config >/dev/null || \
+	    { echo "pkg-config not found: install pkg-config (contrib/install-deps does)" >&2; exit 1; }
+	@contrib/install-deps --pkg-config-check $(PKGS)
+
+$(B)/%.o: %.c $(wildcard lib/*.h milter/*.h relay/*.h ctl/*.h) | pkg-check
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
@@ -104,7 +115,7 @@ FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ilib \
 # The SMTP client session (lib/upstream*.c) is left out: fuzz_server
 # stands in for it.
 FUZZ_LIB_SRC = $(filter-out lib/upstream%.c,$(LIB_SRC))
-build-fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h relay/*.c relay/*.h)
+build-fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h relay/*.c relay/*.h) | pkg-check
 	@mkdir -p $(@D)
 	$(FUZZCC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_LIB_SRC) $(PKG_LIBS) -lspf2 -lopendmarc -lpthread
 
@@ -124,7 +135,8 @@ check: deps
 
 all-tests: $(PROGS) $(UNIT_BIN) $(B)/tests/upstream-drive $(if $(SANITIZE),,$(FUZZ_BIN))
 
-demo: deps all
+demo: deps
+	$(MAKE) all
 	B=$(B) contrib/demo
 
 # The link flags every program uses, for scripts that build a helper
@@ -132,8 +144,14 @@ demo: deps all
 print-ldlibs:
 	@echo $(LDLIBS)
 
-bench: deps all
+bench: deps
+	$(MAKE) all
 	B=$(B) tests/bench/run
+
+# The README's commands on a freshly bootstrapped Debian 12 (mmdebstrap,
+# chroot, private mount namespace): slow, needs the network for apt.
+fresh-check:
+	tests/fresh/readme-bare.sh
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8

@@ -16,9 +16,20 @@
  * fail for that alone.  Run as root, check warns when the relay's user
  * cannot read the secrets file: the relay reads it at start, as root,
  * and a reload keeps those codes, so a new code needs a restart.
+ *
+ * With dmarc = reject or tempfail (the default is reject) the milter
+ * tempfails a message whose DMARC lookup fails, so a machine whose
+ * resolver does not answer tempfails every message.  check asks the
+ * resolver of /etc/resolv.conf for the DMARC record of the first
+ * account's domain, as the milter would, and warns when no nameserver
+ * answers (an answer "no such record" is an answer).
  */
+#include <arpa/nameser.h>
+#include <netinet/in.h>
 #include <errno.h>
 #include <pwd.h>
+#include <netdb.h>
+#include <resolv.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +40,8 @@
 #include "config.h"
 #include "ctl.h"
 #include "exposure.h"
+#include "domain.h"
+#include "verdict.h"
 
 struct sorted {
 	const struct diag_entry *e;
@@ -137,6 +150,61 @@ explicit_routes(const struct relaymap *m)
 	return n;
 }
 
+/* The domain of the first account login, or NULL. */
+static const char *
+first_account_domain(const struct config *cfg)
+{
+	const char *at;
+
+	for (size_t i = 0; i < cfg->naccounts; i++)
+		if (cfg->accounts[i]->login &&
+		    (at = strrchr(cfg->accounts[i]->login, '@')) && at[1])
+			return at + 1;
+	return NULL;
+}
+
+/* The dmarc option's value as smarthost.conf writes it. */
+static const char *
+dmarc_name(const struct conf *c)
+{
+	const struct conf_option *o = conf_option_find("milter", "dmarc");
+
+	return o && o->choices ? o->choices[c->dmarc] : "?";
+}
+
+/* Warn in d when dmarc makes a DNS failure a tempfail and no resolver
+ * answers the TXT query for _dmarc.DOMAIN (one attempt per nameserver,
+ * each with the timeout of resolv.conf). */
+static void
+check_resolver(const struct config *cfg, struct diag *d)
+{
+	const struct conf *c = cfg->conf;
+	const char *dom = first_account_domain(cfg);
+	struct __res_state rs;
+	unsigned char ans[4096];
+	char name[DOMAIN_MAX + 8];
+	int herr;
+
+	if (verdict_act(c->dmarc) == J_CONTINUE || dom == NULL)
+		return;
+	memset(&rs, 0, sizeof(rs));
+	if (res_ninit(&rs) != 0) {
+		diag_warning(d, c->path, 0, "cannot set up the DNS resolver "
+		    "from /etc/resolv.conf: with dmarc = %s the milter "
+		    "tempfails every message (451 4.4.3)", dmarc_name(c));
+		return;
+	}
+	rs.retry = 1;
+	snprintf(name, sizeof(name), "_dmarc.%s", dom);
+	if (res_nquery(&rs, name, ns_c_in, ns_t_txt, ans, sizeof(ans)) < 0 &&
+	    ((herr = rs.res_h_errno) == TRY_AGAIN || herr == NO_RECOVERY))
+		diag_warning(d, c->path, 0, "no DNS resolver answered the TXT "
+		    "query for %s: with dmarc = %s the milter tempfails every "
+		    "message (451 4.4.3) until one does; check the nameservers "
+		    "in /etc/resolv.conf", name, dmarc_name(c));
+	res_nclose(&rs);
+}
+
 static void
 summary(const struct config *c, const struct diag *d, const char *skipped)
 {
@@ -177,6 +245,8 @@ cmd_check(const struct ctl *c, int argc, char **argv)
 		diag_warning(&d, skipped, 0, "not readable by uid %u, not "
 		    "checked (run check as root to check it)",
 		    (unsigned)geteuid());
+	if (diag_errors(&d) == 0)
+		check_resolver(cfg, &d);
 	print_sorted(&d);
 	if (diag_errors(&d) > 0) {
 		printf("%s: %zu error%s\n", c->conf_path, diag_errors(&d),

@@ -4,11 +4,14 @@
  *	smarthostctl [-c FILE] COMMAND [ARGS]
  *
  * Each row names a command, the function in cmd_NAME.c that runs it, its
- * arguments and one line of help (printed by "smarthostctl help").  Exit
+ * arguments and one line of help (printed by "smarthostctl help");
+ * "smarthostctl COMMAND --help" (or "help COMMAND") prints that command's
+ * usage and help line on stdout and exits 0, as does "--help".  Exit
  * codes follow sysexits.h: EX_USAGE for bad usage, EX_CONFIG for a
  * configuration with errors, EX_NOINPUT for a missing file.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,8 +44,8 @@ static const struct ctl_cmd commands[] = {
 	{ "oauth", cmd_oauth, "ACCOUNT [--device | --browser] [--port N] "
 	  "[--timeout SECONDS]",
 	  "authorize an xoauth2 account once and store its refresh token" },
-	{ "help", cmd_help, "",
-	  "list the commands" },
+	{ "help", cmd_help, "[COMMAND]",
+	  "list the commands, or show one command's usage" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -64,14 +67,43 @@ print_commands(FILE *fp)
 		    commands[i].usage, commands[i].help);
 }
 
+static void
+print_command_usage(FILE *fp, const struct ctl *c, const struct ctl_cmd *cmd)
+{
+	fprintf(fp, "usage: %s [-c FILE] %s%s%s\n", c->progname, cmd->name,
+	    *cmd->usage ? " " : "", cmd->usage);
+}
+
 static int
 cmd_help(const struct ctl *c, int argc, char **argv)
 {
-	if (argc != 1)
+	const struct ctl_cmd *cmd;
+
+	if (argc > 2)
 		return ctl_usage(c, argv[0]);
+	if (argc == 2) {
+		if ((cmd = find_command(argv[1])) == NULL) {
+			fprintf(stderr, "%s: unknown command \"%s\"\n",
+			    c->progname, argv[1]);
+			return ctl_usage(c, NULL);
+		}
+		print_command_usage(stdout, c, cmd);
+		printf("  %s\n", cmd->help);
+		return EX_OK;
+	}
 	printf("usage: %s [-c FILE] COMMAND [ARGS]\n", c->progname);
 	print_commands(stdout);
 	return EX_OK;
+}
+
+/* "COMMAND --help" anywhere in the arguments, or "COMMAND -h" alone. */
+static int
+wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (ctl_flag(argv[i], "--help"))
+			return 1;
+	return argc == 2 && ctl_flag(argv[1], "-h");
 }
 
 int
@@ -80,8 +112,7 @@ ctl_usage(const struct ctl *c, const char *name)
 	const struct ctl_cmd *cmd = name ? find_command(name) : NULL;
 
 	if (cmd)
-		fprintf(stderr, "usage: %s [-c FILE] %s%s%s\n", c->progname,
-		    cmd->name, *cmd->usage ? " " : "", cmd->usage);
+		print_command_usage(stderr, c, cmd);
 	else {
 		fprintf(stderr, "usage: %s [-c FILE] COMMAND [ARGS]\n",
 		    c->progname);
@@ -153,11 +184,15 @@ int
 main(int argc, char **argv)
 {
 	struct ctl c = { CONF_DEFAULT_PATH, "smarthostctl" };
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	const struct ctl_cmd *cmd;
 	int ch;
 
 	log_init("smarthostctl", 1, 0);
-	while ((ch = getopt(argc, argv, "+c:h")) != -1) {
+	while ((ch = getopt_long(argc, argv, "+c:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			c.conf_path = optarg;
@@ -177,5 +212,7 @@ main(int argc, char **argv)
 		    argv[0]);
 		return ctl_usage(&c, NULL);
 	}
+	if (wants_help(argc, argv))
+		return cmd_help(&c, 2, (char *[]){ "help", argv[0], NULL });
 	return cmd->fn(&c, argc, argv);
 }

@@ -10,7 +10,9 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "journal.h"
 #include "limit.h"
+#include "log.h"
 #include "util.h"
 
 #define REASON_MAX 256
@@ -30,6 +32,12 @@ struct counter {
 struct limits {
 	pthread_mutex_t	 mu;
 	char		*path;		/* NULL: memory only */
+	char		*jpath;		/* the journal */
+	struct journal	*j;		/* NULL if it cannot be opened */
+	unsigned long long seq;		/* last journal record's */
+	unsigned long long snap_seq;	/* records in the snapshot read */
+	int		 jbroken;	/* counts cannot be made durable */
+	char		 jerr[256];	/* why */
 	struct counter	*head;
 	int		 dirty;
 	time_t		 saved;
@@ -60,6 +68,23 @@ reset_time(time_t now, char *buf, size_t size)
 	strftime(buf, size, "%H:%M %Z", &tm);
 }
 
+/* The counter of account, created (for day) if absent. */
+static struct counter *
+counter_find(struct limits *l, const char *account, long day)
+{
+	struct counter *c;
+
+	for (c = l->head; c != NULL; c = c->next)
+		if (strcasecmp(c->account, account) == 0)
+			return c;
+	c = xcalloc(1, sizeof(*c));
+	c->account = xstrdup(account);
+	c->day = day;
+	c->next = l->head;
+	l->head = c;
+	return c;
+}
+
 /* The counter of account, created if absent, rolled over to today. */
 static struct counter *
 counter_get(struct limits *l, const char *account, time_t now)
@@ -67,16 +92,7 @@ counter_get(struct limits *l, const char *account, time_t now)
 	struct counter *c;
 	long today = day_of(now);
 
-	for (c = l->head; c != NULL; c = c->next)
-		if (strcasecmp(c->account, account) == 0)
-			break;
-	if (c == NULL) {
-		c = xcalloc(1, sizeof(*c));
-		c->account = xstrdup(account);
-		c->day = today;
-		c->next = l->head;
-		l->head = c;
-	}
+	c = counter_find(l, account, today);
 	if (c->day != today) {
 		c->day = today;
 		c->msgs = c->rcpts = 0;
@@ -91,10 +107,17 @@ load_line(struct limits *l, char *line)
 	char account[512], reason[REASON_MAX];
 	long day, until;
 	unsigned msgs, rcpts;
+	unsigned long long seq;
 	int n = 0;
 	struct counter *c;
 
 	reason[0] = '\0';
+	if (sscanf(line, "journal-seq %llu %n", &seq, &n) == 1 &&
+	    line[n] == '\0') {
+		l->snap_seq = l->seq = seq;
+		return;
+	}
+	n = 0;
 	if (line[0] == '#' || sscanf(line, "%511s %ld %u %u %ld %n",
 	    account, &day, &msgs, &rcpts, &until, &n) != 5)
 		return;
@@ -111,12 +134,95 @@ load_line(struct limits *l, char *line)
 	l->head = c;
 }
 
+/* The journal failed: counts stay in memory, accounts with a daily limit
+ * are deferred until a compaction succeeds (l->mu held). */
+static void
+journal_broken(struct limits *l, const char *why)
+{
+	if (l->jbroken)
+		return;
+	l->jbroken = 1;
+	l->dirty = 1;
+	xstrlcpy(l->jerr, why, sizeof(l->jerr));
+	log_warnx("limits: %s: daily counts are kept in memory only; mail of "
+	    "accounts with a daily limit is deferred until the journal can "
+	    "be written again", why);
+}
+
+/* A journal record read back at start. */
+static void
+replay_rec(void *arg, const struct journal_rec *r)
+{
+	struct limits *l = arg;
+	struct counter *c;
+
+	if (r->seq <= l->snap_seq)
+		return;		/* already in the snapshot */
+	if (r->seq > l->seq)
+		l->seq = r->seq;
+	c = counter_find(l, r->account, r->day);
+	if (r->day < c->day)
+		return;
+	if (r->day > c->day) {
+		c->day = r->day;
+		c->msgs = c->rcpts = 0;
+	}
+	c->msgs = r->msgs < 0 && (unsigned)-r->msgs > c->msgs ? 0 :
+	    c->msgs + (unsigned)r->msgs;
+	c->rcpts = r->rcpts < 0 && (unsigned)-r->rcpts > c->rcpts ? 0 :
+	    c->rcpts + (unsigned)r->rcpts;
+	l->dirty = 1;
+}
+
+static void
+add_err(char *err, size_t errsize, const char *text)
+{
+	if (err[0])
+		xstrlcat(err, "; ", errsize);
+	xstrlcat(err, text, errsize);
+}
+
+static int	compact(struct limits *, time_t, char *, size_t);
+
+/* Snapshot, then the journal's records after it; a journal that held
+ * anything is compacted into the snapshot at once. */
+static void
+load_state(struct limits *l, time_t now, char *err, size_t errsize)
+{
+	char line[1024], msg[512], warn[512];
+	unsigned torn;
+	long nrec;
+	FILE *fp;
+
+	if ((fp = journal_fopen_safe(l->path, msg, sizeof(msg))) != NULL) {
+		while (fgets(line, sizeof(line), fp) != NULL)
+			load_line(l, line);
+		fclose(fp);
+	} else if (errno != ENOENT) {
+		snprintf(line, sizeof(line), "%s (counting starts from the "
+		    "journal)", msg);
+		add_err(err, errsize, line);
+	}
+	nrec = journal_replay(l->jpath, replay_rec, l, &torn, warn,
+	    sizeof(warn), msg, sizeof(msg));
+	if (nrec < 0)
+		add_err(err, errsize, msg);
+	if (torn)
+		add_err(err, errsize, warn);
+	if (nrec > 0)
+		log_info("limits: journal=%s records_replayed=%ld", l->jpath, nrec);
+	if ((l->j = journal_open(l->jpath, msg, sizeof(msg))) == NULL) {
+		journal_broken(l, msg);
+		return;
+	}
+	if ((nrec != 0 || torn) && compact(l, now, msg, sizeof(msg)) != 0)
+		journal_broken(l, msg);
+}
+
 struct limits *
 limit_open(const char *state_dir, time_t now, char *err, size_t errsize)
 {
 	struct limits *l = xcalloc(1, sizeof(*l));
-	char line[1024];
-	FILE *fp;
 
 	pthread_mutex_init(&l->mu, NULL);
 	l->saved = now;
@@ -124,15 +230,8 @@ limit_open(const char *state_dir, time_t now, char *err, size_t errsize)
 	if (state_dir == NULL || *state_dir == '\0')
 		return l;
 	l->path = xasprintf("%s/%s", state_dir, LIMIT_FILE);
-	if ((fp = fopen(l->path, "r")) == NULL) {
-		if (errno != ENOENT)
-			snprintf(err, errsize, "%s: %s (counting starts "
-			    "from zero)", l->path, strerror(errno));
-		return l;
-	}
-	while (fgets(line, sizeof(line), fp) != NULL)
-		load_line(l, line);
-	fclose(fp);
+	l->jpath = xasprintf("%s/%s", state_dir, LIMIT_JOURNAL);
+	load_state(l, now, err, errsize);
 	return l;
 }
 
@@ -148,8 +247,10 @@ limit_free(struct limits *l)
 		free(c->account);
 		free(c);
 	}
+	journal_close(l->j);
 	pthread_mutex_destroy(&l->mu);
 	free(l->path);
+	free(l->jpath);
 	free(l);
 }
 
@@ -163,7 +264,13 @@ limit_reserve(struct limits *l, const char *account, unsigned daily_msgs,
 
 	pthread_mutex_lock(&l->mu);
 	c = counter_get(l, account, now);
-	if (daily_msgs != 0 && c->msgs + c->inflight >= daily_msgs) {
+	if (daily_msgs != 0 && l->jbroken) {
+		snprintf(why, whysize, "daily counters cannot be recorded "
+		    "(%s): mail of account %s is deferred until they can, so "
+		    "that its daily limit of %u messages is not overshot",
+		    l->jerr, account, daily_msgs);
+		rc = -1;
+	} else if (daily_msgs != 0 && c->msgs + c->inflight >= daily_msgs) {
 		reset_time(now, reset, sizeof(reset));
 		snprintf(why, whysize, "daily limit of %u messages for "
 		    "account %s reached; resets at %s", daily_msgs, account,
@@ -187,7 +294,13 @@ limits_rcpt_ok(struct limits *l, const char *account, unsigned daily_rcpts,
 		return 1;
 	pthread_mutex_lock(&l->mu);
 	c = counter_get(l, account, now);
-	if (c->rcpts + accepted >= daily_rcpts) {
+	if (l->jbroken) {
+		snprintf(why, whysize, "daily counters cannot be recorded "
+		    "(%s): mail of account %s is deferred until they can, so "
+		    "that its daily limit of %u recipients is not overshot",
+		    l->jerr, account, daily_rcpts);
+		ok = 0;
+	} else if (c->rcpts + accepted >= daily_rcpts) {
 		reset_time(now, reset, sizeof(reset));
 		snprintf(why, whysize, "daily limit of %u recipients for "
 		    "account %s reached; resets at %s", daily_rcpts, account,
@@ -198,21 +311,96 @@ limits_rcpt_ok(struct limits *l, const char *account, unsigned daily_rcpts,
 	return ok;
 }
 
+/* Add msgs and rcpts (deltas) to c and write the journal record (l->mu
+ * held): the record's sequence number to wait for, or 0 if there is
+ * nothing to wait for (memory only, or the journal failed). */
+static unsigned long long
+count_locked(struct limits *l, struct counter *c, int msgs, int rcpts)
+{
+	struct journal_rec r;
+	char err[512];
+
+	c->msgs = msgs < 0 && (unsigned)-msgs > c->msgs ? 0 :
+	    c->msgs + (unsigned)msgs;
+	c->rcpts = rcpts < 0 && (unsigned)-rcpts > c->rcpts ? 0 :
+	    c->rcpts + (unsigned)rcpts;
+	l->dirty = 1;
+	if (l->path == NULL || l->jbroken || l->j == NULL)
+		return 0;
+	memset(&r, 0, sizeof(r));
+	r.seq = l->seq + 1;
+	r.day = c->day;
+	r.msgs = msgs;
+	r.rcpts = rcpts;
+	xstrlcpy(r.account, c->account, sizeof(r.account));
+	if (journal_append(l->j, &r, err, sizeof(err)) != 0) {
+		journal_broken(l, err);
+		return 0;
+	}
+	return l->seq = r.seq;
+}
+
+/* Wait until the record seq is durable (l->mu not held); 0 or -1. */
+static int
+count_wait(struct limits *l, unsigned long long seq)
+{
+	char err[512];
+	int rc = 0;
+
+	if (seq != 0 && journal_sync(l->j, seq, err, sizeof(err)) != 0) {
+		pthread_mutex_lock(&l->mu);
+		journal_broken(l, err);
+		pthread_mutex_unlock(&l->mu);
+		return -1;
+	}
+	if (seq == 0 && l->path != NULL) {
+		pthread_mutex_lock(&l->mu);
+		rc = l->jbroken ? -1 : 0;
+		pthread_mutex_unlock(&l->mu);
+	}
+	return rc;
+}
+
+int
+limit_count(struct limits *l, const char *account, unsigned nrcpts,
+    time_t now)
+{
+	struct counter *c;
+	unsigned long long seq;
+
+	pthread_mutex_lock(&l->mu);
+	c = counter_get(l, account, now);
+	if (c->inflight > 0)
+		c->inflight--;
+	seq = count_locked(l, c, 1, (int)nrcpts);
+	pthread_mutex_unlock(&l->mu);
+	return count_wait(l, seq);
+}
+
+void
+limit_uncount(struct limits *l, const char *account, unsigned nrcpts,
+    time_t now)
+{
+	pthread_mutex_lock(&l->mu);
+	(void)count_locked(l, counter_get(l, account, now), -1,
+	    -(int)nrcpts);
+	pthread_mutex_unlock(&l->mu);
+}
+
 void
 limit_release(struct limits *l, const char *account, int delivered,
     unsigned nrcpts, time_t now)
 {
 	struct counter *c;
 
+	if (delivered) {
+		(void)limit_count(l, account, nrcpts, now);
+		return;
+	}
 	pthread_mutex_lock(&l->mu);
 	c = counter_get(l, account, now);
 	if (c->inflight > 0)
 		c->inflight--;
-	if (delivered) {
-		c->msgs++;
-		c->rcpts += nrcpts;
-		l->dirty = 1;
-	}
 	pthread_mutex_unlock(&l->mu);
 }
 
@@ -340,6 +528,8 @@ write_state(struct limits *l, char *err, size_t errsize)
 	}
 	fprintf(fp, "# smarthost-relay daily counters: "
 	    "account day msgs rcpts cooloff-until reason\n");
+	/* the journal's records up to this one are counted here */
+	fprintf(fp, "journal-seq %llu\n", l->seq);
 	for (struct counter *c = l->head; c != NULL; c = c->next)
 		fprintf(fp, "%s %ld %u %u %ld %s\n", c->account, c->day,
 		    c->msgs, c->rcpts, (long)c->cool_until, c->reason);
@@ -347,6 +537,9 @@ write_state(struct limits *l, char *err, size_t errsize)
 		snprintf(err, errsize, "%s: %s", tmp, strerror(errno));
 	else if (rename(tmp, l->path) != 0)
 		snprintf(err, errsize, "%s: %s", l->path, strerror(errno));
+	else if (journal_sync_dir(l->path) != 0)
+		snprintf(err, errsize, "%s: fsync of its directory: %s",
+		    l->path, strerror(errno));
 	else
 		rc = 0;
 	fclose(fp);
@@ -354,6 +547,29 @@ write_state(struct limits *l, char *err, size_t errsize)
 		unlink(tmp);
 	free(tmp);
 	return rc;
+}
+
+/* Compaction (l->mu held): the snapshot holds every count, then the
+ * journal starts empty; a journal that had failed works again. */
+static int
+compact(struct limits *l, time_t now, char *err, size_t errsize)
+{
+	l->saved = now;		/* a failure is retried after the interval */
+	if (write_state(l, err, errsize) != 0)
+		return -1;
+	l->dirty = 0;
+	if (l->j == NULL && (l->j = journal_open(l->jpath, err,
+	    errsize)) == NULL)
+		return -1;
+	if (journal_reset(l->j, err, errsize) != 0)
+		return -1;
+	if (l->jbroken) {
+		l->jbroken = 0;
+		log_info("limits: %s works again: daily counts are durable, "
+		    "mail of accounts with a daily limit is accepted again",
+		    l->jpath);
+	}
+	return 0;
 }
 
 int
@@ -364,14 +580,9 @@ limit_save(struct limits *l, time_t now, int force, char *err,
 
 	err[0] = '\0';
 	pthread_mutex_lock(&l->mu);
-	if (l->path != NULL && l->dirty &&
-	    (force || now - l->saved >= LIMIT_SAVE_INTERVAL)) {
-		rc = write_state(l, err, errsize);
-		if (rc == 0) {
-			l->dirty = 0;
-			l->saved = now;
-		}
-	}
+	if (l->path != NULL && (l->dirty || l->jbroken) &&
+	    (force || now - l->saved >= LIMIT_SAVE_INTERVAL))
+		rc = compact(l, now, err, errsize);
 	pthread_mutex_unlock(&l->mu);
 	return rc;
 }

@@ -2,16 +2,32 @@
  * limit — per-account daily counters and cool-off state of the relay.
  *
  * For each account: messages and recipients relayed today (local day),
- * messages in flight (reserved at MAIL, committed or cancelled when the
- * transaction ends) and a cool-off time before which the relay does not
- * contact the provider for that account (after a refused authorization
- * code or a provider's quota reply).  Counters reset at local midnight.
+ * messages in flight (reserved at MAIL, counted before the final dot or
+ * given back when the transaction ends) and a cool-off time before which
+ * the relay does not contact the provider for that account (after a
+ * refused authorization code or a provider's quota reply).  Counters
+ * reset at local midnight.  This is the relay's local backend; the relay
+ * uses nothing but these functions, so a shared one can stand beside it.
  *
- * The state survives restarts in STATE_DIR/relay-limits: one line per
- * account, "ACCOUNT DAY MSGS RCPTS COOLOFF_UNTIL [REASON]", written
- * atomically (temporary file + rename), at most every LIMIT_SAVE_INTERVAL
- * seconds by limit_save() and always with force (at exit).  A state file
- * that does not parse is ignored line by line: counting starts over.
+ * The state survives restarts in STATE_DIR: every counted message is
+ * first appended to the journal STATE_DIR/relay-limits.journal (see
+ * lib/journal.h) and limit_count() returns only once that record is on disk
+ * (transactions counting at the same time share one fsync).  The
+ * snapshot STATE_DIR/relay-limits has one line per account, "ACCOUNT DAY
+ * MSGS RCPTS COOLOFF_UNTIL [REASON]", and "journal-seq N": the journal's
+ * records up to N are in it.  limit_save() compacts (writes the snapshot
+ * atomically: temporary file, fsync, rename; then empties the journal) at
+ * most every LIMIT_SAVE_INTERVAL seconds, with force at exit, and
+ * limit_open() after replaying a journal that held records.  A snapshot
+ * line that does not parse is ignored; so is a torn or damaged journal
+ * record (reported by limit_open).  Files are opened without following
+ * symbolic links and must belong to the effective user.
+ *
+ * When the journal cannot be written or synced (disk full, I/O error),
+ * counting goes on in memory, limit_count() returns -1, and every
+ * account with a daily limit is refused by limit_reserve() and
+ * limits_rcpt_ok() until a compaction succeeds (retried by limit_save()
+ * every LIMIT_SAVE_INTERVAL seconds); both events are logged.
  *
  * All functions take the current time so tests can move the clock; all
  * are thread-safe.  A limit of 0 means no limit.  The refusal texts are
@@ -25,6 +41,7 @@
 
 #define LIMIT_SAVE_INTERVAL	5
 #define LIMIT_FILE		"relay-limits"
+#define LIMIT_JOURNAL		"relay-limits.journal"
 
 struct limits;
 
@@ -44,7 +61,18 @@ int	limit_reserve(struct limits *, const char *account, unsigned daily_msgs,
 int	limits_rcpt_ok(struct limits *, const char *account,
 	    unsigned daily_rcpts, unsigned accepted, time_t now,
 	    char *why, size_t whysize);
-/* End a reserved transaction: delivered counts it with nrcpts. */
+/* The message of a reserved transaction is about to be handed over (its
+ * final dot is next): count it with nrcpts and end the reservation.
+ * Returns once the count is durable: 0, or -1 if it could not be recorded
+ * (counted in memory only; the journal's failure is logged). */
+int	limit_count(struct limits *, const char *account, unsigned nrcpts,
+	    time_t now);
+/* The provider refused the message limit_count() counted: take it back
+ * (recorded without waiting: a lost record only over-counts). */
+void	limit_uncount(struct limits *, const char *account, unsigned nrcpts,
+	    time_t now);
+/* End a reserved transaction: delivered counts it with nrcpts (as
+ * limit_count), else the reservation is given back. */
 void	limit_release(struct limits *, const char *account, int delivered,
 	    unsigned nrcpts, time_t now);
 
@@ -81,8 +109,8 @@ struct limit_state {
 void	limit_state(struct limits *, const char *account, time_t now,
 	    struct limit_state *);
 
-/* Write the state if it changed and (force or the last write is
- * LIMIT_SAVE_INTERVAL seconds old).  0, or -1 with err. */
+/* Compact if the state changed or the journal failed, and (force or the
+ * last attempt is LIMIT_SAVE_INTERVAL seconds old).  0, or -1 with err. */
 int	limit_save(struct limits *, time_t now, int force,
 	    char *err, size_t errsize);
 

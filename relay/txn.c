@@ -243,7 +243,7 @@ mail_params(struct session *s, const char *params, unsigned long *size,
 	return 0;
 }
 
-/* The account for the null sender: conf null_sender_account. */
+/* The account for the null sender: [relay] null-sender-account. */
 static int
 null_route(struct session *s)
 {
@@ -254,15 +254,15 @@ null_route(struct session *s)
 	if (c->null_sender_account == NULL || !*c->null_sender_account) {
 		server_say(s, c->null_sender == NULLS_DEFER ? 450 : 550,
 		    "%s null sender (bounce or DSN) not relayed: no account "
-		    "for <> (set null_sender_account in smarthost.conf or "
-		    "add a \"<>\" line to %s)",
+		    "for <> (set [relay] null-sender-account in smarthost.conf "
+		    "or add a \"<>\" line to %s)",
 		    c->null_sender == NULLS_DEFER ? "4.7.1" : "5.7.1",
 		    c->relay_map ? c->relay_map : "relay.map");
 		return -1;
 	}
 	if ((a = config_account(t->cfg, c->null_sender_account)) == NULL) {
-		server_say(s, 451, "4.3.5 null_sender_account %s is not a known "
-		    "account", c->null_sender_account);
+		server_say(s, 451, "4.3.5 [relay] null-sender-account %s is "
+		    "not a known account", c->null_sender_account);
 		return -1;
 	}
 	t->route.status = ROUTE_OK;
@@ -653,8 +653,20 @@ data_end(struct session *s)
 {
 	struct txn *t = &s->t;
 	struct smtp_reply r;
-	int code;
+	int code, counted = t->reserved;
 
+	/* Counted before the final dot goes to the provider, and durably
+	 * (limit_count returns once it is on disk): a crash after the
+	 * provider accepted the message cannot lose the count, so Postfix's
+	 * retry cannot take the account past its daily limit.  A refusal
+	 * takes the count back; no reply keeps it (it may have been
+	 * delivered).  A count that cannot be recorded does not stop this
+	 * message (it was within the limit): the limits defer the next. */
+	if (counted) {
+		(void)limit_count(s->relay->limits, t->acct->name, t->rcpts,
+		    time(NULL));
+		t->reserved = 0;
+	}
 	memset(&r, 0, sizeof(r));
 	code = upstream_data_end(t->up, &r);
 	if (code == 0) {
@@ -669,6 +681,9 @@ data_end(struct session *s)
 		return -1;
 	}
 	code = provider_reply(s, &r);
+	if (counted && code / 100 != 2)
+		limit_uncount(s->relay->limits, t->acct->name, t->rcpts,
+		    time(NULL));
 	txn_end(s, code / 100 == 2 ? "sent" : code / 100 == 5 ? "bounced" :
 	    "deferred", code / 100 != 4 || r.code != 421);
 	return 0;

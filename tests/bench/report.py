@@ -5,6 +5,9 @@ DIR/machine.txt.  Every figure: median, min, max over the runs.
 
 Derived figures (from the medians):
   ratio A/B               messages/s of A over messages/s of B (and B+reuse)
+  ratio A/A-tmpfs         messages/s of A over A with state-dir on a tmpfs:
+                          what making each message's daily count durable
+                          (the journal's fsync before the final dot) costs
   bound                   N x RT x RTT / (3 accounts x concurrency) seconds,
                           RT = 2 round trips per message on a reused
                           pipelined session (MAIL+RCPT+DATA, then the dot)
@@ -113,16 +116,18 @@ def main():
                 g(p + "peer_cpu_s"), "s")
             row(out, "  busiest peer process, share of one core",
                 g(p + "peer_busiest_share"))
-            if side == "A":
+            if side.startswith("A"):
                 row(out, "relay transactions on a reused session",
                     g(p + "reused"))
         a = g("relay.rtt%s.A.msgs_per_s" % rtt)
-        for other in ("B", "B+reuse"):
+        for other in ("A-tmpfs", "B", "B+reuse"):
             b = g("relay.rtt%s.%s.msgs_per_s" % (rtt, other))
             if a and b:
                 r = a["median"] / b["median"]
                 derived["rtt%s.ratio_A_over_%s" % (rtt, other)] = r
-                out.append("  ratio A/%-36s %10.2f" % (other, r))
+                out.append("  ratio A/%-36s %10.2f" % (
+                    other + (" (durable counts vs none)"
+                             if other == "A-tmpfs" else ""), r))
         ta = g("relay.rtt%s.A.last_accept_s" % rtt)
         if ta and float(rtt) > 0:
             bound = n * 2 * float(rtt) / 1000 / (3 * conc)

@@ -3,8 +3,10 @@
 # and a world-readable secrets file give their exact file:line messages
 # and exit 78; a relay reachable from other hosts (listen or allow-clients
 # beyond loopback) is warned about; a non-root user who cannot read the
-# secrets still gets the rest checked.
+# secrets still gets the rest checked.  check asks the resolver (see
+# resolver.t): a dnsmasq in a private network namespace answers it.
 . "$(dirname "$0")"/common.sh
+private_dns "$@"
 setup_samples
 
 run "$ctl" -c "$conf" check

@@ -24,6 +24,31 @@ run() {
 	err=$(cat "$T"/stderr)
 }
 
+# private_dns "$@" (first thing in a test): re-run the test in a private
+# network and mount namespace whose /etc/resolv.conf names a dnsmasq on
+# 127.0.0.1 that answers every query "no such name".  For commands that
+# ask the resolver (check): no query leaves the namespace.
+private_dns() {
+	if [ "${CTL_IN_NETNS:-}" != 1 ]; then
+		[ "$(id -u)" = 0 ] || { echo "FAIL: network namespaces need root"; exit 1; }
+		command -v dnsmasq >/dev/null ||
+		    { echo "FAIL: dnsmasq missing (Debian package dnsmasq-base)"; exit 1; }
+		rm -rf "$T"
+		CTL_IN_NETNS=1 exec unshare -mn --propagation private -- "$BASH" "$0" "$@"
+	fi
+	ip link set lo up || { echo "FAIL: cannot bring lo up"; exit 1; }
+	printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' >"$T"/resolv.conf
+	chmod 644 "$T"/resolv.conf
+	mount --bind "$T"/resolv.conf /etc/resolv.conf ||
+	    { echo "FAIL: cannot bind-mount /etc/resolv.conf"; exit 1; }
+	# dnsmasq returns once it listens; its pid file ends it on exit.
+	dnsmasq -u root --conf-file=/dev/null --no-resolv --no-hosts \
+	    --listen-address=127.0.0.1 --bind-interfaces --local=/#/ \
+	    --pid-file="$T"/dnsmasq.pid >"$T"/dnsmasq.log 2>&1 ||
+	    { echo "FAIL: dnsmasq did not start"; cat "$T"/dnsmasq.log; exit 1; }
+	trap 'kill "$(cat "$T"/dnsmasq.pid)"; rm -rf "$T"' EXIT
+}
+
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 ok() { echo "ok: $*"; }
 

@@ -289,11 +289,16 @@ t__pkg_of() {
 	saslpasswd2|sasldblistusers2) echo sasl2-bin ;;
 	miltertest) echo miltertest ;;
 	openssl) echo openssl ;;
-	unshare|setsid|mount) echo util-linux ;;
+	unshare|setsid|mount|setpriv|nsenter|prlimit) echo util-linux ;;
 	ip) echo iproute2 ;;
 	dnsmasq) echo dnsmasq-base ;;
 	python3|/usr/bin/python3) echo python3-aiosmtpd ;;
-	systemd-analyze) echo systemd ;;
+	systemd-analyze|systemd-sysusers|systemd-tmpfiles) echo systemd ;;
+	curl) echo curl ;;
+	m4) echo m4 ;;
+	cc|make) echo build-essential ;;
+	pkg-config) echo pkg-config ;;
+	base64) echo coreutils ;;
 	opendkim-genkey) echo opendkim-tools ;;
 	mandoc) echo mandoc ;;
 	*) echo "?" ;;

@@ -1,6 +1,8 @@
 /*
  * Unit tests for relay/limit.c (daily counters, midnight reset, cool-off,
- * the state file) and relay/answer.c (provider replies as Postfix gets
+ * the state file), relay/journal.c (durable counts: replay after a crash,
+ * torn records, compaction, a journal that cannot be written, unsafe
+ * files) and relay/answer.c (provider replies as Postfix gets
  * them, the quota table).  The relay's modules are compiled in directly:
  * they are not part of the library.
  */
@@ -11,9 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "../../lib/journal.c"
 #include "../../relay/limit.c"
 #include "../../relay/answer.c"
 
@@ -146,6 +150,403 @@ test_state_file(void **state)
 	free(path);
 }
 
+
+/* ---- the journal ---- */
+
+struct sdir {
+	char	 dir[64];
+	char	*snap, *jnl;
+};
+
+static void
+sdir_make(struct sdir *d)
+{
+	xstrlcpy(d->dir, "/tmp/test_journal.XXXXXX", sizeof(d->dir));
+	assert_non_null(mkdtemp(d->dir));
+	d->snap = xasprintf("%s/%s", d->dir, LIMIT_FILE);
+	d->jnl = xasprintf("%s/%s", d->dir, LIMIT_JOURNAL);
+}
+
+static void
+sdir_free(struct sdir *d)
+{
+	char *cmd = xasprintf("rm -rf '%s'", d->dir);
+
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	free(d->snap);
+	free(d->jnl);
+}
+
+static off_t
+fsize(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0 ? st.st_size : -1;
+}
+
+/* Count one message of account with n recipients (reserve + count). */
+static int
+send1(struct limits *l, const char *account, unsigned n, time_t now)
+{
+	char why[512];
+
+	assert_int_equal(limit_reserve(l, account, 0, now, why, sizeof(why)),
+	    0);
+	return limit_count(l, account, n, now);
+}
+
+static void
+assert_counts(struct limits *l, const char *account, time_t now,
+    unsigned msgs, unsigned rcpts)
+{
+	unsigned m, r;
+
+	limit_get(l, account, now, &m, &r);
+	assert_int_equal(m, msgs);
+	assert_int_equal(r, rcpts);
+}
+
+static void
+test_journal_replay(void **state)
+{
+	struct sdir d;
+	struct limits *l, *l2;
+	char err[512];
+	struct stat st;
+	FILE *fp;
+	char line[256];
+	int seen = 0;
+
+	sdir_make(&d);
+	l = limit_open(d.dir, NOON, err, sizeof(err));
+	assert_string_equal(err, "");
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(send1(l, "a@163.com", 2, NOON), 0);
+	assert_int_equal(send1(l, "b@qq.com", 7, NOON), 0);
+	/* counted, but never saved: no snapshot, the journal has it all */
+	assert_int_equal(access(d.snap, F_OK), -1);
+	assert_int_equal(lstat(d.jnl, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(st.st_uid, geteuid());
+	assert_true(st.st_size > 0);
+
+	/* a crash: the second relay reads what the first never saved */
+	l2 = limit_open(d.dir, NOON + 1, err, sizeof(err));
+	assert_string_equal(err, "");
+	assert_counts(l2, "a@163.com", NOON + 1, 5, 10);
+	assert_counts(l2, "B@QQ.COM", NOON + 1, 1, 7);
+	/* replayed and compacted at once: snapshot written, journal empty */
+	assert_int_equal(fsize(d.jnl), 0);
+	fp = fopen(d.snap, "r");
+	assert_non_null(fp);
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (strcmp(line, "journal-seq 6\n") == 0)
+			seen = 1;
+	fclose(fp);
+	assert_true(seen);
+	limit_free(l2);
+	limit_free(l);
+
+	/* records of another day: yesterday's are stale */
+	l = limit_open(d.dir, NOON + 86400, err, sizeof(err));
+	assert_counts(l, "a@163.com", NOON + 86400, 0, 0);
+	assert_int_equal(send1(l, "a@163.com", 1, NOON + 86400), 0);
+	limit_free(l);
+	l = limit_open(d.dir, NOON + 86400, err, sizeof(err));
+	assert_counts(l, "a@163.com", NOON + 86400, 1, 1);
+	limit_free(l);
+	sdir_free(&d);
+}
+
+static void
+test_journal_torn(void **state)
+{
+	struct sdir d;
+	struct limits *l;
+	char err[512], rec[256];
+	FILE *fp;
+	int n;
+
+	sdir_make(&d);
+	l = limit_open(d.dir, NOON, err, sizeof(err));
+	assert_int_equal(send1(l, "a@163.com", 1, NOON), 0);
+	assert_int_equal(send1(l, "a@163.com", 1, NOON), 0);
+	limit_free(l);
+	/* a crash in the middle of writing the third record */
+	n = snprintf(rec, sizeof(rec), "3 %ld 1 1 a@163.com", day_of(NOON));
+	fp = fopen(d.jnl, "a");
+	assert_non_null(fp);
+	fprintf(fp, "%08lx %.*s", crc32(0L, (const Bytef *)rec, (uInt)n),
+	    n - 4, rec);
+	fclose(fp);
+	l = limit_open(d.dir, NOON, err, sizeof(err));
+	assert_non_null(strstr(err, "relay-limits.journal:3: torn "
+	    "(incomplete) last record ignored"));
+	assert_counts(l, "a@163.com", NOON, 2, 2);
+	/* the journal was compacted: the next record is not glued to it */
+	assert_int_equal(fsize(d.jnl), 0);
+	assert_int_equal(send1(l, "a@163.com", 4, NOON), 0);
+	limit_free(l);
+	l = limit_open(d.dir, NOON, err, sizeof(err));
+	assert_string_equal(err, "");
+	assert_counts(l, "a@163.com", NOON, 3, 6);
+	limit_free(l);
+
+	/* a whole record whose checksum does not match is skipped too */
+	fp = fopen(d.jnl, "a");
+	assert_non_null(fp);
+	fprintf(fp, "%08lx %s\n", crc32(0L, (const Bytef *)rec, (uInt)n) ^ 1,
+	    rec);
+	fclose(fp);
+	l = limit_open(d.dir, NOON, err, sizeof(err));
+	assert_non_null(strstr(err, "relay-limits.journal:1: damaged record "
+	    "ignored"));
+	assert_counts(l, "a@163.com", NOON, 3, 6);
+	limit_free(l);
+
+	/* cut just before its newline: still torn (never acknowledged) */
+	fp = fopen(d.jnl, "a");
+	assert_non_null(fp);
+	fprintf(fp, "%08lx %s", crc32(0L, (const Bytef *)rec, (uInt)n), rec);
+	fclose(fp);
+	l = limit_open(d.dir, NOON, err, sizeof(err));
+	assert_non_null(strstr(err, "relay-limits.journal:1: torn "
+	    "(incomplete) last record ignored"));
+	assert_counts(l, "a@163.com", NOON, 3, 6);
+	limit_free(l);
+	sdir_free(&d);
+}
+
+static void
+copy_file(const char *from, const char *to)
+{
+	char *cmd = xasprintf("cp -p '%s' '%s'", from, to);
+
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+}
+
+static void
+test_journal_compaction(void **state)
+{
+	struct sdir d;
+	struct limits *l;
+	char err[512], *saved;
+
+	sdir_make(&d);
+	saved = xasprintf("%s/saved-journal", d.dir);
+	l = limit_open(d.dir, NOON, err, sizeof(err));
+	assert_int_equal(send1(l, "a@163.com", 3, NOON), 0);
+	assert_int_equal(send1(l, "a@163.com", 3, NOON), 0);
+	copy_file(d.jnl, saved);
+	/* periodic compaction: snapshot written, journal emptied */
+	assert_int_equal(limit_save(l, NOON + 1, 0, err, sizeof(err)), 0);
+	assert_true(fsize(d.jnl) > 0);		/* not yet */
+	assert_int_equal(limit_save(l, NOON + LIMIT_SAVE_INTERVAL, 0, err,
+	    sizeof(err)), 0);
+	assert_int_equal(fsize(d.jnl), 0);
+	assert_true(fsize(d.snap) > 0);
+	/* counting goes on in the emptied journal */
+	assert_int_equal(send1(l, "a@163.com", 1, NOON + 6), 0);
+	assert_true(fsize(d.jnl) > 0);
+	limit_free(l);
+	l = limit_open(d.dir, NOON + 7, err, sizeof(err));
+	assert_string_equal(err, "");
+	assert_counts(l, "a@163.com", NOON + 7, 3, 7);
+	limit_free(l);
+
+	/* a crash after the snapshot's rename, before the journal was
+	 * emptied: the records the snapshot holds are not counted twice */
+	l = limit_open(d.dir, NOON + 8, err, sizeof(err));
+	assert_int_equal(fsize(d.jnl), 0);
+	limit_free(l);
+	copy_file(saved, d.jnl);
+	l = limit_open(d.dir, NOON + 9, err, sizeof(err));
+	assert_string_equal(err, "");
+	assert_counts(l, "a@163.com", NOON + 9, 3, 7);
+	limit_free(l);
+	free(saved);
+	sdir_free(&d);
+}
+
+static void
+test_journal_failure(void **state)
+{
+	struct sdir d;
+	struct limits *l;
+	char err[512], why[512];
+	int full, keep;
+
+	sdir_make(&d);
+	l = limit_open(d.dir, NOON, err, sizeof(err));
+	assert_int_equal(send1(l, "a@163.com", 1, NOON), 0);
+	/* the disk is full: writes to the journal fail with ENOSPC */
+	full = open("/dev/full", O_WRONLY | O_CLOEXEC);
+	assert_true(full >= 0);
+	keep = dup(l->j->fd);
+	assert_true(keep >= 0);
+	assert_int_equal(dup2(full, l->j->fd), l->j->fd);
+	assert_int_equal(limit_reserve(l, "a@163.com", 100, NOON, why,
+	    sizeof(why)), 0);
+	assert_int_equal(limit_count(l, "a@163.com", 2, NOON), -1);
+	/* counted in memory all the same */
+	assert_counts(l, "a@163.com", NOON, 2, 3);
+	/* an account with a daily limit is deferred from now on ... */
+	assert_int_equal(limit_reserve(l, "a@163.com", 100, NOON, why,
+	    sizeof(why)), -1);
+	assert_non_null(strstr(why, "daily counters cannot be recorded ("));
+	assert_non_null(strstr(why, "relay-limits.journal: No space left on "
+	    "device): mail of account a@163.com is deferred until they can, "
+	    "so that its daily limit of 100 messages is not overshot"));
+	assert_false(limits_rcpt_ok(l, "a@163.com", 50, 0, NOON, why,
+	    sizeof(why)));
+	assert_non_null(strstr(why, "daily limit of 50 recipients is not "
+	    "overshot"));
+	/* ... one without a limit goes on (memory only) */
+	assert_int_equal(limit_reserve(l, "b@qq.com", 0, NOON, why,
+	    sizeof(why)), 0);
+	assert_int_equal(limit_count(l, "b@qq.com", 1, NOON), -1);
+	assert_true(limits_rcpt_ok(l, "b@qq.com", 0, 0, NOON, why,
+	    sizeof(why)));
+	/* space again: the next compaction makes the journal work again */
+	assert_int_equal(dup2(keep, l->j->fd), l->j->fd);
+	close(keep);
+	close(full);
+	assert_int_equal(limit_save(l, NOON + LIMIT_SAVE_INTERVAL, 0, err,
+	    sizeof(err)), 0);
+	assert_int_equal(limit_reserve(l, "a@163.com", 100, NOON + 5, why,
+	    sizeof(why)), 0);
+	assert_int_equal(limit_count(l, "a@163.com", 1, NOON + 5), 0);
+	limit_free(l);
+	/* nothing counted while the journal failed is lost */
+	l = limit_open(d.dir, NOON + 6, err, sizeof(err));
+	assert_counts(l, "a@163.com", NOON + 6, 3, 4);
+	assert_counts(l, "b@qq.com", NOON + 6, 1, 1);
+	limit_free(l);
+	sdir_free(&d);
+}
+
+static void
+test_journal_uncount(void **state)
+{
+	struct sdir d;
+	struct limits *l;
+	char err[512], why[512];
+
+	sdir_make(&d);
+	l = limit_open(d.dir, NOON, err, sizeof(err));
+	assert_int_equal(limit_reserve(l, "a@163.com", 2, NOON, why,
+	    sizeof(why)), 0);
+	assert_int_equal(limit_count(l, "a@163.com", 4, NOON), 0);
+	assert_int_equal(limit_reserve(l, "a@163.com", 2, NOON, why,
+	    sizeof(why)), 0);
+	assert_int_equal(limit_count(l, "a@163.com", 2, NOON), 0);
+	assert_int_equal(limit_reserve(l, "a@163.com", 2, NOON, why,
+	    sizeof(why)), -1);
+	/* the provider refused the second one */
+	limit_uncount(l, "a@163.com", 2, NOON);
+	assert_counts(l, "a@163.com", NOON, 1, 4);
+	assert_int_equal(limit_reserve(l, "a@163.com", 2, NOON, why,
+	    sizeof(why)), 0);
+	limit_release(l, "a@163.com", 0, 0, NOON);
+	limit_free(l);
+	l = limit_open(d.dir, NOON, err, sizeof(err));
+	assert_counts(l, "a@163.com", NOON, 1, 4);
+	limit_free(l);
+	sdir_free(&d);
+}
+
+static void
+test_journal_unsafe_files(void **state)
+{
+	struct sdir d;
+	struct limits *l;
+	char err[512], why[512], *target;
+
+	sdir_make(&d);
+	target = xasprintf("%s/elsewhere", d.dir);
+	assert_int_equal(symlink(target, d.jnl), 0);
+	assert_int_equal(symlink(target, d.snap), 0);
+	l = limit_open(d.dir, NOON, err, sizeof(err));
+	assert_non_null(strstr(err, "relay-limits: is a symbolic link "
+	    "(refused)"));
+	/* no journal: accounts with a limit are deferred */
+	assert_int_equal(limit_reserve(l, "a@163.com", 10, NOON, why,
+	    sizeof(why)), -1);
+	assert_non_null(strstr(why, "relay-limits.journal: is a symbolic "
+	    "link (refused)"));
+	assert_int_equal(access(target, F_OK), -1);	/* nothing followed */
+	limit_free(l);
+	unlink(d.jnl);
+	unlink(d.snap);
+
+	/* a journal that belongs to somebody else is not used either */
+	if (geteuid() == 0) {
+		int fd = open(d.jnl, O_CREAT | O_WRONLY, 0600);
+
+		assert_true(fd >= 0);
+		assert_int_equal(fchown(fd, 65534, 65534), 0);
+		close(fd);
+		l = limit_open(d.dir, NOON, err, sizeof(err));
+		assert_non_null(strstr(err, "relay-limits.journal: owned by "
+		    "uid 65534, not by the relay's user (uid 0)"));
+		assert_int_equal(limit_reserve(l, "a@163.com", 10, NOON, why,
+		    sizeof(why)), -1);
+		limit_free(l);
+	}
+	free(target);
+	sdir_free(&d);
+}
+
+struct counting {
+	struct limits	*l;
+	int		 fails;
+};
+
+static void *
+count_thread(void *arg)
+{
+	struct counting *c = arg;
+	char why[512];
+
+	for (int i = 0; i < 50; i++) {
+		if (limit_reserve(c->l, "a@163.com", 1000, NOON, why,
+		    sizeof(why)) != 0 ||
+		    limit_count(c->l, "a@163.com", 2, NOON) != 0)
+			__atomic_add_fetch(&c->fails, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+static void
+test_journal_concurrent(void **state)
+{
+	struct sdir d;
+	struct counting c = { 0 };
+	pthread_t t[8];
+	char err[512];
+
+	sdir_make(&d);
+	c.l = limit_open(d.dir, NOON, err, sizeof(err));
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, count_thread, &c),
+		    0);
+	for (int i = 0; i < 8; i++)
+		pthread_join(t[i], NULL);
+	assert_int_equal(c.fails, 0);
+	/* group commit: 400 records, and some of them shared an fsync */
+	print_message("400 records, %lu fdatasync calls\n", c.l->j->syncs);
+	assert_true(c.l->j->syncs >= 1 && c.l->j->syncs < 400);
+	limit_free(c.l);
+	c.l = limit_open(d.dir, NOON, err, sizeof(err));
+	assert_string_equal(err, "");
+	assert_counts(c.l, "a@163.com", NOON, 400, 800);
+	limit_free(c.l);
+	sdir_free(&d);
+}
+
 static const struct {
 	int code, local;
 	const char *enh, *host, *text, *want;
@@ -223,6 +624,13 @@ main(void)
 		cmocka_unit_test(test_daily_recipients),
 		cmocka_unit_test(test_cooloff),
 		cmocka_unit_test(test_state_file),
+		cmocka_unit_test(test_journal_replay),
+		cmocka_unit_test(test_journal_torn),
+		cmocka_unit_test(test_journal_compaction),
+		cmocka_unit_test(test_journal_failure),
+		cmocka_unit_test(test_journal_uncount),
+		cmocka_unit_test(test_journal_unsafe_files),
+		cmocka_unit_test(test_journal_concurrent),
 		cmocka_unit_test(test_answers),
 	};
 

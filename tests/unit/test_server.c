@@ -122,6 +122,9 @@ test_rewrite_and_provider_refusal(void **state)
 	    "221 2.0.0 Bye\r\n");
 }
 
+/* The option for the null sender's account, as smarthost.conf spells it. */
+#define NULL_SENDER_OPT "null-sender-account"
+
 static void
 test_routes_and_policies(void **state)
 {
@@ -132,8 +135,8 @@ test_routes_and_policies(void **state)
 	    "550 5.7.1 no route for sender <nobody@else.test> in "
 	    "%s/relay.map: add a line for it (or @domain, or *)\r\n"
 	    "550 5.7.1 null sender (bounce or DSN) not relayed: no account "
-	    "for <> (set null_sender_account in smarthost.conf or add a "
-	    "\"<>\" line to %s/relay.map)\r\n"
+	    "for <> (set [relay] " NULL_SENDER_OPT " in smarthost.conf or add "
+	    "a \"<>\" line to %s/relay.map)\r\n"
 	    "501 5.1.7 bad sender address: ", dir, dir);
 	{
 		char *out = converse("HELO c\r\n"
@@ -149,11 +152,12 @@ test_routes_and_policies(void **state)
 	load_config("null-sender = defer\n");
 	got = xasprintf(GREETING "250 relay.test\r\n"
 	    "450 4.7.1 null sender (bounce or DSN) not relayed: no account "
-	    "for <> (set null_sender_account in smarthost.conf or add a "
-	    "\"<>\" line to %s/relay.map)\r\n221 2.0.0 Bye\r\n", dir);
+	    "for <> (set [relay] " NULL_SENDER_OPT " in smarthost.conf or add "
+	    "a \"<>\" line to %s/relay.map)\r\n221 2.0.0 Bye\r\n", dir);
 	check("HELO c\r\nMAIL FROM:<>\r\nQUIT\r\n", got);
 	free(got);
-	load_config("null-sender-account = test1\n");
+	/* the reply names the option as smarthost.conf spells it */
+	load_config(NULL_SENDER_OPT " = test1\n");
 	check("HELO c\r\nMAIL FROM:<>\r\nQUIT\r\n",
 	    GREETING "250 relay.test\r\n"
 	    "250 2.1.0 smtp.test said: 250 2.1.0 Ok\r\n221 2.0.0 Bye\r\n");
