@@ -5,8 +5,9 @@
 #                        every test; SANITIZE=1 builds with ASan + UBSan
 #   make fuzz            run each libFuzzer target for FUZZ_SECONDS (longer)
 #   make install         PREFIX, DESTDIR, SYSCONFDIR as usual
-#   make fresh-check     the README's commands on a freshly bootstrapped
-#                        Debian 12 (tests/fresh/readme-bare.sh; slow)
+#   make fresh-check     the README's commands and the package on a freshly
+#                        bootstrapped Debian 12 (tests/fresh/; slow)
+#   make deb             the Debian package, in build/deb/
 #
 # Sources are picked up by wildcard: lib/*.c form libsmarthost.a, milter/*.c
 # relay/*.c ctl/*.c one program each, tests/unit/test_*.c one cmocka binary
@@ -148,10 +149,18 @@ bench: deps
 	$(MAKE) all
 	B=$(B) tests/bench/run
 
-# The README's commands on a freshly bootstrapped Debian 12 (mmdebstrap,
-# chroot, private mount namespace): slow, needs the network for apt.
+# The README's commands, then the package (tests/fresh/package.sh), each on
+# a freshly bootstrapped Debian 12 (mmdebstrap, chroot, private mount
+# namespace): slow, needs the network for apt.  One bootstrap, as a tar
+# both extract, made anew each time.
+FRESH_TAR = build/fresh/bookworm-minbase.tar
 fresh-check:
-	tests/fresh/readme-bare.sh
+	rm -f $(FRESH_TAR)
+	FRESH_TARBALL=$(CURDIR)/$(FRESH_TAR) tests/fresh/readme-bare.sh; a=$$?; \
+	FRESH_TARBALL=$(CURDIR)/$(FRESH_TAR) tests/fresh/package.sh; p=$$?; \
+	rm -f $(FRESH_TAR); \
+	echo "fresh-check: readme-bare.sh exit $$a, package.sh exit $$p"; \
+	[ $$a = 0 ] && [ $$p = 0 ]
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
@@ -180,8 +189,8 @@ deb:
 	lintian --fail-on error $(DEB_DIR)/smarthost_*.changes
 	@ls $(DEB_DIR)/smarthost_*.deb
 
-# The package on a freshly bootstrapped Debian 12: install, check, a
-# chrooted Postfix through the milter, upgrade, purge (slow; network).
+# Only the package part of fresh-check: install, check, a chrooted Postfix
+# through the milter, upgrade, purge (slow; network).
 fresh-package:
 	tests/fresh/package.sh
 
