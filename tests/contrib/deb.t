@@ -13,7 +13,8 @@
 #    changes (so the package cannot silently keep the socket outside);
 #  - every unit in contrib/systemd has a drop-in in debian/ that debian/rules
 #    installs, whose commands are the unit's with /usr/sbin;
-#  - every Build-Depends of debian/control is in contrib/install-deps.
+#  - every Build-Depends of debian/control is in contrib/install-deps, and
+#    every pkg-config module of the Makefile's PKGS comes from one of them.
 set -u
 . "${SMARTHOST_TOP:-.}/tests/lib/common.sh"
 t_need make
@@ -102,3 +103,17 @@ while read -r p; do
 	    t_fail "Build-Depends $p is not in contrib/install-deps"
 done <"$D/bdeps"
 t_ok "Build-Depends ($(wc -l <"$D/bdeps")) within contrib/install-deps"
+
+# 6. Every pkg-config module the Makefile builds with (PKGS) comes from a
+# package named in Build-Depends.
+t_need pkg-config dpkg-query
+mods=$(sed -n 's/^PKGS *= *//p' Makefile)
+[ -n "$mods" ] || t_fail "no PKGS line in the Makefile"
+for m in $mods; do
+	pc=$(pkg-config --variable=pcfiledir "$m")/$m.pc
+	[ -f "$pc" ] || t_fail "pkg-config module $m: no $pc"
+	pkg=$(dpkg-query -S "$pc" | sed 's/:.*//')
+	grep -qx "$pkg" "$D/bdeps" ||
+	    t_fail "pkg-config module $m comes from $pkg, which debian/control's Build-Depends lacks"
+done
+t_ok "Build-Depends ship every pkg-config module of PKGS ($mods)"
