@@ -5,8 +5,9 @@
 #                        every test; SANITIZE=1 builds with ASan + UBSan
 #   make fuzz            run each libFuzzer target for FUZZ_SECONDS (longer)
 #   make install         PREFIX, DESTDIR, SYSCONFDIR as usual
-#   make fresh-check     the README's commands on a freshly bootstrapped
-#                        Debian 12 (tests/fresh/readme-bare.sh; slow)
+#   make fresh-check     the README's commands and the package on a freshly
+#                        bootstrapped Debian 12 (tests/fresh/; slow)
+#   make deb             the Debian package, in build/deb/
 #
 # Sources are picked up by wildcard: lib/*.c form libsmarthost.a, milter/*.c
 # relay/*.c ctl/*.c return/*.c one program each, tests/unit/test_*.c one
@@ -67,7 +68,7 @@ FUZZ_SECONDS ?= 600
 CHECK_FUZZ_SECONDS ?= 20
 
 .PHONY: print-ldlibs all all-tests check deps fuzz fuzz-build install clean demo bench \
-        pkg-check fresh-check
+        pkg-check fresh-check deb fresh-package
 .DELETE_ON_ERROR:
 
 all: $(PROGS)
@@ -153,10 +154,18 @@ bench: deps
 	$(MAKE) all
 	B=$(B) tests/bench/run
 
-# The README's commands on a freshly bootstrapped Debian 12 (mmdebstrap,
-# chroot, private mount namespace): slow, needs the network for apt.
+# The README's commands, then the package (tests/fresh/package.sh), each on
+# a freshly bootstrapped Debian 12 (mmdebstrap, chroot, private mount
+# namespace): slow, needs the network for apt.  One bootstrap, as a tar
+# both extract, made anew each time.
+FRESH_TAR = build/fresh/bookworm-minbase.tar
 fresh-check:
-	tests/fresh/readme-bare.sh
+	rm -f $(FRESH_TAR)
+	FRESH_TARBALL=$(CURDIR)/$(FRESH_TAR) tests/fresh/readme-bare.sh; a=$$?; \
+	FRESH_TARBALL=$(CURDIR)/$(FRESH_TAR) tests/fresh/package.sh; p=$$?; \
+	rm -f $(FRESH_TAR); \
+	echo "fresh-check: readme-bare.sh exit $$a, package.sh exit $$p"; \
+	[ $$a = 0 ] && [ $$p = 0 ]
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
@@ -169,6 +178,26 @@ install: all
 	    install -m 644 conf/$$f $(DESTDIR)$(SYSCONFDIR)/smarthost/$$f; done
 	[ -e $(DESTDIR)$(SYSCONFDIR)/smarthost/secrets ] || \
 	    install -m 600 conf/secrets $(DESTDIR)$(SYSCONFDIR)/smarthost/secrets
+
+# The Debian package (debian/), built from a copy of the tree in
+# $(DEB_DIR)/src, so that dpkg-buildpackage leaves the tree alone and
+# writes $(DEB_DIR)/smarthost_VERSION_ARCH.deb; lintian must report no
+# error.  Installs its own build dependencies first (contrib/install-deb-deps),
+# which make check does not need.  Then: apt-get install ./$(DEB_DIR)/smarthost_*.deb
+DEB_DIR = build/deb
+deb:
+	contrib/install-deb-deps
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/src
+	tar -c --exclude-vcs --exclude='./build*' --exclude=./debian/build . | \
+	    tar -x -C $(DEB_DIR)/src
+	cd $(DEB_DIR)/src && dpkg-buildpackage -us -uc -b
+	lintian --fail-on error $(DEB_DIR)/smarthost_*.changes
+	@ls $(DEB_DIR)/smarthost_*.deb
+
+# Only the package part of fresh-check: install, check, a chrooted Postfix
+# through the milter, upgrade, purge (slow; network).
+fresh-package:
+	tests/fresh/package.sh
 
 clean:
 	rm -rf build build-san build-fuzz

@@ -2,17 +2,19 @@
 # readme-bare.sh — the README's "Two commands" on a freshly bootstrapped
 # Debian 12, as root, exactly as the README writes them.
 #
-# Bootstraps a minimal Debian 12 (mmdebstrap --variant=minbase, from the
-# mirrors this machine's apt uses), copies the committed tree in (git
-# archive HEAD), and then runs in a chroot inside a private mount namespace,
-# each as its own step: the bootstrap command the README names before the
-# two commands, then each command of the README's "Two commands" block.
+# Bootstraps a minimal Debian 12 (tests/fresh/bootstrap.sh: mmdebstrap
+# --variant=minbase, from the mirrors this machine's apt uses), copies
+# the committed tree in (git archive HEAD), and then runs in a chroot
+# inside a private mount namespace, each as its own step: the bootstrap
+# command the README names before the two commands, then each command of
+# the README's "Two commands" block.
 # Prints the time each step took and its exit status, and the last lines of
 # `make check` (its "N passed, N failed" line).  Not part of `make check`:
 # it downloads some 400 MB of packages and takes tens of minutes.
 #
 # Usage (as root, from anywhere in the tree):  tests/fresh/readme-bare.sh
-# Environment: FRESH_DIR (parent of the temp dir, default /var/tmp),
+# Environment: FRESH_TARBALL (bootstrap.sh), FRESH_DIR (parent of the
+# temp dir, default /var/tmp),
 # FRESH_KEEP=1 (keep the bootstrapped system; its path is printed),
 # FRESH_LOGS (where each step's full output is kept, default
 # build/fresh-logs).  Exits 0 only if every step exited 0.
@@ -120,7 +122,7 @@ in_chroot() {
 }
 
 bootstrap() {
-	mmdebstrap --variant=minbase bookworm "$R" "$src" &&
+	"$top/tests/fresh/bootstrap.sh" "$R" &&
 	cp /etc/resolv.conf "$R/etc/resolv.conf" &&
 	mkdir -p "$R/root/src" &&
 	git archive HEAD | tar -x -C "$R/root/src"
