@@ -21,8 +21,7 @@ DESTDIR    ?=
 
 CC      ?= cc
 FUZZCC  ?= clang
-PKGS     = milter opendkim openssl libpsl inih libidn2 libcurl jansson zlib sqlite3 \
-           hiredis
+PKGS     = milter opendkim openssl libpsl inih libidn2 libcurl jansson zlib sqlite3 hiredis
 OPT     ?= -O2 -g
 
 ifeq ($(SANITIZE),1)
