@@ -217,6 +217,13 @@ t_stop redis
 relay_start 1
 t_wait_for "grep -q 'limits-store redis://127.0.0.1:$RPORT: unreachable .*local share 1/2 in force' '$D/relay1.log'" 5 ||
     t_fail "relay 1 does not say that Redis is unreachable"
+# Relay 2 learns of the outage at its next lease renewal (lease/3) and
+# then closes the idle sessions above its share; until then it may still
+# hold both of acc1's (see smarthost-relay(8), "Several relays").
+t_wait_for "grep -q 'limits-store redis://127.0.0.1:$RPORT: unreachable .*local share 1/2 in force' '$D/relay2.log'" 5 ||
+    t_fail "relay 2 does not say that Redis is unreachable"
+t_wait_for "status 2 | sed -n '/^account acc1 /,/^\$/p' | grep -Eq '^  sessions    [01] open'" 5 ||
+    t_fail "relay 2 keeps more than its share of acc1's sessions: $(status 2 | grep -m1 '^  sessions')"
 /usr/bin/python3 "$send" --relay $R1 --relay $R2 --from a1@test.example \
     --count 20 --prefix down --concurrency 8 >"$D/send-down" ||
     t_fail "multisend failed"
