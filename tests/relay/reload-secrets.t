@@ -69,14 +69,17 @@ printf '%s\n' 'sales@office.test acc2' 'new@office.test acc1' \
 "$ctl" -c "$D/smarthost.conf" route sales@office.test >"$D/route.out" 2>&1
 t_assert_grep '^account: +acc2$' "$D/route.out" "smarthostctl route after the edit"
 n0=$(grep -c 'configuration reloaded' "$D/relay.log")
+l0=$(wc -l <"$D/relay.log")
 kill -HUP "$T_PID_relay"
 t_wait_for "[ \$(grep -c 'configuration reloaded\\|reload failed' '$D/relay.log') -gt $n0 ]" 5 ||
     { cat "$D/relay.log"; t_fail "no reload logged"; }
 t_assert_no_grep 'reload failed' "$D/relay.log"
 w=$(grep -c "$D/secrets: warning: cannot be re-read by uid $(id -u nobody) (permission denied): the authorization codes read at start stay in force; new codes need a restart, or make the file owned by user nobody (chown nobody $D/secrets) so that a reload reads it" "$D/relay.log")
 t_assert_eq 1 "$w" "warnings about the secrets file for one reload"
-[ "$(grep -c 'warning' "$D/relay.log")" = 1 ] ||
-    { grep 'warning' "$D/relay.log"; t_fail "warning lines in the log: expected one"; }
+# (earlier lines may hold the refusal of a connection probe that closed
+# before the relay could tell its owner: allow-users)
+[ "$(tail -n +$((l0 + 1)) "$D/relay.log" | grep -c 'warning')" = 1 ] ||
+    { grep 'warning' "$D/relay.log"; t_fail "warning lines of the reload: expected one"; }
 t_ok "SIGHUP: reloaded with one warning that says why the codes stay and how to fix it"
 
 msg m2 sales@office.test
@@ -88,11 +91,12 @@ t_ok "after the reload: the relay routes by the new map (as smarthostctl route d
 # The file made the relay user's: the next reload reads it, no warning.
 chown nobody "$D/secrets"
 n1=$(grep -c 'configuration reloaded' "$D/relay.log")
+l1=$(wc -l <"$D/relay.log")
 kill -HUP "$T_PID_relay"
 t_wait_for "[ \$(grep -c 'configuration reloaded\\|reload failed' '$D/relay.log') -gt $n1 ]" 5 ||
     { cat "$D/relay.log"; t_fail "no second reload logged"; }
-[ "$(grep -c 'warning' "$D/relay.log")" = 1 ] ||
-    { grep 'warning' "$D/relay.log"; t_fail "warning lines after the second reload: expected one"; }
+[ "$(tail -n +$((l1 + 1)) "$D/relay.log" | grep -c 'warning')" = 0 ] ||
+    { grep 'warning' "$D/relay.log"; t_fail "warning lines of the second reload: expected none"; }
 msg m4 sales@office.test
 t_assert_eq a2@test.example "$(login_of m4)" "login after the second reload"
 t_ok "secrets owned by the relay's user: re-read on SIGHUP without a warning"
