@@ -19,7 +19,11 @@ e2e_init
 t_need setpriv prlimit nsenter ip
 nobody=$(id -u nobody) || t_fail "no user nobody"
 nogroup=$(id -g nobody)
-chat="/usr/bin/python3 $SMARTHOST_TOP/tests/relay/smtpchat.py"
+# The clients run as other users, who may not be able to read the source
+# tree (under /root, mode 0700, on a fresh system): they run a copy in $D.
+cp "$SMARTHOST_TOP/tests/relay/smtpchat.py" "$D/smtpchat.py" &&
+    chmod 0644 "$D/smtpchat.py" || t_fail "cannot copy smtpchat.py"
+chat="/usr/bin/python3 $D/smtpchat.py"
 as_nobody=(setpriv --reuid="$nobody" --regid="$nogroup" --clear-groups)
 # a uid no user has
 noname=54321
