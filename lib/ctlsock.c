@@ -19,6 +19,7 @@
 #include "diag.h"
 #include "log.h"
 #include "safedir.h"
+#include "util.h"
 
 struct ctlsock {
 	int		 fd;
@@ -183,15 +184,6 @@ caller_ok(const struct ctlsock *c, int fd)
 	    c->daemon, (unsigned)geteuid());
 	(void)send(fd, line, strlen(line), MSG_NOSIGNAL);
 	return 0;
-}
-
-static long long
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* One request line within CTLSOCK_TIMEOUT; 0, or -1. */

@@ -117,15 +117,6 @@ struct redislimit {
 	int		 stop;
 };
 
-static long long
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 key_of(char *buf, size_t size, const char *kind, const char *account)
 {

@@ -35,15 +35,6 @@ struct tls_conn {
 	int		 handed_current;	/* SSL_get1_session() given */
 };
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Called for every session the server hands out (TLS 1.3: each ticket,
  * often two per connection).  The newest TLS_KEEP_SESSIONS are kept. */
 static int
@@ -170,7 +161,7 @@ tls_wait(SSL *ssl, int rc, long long deadline, const char *what,
 	pfd.fd = SSL_get_fd(ssl);
 	pfd.events = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
 	for (;;) {
-		left = deadline - now_ms();
+		left = deadline - mono_ms();
 		if (left <= 0) {
 			snprintf(err, errsize, "%s timed out", what);
 			return -1;
@@ -212,7 +203,7 @@ tls_connect(struct tls_ctx *t, int fd, const char *host,
     const struct tls_session *resume, int timeout_ms,
     char *err, size_t errsize)
 {
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = mono_ms() + timeout_ms;
 	struct tls_conn *c = xcalloc(1, sizeof(*c));
 	int rc;
 
@@ -249,7 +240,7 @@ ssize_t
 tls_read(struct tls_conn *c, void *buf, size_t len, int timeout_ms,
     char *err, size_t errsize)
 {
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = mono_ms() + timeout_ms;
 	size_t got = 0;
 	int rc;
 
@@ -270,7 +261,7 @@ int
 tls_write(struct tls_conn *c, const void *buf, size_t len, int timeout_ms,
     char *err, size_t errsize)
 {
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = mono_ms() + timeout_ms;
 	size_t done;
 	int rc;
 

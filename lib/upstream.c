@@ -71,15 +71,6 @@ static const struct {
 };
 
 
-long long
-up_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int
 up_timeout_ms(const struct upstream *up)
 {
@@ -140,7 +131,7 @@ up_wait_fd(int fd, short events, long long deadline)
 	int rc;
 
 	for (;;) {
-		if ((left = deadline - up_now_ms()) <= 0)
+		if ((left = deadline - mono_ms()) <= 0)
 			return 0;
 		rc = poll(&pfd, 1, (int)left);
 		if (rc >= 0 || errno != EINTR)
@@ -151,7 +142,7 @@ up_wait_fd(int fd, short events, long long deadline)
 int
 up_write(struct upstream *up, const char *buf, size_t len, struct smtp_reply *r)
 {
-	long long deadline = up_now_ms() + up_timeout_ms(up);
+	long long deadline = mono_ms() + up_timeout_ms(up);
 	char err[256];
 	ssize_t n;
 
@@ -214,7 +205,7 @@ up_fill(struct upstream *up, long long deadline, struct smtp_reply *r)
 {
 	char err[256];
 	ssize_t n;
-	long long left = deadline - up_now_ms();
+	long long left = deadline - mono_ms();
 
 	if (up->rpos > 0) {
 		memmove(up->rbuf, up->rbuf + up->rpos, up->rlen - up->rpos);
@@ -284,7 +275,7 @@ static void ehlo_keyword(struct upstream *, const char *, size_t);
 int
 up_reply(struct upstream *up, struct smtp_reply *r, int ehlo)
 {
-	long long deadline = up_now_ms() + up_timeout_ms(up);
+	long long deadline = mono_ms() + up_timeout_ms(up);
 	char err[128], quote[SMTP_REPLY_TEXT_MAX + 32];
 	struct reply_parse p;
 	const char *line, *text;
@@ -450,7 +441,7 @@ upstream_usable(const struct upstream *up)
 static void
 up_drain(struct upstream *up)
 {
-	long long deadline = up_now_ms() + up_timeout_ms(up);
+	long long deadline = mono_ms() + up_timeout_ms(up);
 
 	do
 		up->rpos = up->rlen;

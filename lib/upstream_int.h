@@ -122,7 +122,6 @@ struct upstream {
 	struct upstream_trace *trace;	/* while opening; may be NULL */
 };
 
-long long up_now_ms(void);
 /* The current state's timeout. */
 int	up_timeout_ms(const struct upstream *);
 /* Marks the session broken with a synthetic reply (copied to r if not

@@ -33,7 +33,7 @@ static int
 connect_one(struct upstream *up, const struct addrinfo *ai, char *err,
     size_t errsize)
 {
-	long long deadline = up_now_ms() + up_timeout_ms(up);
+	long long deadline = mono_ms() + up_timeout_ms(up);
 	socklen_t sl = sizeof(int);
 	int fd, e = 0, rc;
 

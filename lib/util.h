@@ -33,6 +33,9 @@ void	 free_secret(char *);
 char	*str_lower(char *s);
 /* Trim ASCII white space at both ends in place; returns the new start. */
 char	*str_trim(char *s);
+/* Milliseconds on the monotonic clock, for deadlines and intervals. */
+long long mono_ms(void);
+
 /* 1 if s holds only 7-bit bytes (no UTF-8), else 0. */
 int	 str_is_ascii(const char *s);
 

@@ -118,15 +118,6 @@ cond_init(pthread_cond_t *c)
 	pthread_condattr_destroy(&attr);
 }
 
-static long long
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int
 str_same(const char *a, const char *b)
 {
