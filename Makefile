@@ -159,6 +159,7 @@ bench: deps
 # both extract, made anew each time.
 FRESH_TAR = build/fresh/bookworm-minbase.tar
 fresh-check:
+	contrib/install-deb-deps
 	rm -f $(FRESH_TAR)
 	FRESH_TARBALL=$(CURDIR)/$(FRESH_TAR) tests/fresh/readme-bare.sh; a=$$?; \
 	FRESH_TARBALL=$(CURDIR)/$(FRESH_TAR) tests/fresh/package.sh; p=$$?; \
@@ -196,6 +197,7 @@ deb:
 # Only the package part of fresh-check: install, check, a chrooted Postfix
 # through the milter, upgrade, purge (slow; network).
 fresh-package:
+	contrib/install-deb-deps
 	tests/fresh/package.sh
 
 clean:
