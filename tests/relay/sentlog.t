@@ -85,12 +85,17 @@ pf_wait_log "$D/pf" "$q3: to=<carol@dest\\.test>.*status=sent" 15 ||
 # the rows, as the relay wrote them (checked before the relay's own log
 # view, so a wrong reader cannot hide a wrong writer); the relay writes
 # a row just after answering Postfix
-t_wait_for "[ \"\$(sqlite3 '$db' 'SELECT count(*) FROM sent')\" = 5 ]" 5 ||
-    t_fail "not 5 rows in sent: $(sqlite3 "$db" 'SELECT count(*) FROM sent')"
+t_wait_for "[ \"\$(sqlite3 '$db' \"SELECT count(*) FROM sent WHERE queue_id = '$q3' AND status = 'sent'\")\" = 1 ]" 5 ||
+    t_fail "no sent row for m3: $(sqlite3 "$db" 'SELECT queue_id, status FROM sent')"
+# Postfix may have retried m3 once more before the deferring stand-in was
+# stopped: each try the provider answered is one deferred row.
+n3d=$(sqlite3 "$db" "SELECT count(*) FROM sent WHERE queue_id = '$q3' AND status = 'deferred'")
+[ "$n3d" -ge 1 ] || t_fail "no deferred row for m3"
+nrows=$((4 + n3d))
 rows=$(sqlite3 -separator '|' "$db" "SELECT queue_id, message_id, env_from,
     header_from, account, login, rcpts, status, reply FROM sent ORDER BY id")
 printf '%s\n' "$rows"
-t_assert_eq 5 "$(printf '%s\n' "$rows" | wc -l)" "rows in sent"
+t_assert_eq $nrows "$(printf '%s\n' "$rows" | wc -l)" "rows in sent"
 expect_row() {	# REGEX DESCRIPTION
 	printf '%s\n' "$rows" | grep -Eq "$1" ||
 	    t_fail "no row $2 (want /$1/)"
@@ -113,8 +118,8 @@ log Alice@Office.LAN >"$D/all.out" 2>"$D/all.err"
 rc=$?
 cat "$D/all.out"
 t_assert_eq 0 "$rc" "log ADDRESS exit (stderr: $(cat "$D/all.err"))"
-t_assert_eq 5 "$(grep -c '^time: ' "$D/all.out")" "blocks for alice"
-t_assert_eq "$q3 $q3 $q2 $q2 $q1" "$(awk '/^queue-id: / { printf "%s%s", s, $2; s = " " }' "$D/all.out")" "newest first"
+t_assert_eq $nrows "$(grep -c '^time: ' "$D/all.out")" "blocks for alice"
+t_assert_eq "$(for i in $(seq 0 $n3d); do printf '%s ' "$q3"; done)$q2 $q2 $q1" "$(awk '/^queue-id: / { printf "%s%s", s, $2; s = " " }' "$D/all.out")" "newest first"
 block() {	# the block with queue id $1 and status $2
 	awk -v q="$1" -v s="$2" 'BEGIN { RS = ""; FS = "\n" }
 	    index($0, "\nqueue-id: " q "\n") && index($0, "\nstatus: " s "\n")' \
@@ -135,13 +140,13 @@ t_assert_grep '^returned: dsn to alice@office\.lan at [0-9-]+ [0-9:]+ [+-][0-9]{
 block "$q2" sent >"$D/b2s"
 t_assert_grep '^recipients: good@dest\.test$' "$D/b2s"
 t_assert_no_grep '^returned:' "$D/b2s" "the DSN belongs to the bounced row only"
-block "$q3" deferred >"$D/b3"
+block "$q3" deferred | head -n 20 >"$D/b3"
 t_assert_grep '^reply: 451 4\.3\.0 .*mailbox busy, try later$' "$D/b3"
-t_ok "log ADDRESS (any case): five blocks newest first; sent with the 250, bounced with the 550 and the DSN returned to alice, deferred with the 451"
+t_ok "log ADDRESS (any case): a block per row, newest first; sent with the 250, bounced with the 550 and the DSN returned to alice, deferred with the 451"
 
 # log <MESSAGE-ID> and log QUEUE-ID
 log '<m3.sentlog@office.lan>' >"$D/m3.out" || t_fail "log MESSAGE-ID exit $?"
-t_assert_eq "sent deferred" "$(awk '/^status: / { printf "%s%s", s, $2; s = " " }' "$D/m3.out")" "m3's history"
+t_assert_eq "sent$(for i in $(seq 1 $n3d); do printf ' deferred'; done)" "$(awk '/^status: / { printf "%s%s", s, $2; s = " " }' "$D/m3.out")" "m3's history"
 log m3.sentlog@office.lan >"$D/m3b.out" || t_fail "log bare MESSAGE-ID exit $?"
 cmp -s "$D/m3.out" "$D/m3b.out" || t_fail "brackets or not: same answer"
 log "$q2" >"$D/q2.out" || t_fail "log QUEUE-ID exit $?"
