@@ -90,8 +90,9 @@ store_open(struct relay *rl, const struct config *cfg, char *err,
 	    &st->n) != 0)
 		st->m = st->n = 1;
 	name = xasprintf("%s:%s", rl->hostname, c->relay_listen);
-	st->r = redislimit_new(c->limits_store, name, password_of(cfg),
-	    c->limits_share, c->limits_lease, STORE_TIMEOUT_MS, err, errsize);
+	st->r = redislimit_new(c->limits_store, c->limits_ca_file, name,
+	    password_of(cfg), c->limits_share, c->limits_lease,
+	    STORE_TIMEOUT_MS, err, errsize);
 	free(name);
 	if (st->r == NULL) {
 		free(st);
