@@ -300,7 +300,10 @@ conn_open(struct redislimit *r, char *err, size_t errsize)
 	if (r->tls_ctx != NULL && (r->tls = tls_connect(r->tls_ctx, r->fd,
 	    r->host, NULL, (int)r->timeout_ms, err, errsize)) == NULL)
 		return -1;
-	r->rd = redisReaderCreate();
+	if ((r->rd = redisReaderCreate()) == NULL) {
+		snprintf(err, errsize, "out of memory");
+		return -1;
+	}
 	return 0;
 }
 
