@@ -23,6 +23,10 @@
  * resolver of /etc/resolv.conf for the DMARC record of the first
  * account's domain, as the milter would, and warns when no nameserver
  * answers (an answer "no such record" is an answer).
+ *
+ * With limits-store = rediss:// check loads the certificate authorities
+ * the relay will trust for Redis (limits-ca-file, or the system's) and
+ * says which, before the summary line.
  */
 #include <arpa/nameser.h>
 #include <netinet/in.h>
@@ -37,10 +41,12 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "conf_norm.h"
 #include "config.h"
 #include "ctl.h"
 #include "exposure.h"
 #include "domain.h"
+#include "tls.h"
 #include "verdict.h"
 
 struct sorted {
@@ -226,6 +232,39 @@ check_resolver(const struct config *cfg, struct diag *d)
 	res_nclose(&rs);
 }
 
+/* limits-store = rediss://: the CA file of limits-ca-file must load (an
+ * error in d if not); note says what the relay will trust.  A CA file
+ * without rediss:// is warned about. */
+static void
+check_store(const struct config *cfg, struct diag *d, char *note,
+    size_t notesize)
+{
+	const struct conf *c = cfg->conf;
+	const char *ca = c->limits_ca_file;
+	struct tls_ctx *t;
+	char host[256], err[512];
+	unsigned port, db;
+	int tls = 0;
+
+	note[0] = '\0';
+	if (c->limits_store == NULL || conf_redis_url(c->limits_store, host,
+	    sizeof(host), &port, &db, &tls, err, sizeof(err)) != 0 || !tls) {
+		if (ca != NULL)
+			diag_warning(d, c->path, 0, "limits-ca-file is used "
+			    "with limits-store = rediss:// only");
+		return;
+	}
+	if ((t = tls_ctx_new(ca, err, sizeof(err))) == NULL) {
+		diag_error(d, c->path, 0, "limits-store %s: %s",
+		    c->limits_store, err);
+		return;
+	}
+	tls_ctx_free(t);
+	snprintf(note, notesize, "limits-store %s: TLS, the certificate of "
+	    "%s verified against %s\n", c->limits_store, host,
+	    ca ? ca : "the system's certificate authorities");
+}
+
 static void
 summary(const struct config *c, const struct diag *d, const char *skipped)
 {
@@ -246,7 +285,7 @@ cmd_check(const struct ctl *c, int argc, char **argv)
 {
 	struct diag d;
 	struct config *cfg;
-	char *skipped;
+	char *skipped, note[1024] = "";
 	int ex = EX_OK;
 
 	if (argc != 1)
@@ -264,15 +303,19 @@ cmd_check(const struct ctl *c, int argc, char **argv)
 		diag_warning(&d, skipped, 0, "not readable by uid %u, not "
 		    "checked (run check as root to check it)",
 		    (unsigned)geteuid());
-	if (diag_errors(&d) == 0)
+	if (diag_errors(&d) == 0) {
 		check_resolver(cfg, &d);
+		check_store(cfg, &d, note, sizeof(note));
+	}
 	print_sorted(&d);
 	if (diag_errors(&d) > 0) {
 		printf("%s: %zu error%s\n", c->conf_path, diag_errors(&d),
 		    diag_errors(&d) == 1 ? "" : "s");
 		ex = EX_CONFIG;
-	} else
+	} else {
+		fputs(note, stdout);
 		summary(cfg, &d, skipped);
+	}
 	diag_free(&d);
 	config_unref(cfg);
 	free(skipped);

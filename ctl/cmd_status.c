@@ -351,7 +351,8 @@ print_oauth(const struct conf *conf, const char *name, time_t now)
 }
 
 /* The shared limits-store, if any: "limits-store redis://...: shared by
- * the relays, local share 1/2 while unreachable". */
+ * the relays, local share 1/2 while unreachable", and why it is
+ * unreachable ("  why         certificate verify failed: ..."). */
 static void
 print_store(const struct sline *r)
 {
@@ -368,6 +369,8 @@ print_store(const struct sline *r)
 		    "%s in force\n", get(r, "limits_store"),
 		    clock_time((time_t)num(r, "limits_store_down_since"), b,
 		    sizeof(b)), get(r, "limits_share"));
+	if (*get(r, "limits_store_error") != '\0')
+		printf("  why         %s\n", get(r, "limits_store_error"));
 }
 
 static void
@@ -399,7 +402,7 @@ is_text_key(const char *k)
 {
 	static const char *const text[] = { "name", "host", "tls", "login",
 	    "cooloff_reason", "last_error", "config", "session_limit_reason",
-	    "limits_store", "limits_share", NULL };
+	    "limits_store", "limits_share", "limits_store_error", NULL };
 
 	for (size_t i = 0; text[i]; i++)
 		if (strcmp(k, text[i]) == 0)

@@ -45,9 +45,11 @@ OPT("global", "state-dir", OPT_STRING, "/var/lib/smarthost", C(state_dir),
     .norm = conf_norm_path),
 OPT("global", "limits-store", OPT_STRING, "file", C(limits_store),
     "Where the relay keeps daily counts, cool-offs and provider sessions: "
-    "file (state-dir, this host only) or redis://HOST:PORT[/DB], shared "
-    "by every relay that names the same Redis (its password, if any, is "
-    "the secrets file's line \"redis PASSWORD\").",
+    "file (state-dir, this host only), redis://HOST:PORT[/DB] or, over "
+    "TLS with the server's certificate verified (see limits-ca-file), "
+    "rediss://HOST:PORT[/DB], shared by every relay that names the same "
+    "Redis (its password, if any, is the secrets file's line \"redis "
+    "PASSWORD\").",
     .norm = conf_norm_limits_store),
 OPT("global", "limits-share", OPT_STRING, "1/1", C(limits_share),
     "While the Redis of limits-store is unreachable: the part M/N of each "
@@ -58,6 +60,10 @@ OPT("global", "limits-lease", OPT_SECONDS, "30s", C(limits_lease),
     "With Redis: how long a provider session of a relay that stopped "
     "renewing it (a crash) still counts against max-connections.",
     .min = 2, .max = 3600),
+OPT("global", "limits-ca-file", OPT_STRING, NULL, C(limits_ca_file),
+    "With rediss://: PEM file of the certificate authorities trusted for "
+    "the Redis server's certificate (its name must match the URL's host); "
+    "unset: the system's.", .norm = conf_norm_path),
 OPT("global", "user", OPT_STRING, "smarthost", C(user),
     "Unprivileged user the daemons switch to after opening their files "
     "and sockets."),

@@ -114,6 +114,7 @@ struct conf {
 	char		*limits_store;		/* "file" or redis://... */
 	char		*limits_share;		/* "M/N" */
 	unsigned	 limits_lease;
+	char		*limits_ca_file;	/* rediss:// trust; NULL: system */
 	char		*user;
 	struct strlist	 local_domains;
 	struct strlist	 internal_networks;

@@ -298,49 +298,71 @@ conf_norm_user(const char *v, char *err, size_t errsize)
 	return NULL;
 }
 
+/* v's part from p up to end as a string in buf (at most size - 1
+ * characters): 0, or -1 when it does not fit. */
+static int
+url_part(const char *p, const char *end, char *buf, size_t size)
+{
+	if ((size_t)(end - p) >= size)
+		return -1;
+	memcpy(buf, p, (size_t)(end - p));
+	buf[end - p] = '\0';
+	return 0;
+}
+
 int
 conf_redis_url(const char *v, char *host, size_t hostsize, unsigned *port,
-    unsigned *db, char *err, size_t errsize)
+    unsigned *db, int *tls, char *err, size_t errsize)
 {
-	const char *h, *colon, *slash;
+	const char *h, *colon, *slash, *end;
 	long p, d = 0;
 	char num[16];
 
-	if (strncmp(v, "rediss://", 9) == 0) {
-		snprintf(err, errsize, "\"%s\": TLS to Redis (rediss://) is "
-		    "not supported by this build's hiredis; use redis:// to a "
-		    "Redis on this host or behind a TLS tunnel", v);
+	*tls = strncmp(v, "rediss://", 9) == 0;
+	if (*tls)
+		h = v + 9;
+	else if (strncmp(v, "redis://", 8) == 0)
+		h = v + 8;
+	else {
+		snprintf(err, errsize, "\"%s\" is not file, "
+		    "redis://HOST:PORT[/DB] or rediss://HOST:PORT[/DB]", v);
 		return -1;
 	}
-	if (strncmp(v, "redis://", 8) != 0)
-		goto bad;
-	h = v + 8;
+	end = h + strlen(h);
 	slash = strchr(h, '/');
-	colon = memrchr(h, ':', slash ? (size_t)(slash - h) : strlen(h));
-	if (colon == NULL || colon == h || (size_t)(colon - h) >= hostsize ||
-	    (size_t)((slash ? slash : colon + strlen(colon)) - colon - 1) >=
-	    sizeof(num))
-		goto bad;
-	memcpy(host, h, (size_t)(colon - h));
-	host[colon - h] = '\0';
-	memcpy(num, colon + 1, (size_t)((slash ? slash : colon +
-	    strlen(colon)) - colon - 1));
-	num[(slash ? slash : colon + strlen(colon)) - colon - 1] = '\0';
-	if ((p = number_in(num, 1, 65535)) == -1)
-		goto bad;
-	if (slash && (d = number_in(slash + 1, 0, 1000)) == -1)
-		goto bad;
-	if (strchr(host, '@') != NULL || strspn(host, "ABCDEFGHIJKLMNOPQRSTU"
-	    "VWXYZabcdefghijklmnopqrstuvwxyz0123456789.-") != strlen(host))
-		goto bad;
+	colon = memrchr(h, ':', (size_t)((slash ? slash : end) - h));
+	if (memchr(h, '@', (size_t)((slash ? slash : end) - h)) != NULL) {
+		snprintf(err, errsize, "no password in the URL (not quoted "
+		    "here): it goes in the secrets file as \"redis "
+		    "PASSWORD\"");
+		return -1;
+	}
+	if (colon == NULL) {
+		snprintf(err, errsize, "\"%s\": no port (HOST:PORT)", v);
+		return -1;
+	}
+	if (colon == h || url_part(h, colon, host, hostsize) != 0 ||
+	    strspn(host, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789.-") != strlen(host)) {
+		snprintf(err, errsize, "\"%s\": \"%.*s\" is not a host name "
+		    "or IPv4 address", v, (int)(colon - h), h);
+		return -1;
+	}
+	if (url_part(colon + 1, slash ? slash : end, num, sizeof(num)) != 0 ||
+	    (p = number_in(num, 1, 65535)) == -1) {
+		snprintf(err, errsize, "\"%s\": the port \"%.*s\" is not a "
+		    "number from 1 to 65535", v, (int)((slash ? slash : end) -
+		    colon - 1), colon + 1);
+		return -1;
+	}
+	if (slash && (d = number_in(slash + 1, 0, 1000)) == -1) {
+		snprintf(err, errsize, "\"%s\": the database \"%s\" is not "
+		    "a number from 0 to 1000", v, slash + 1);
+		return -1;
+	}
 	*port = (unsigned)p;
 	*db = (unsigned)d;
 	return 0;
-bad:
-	snprintf(err, errsize, "\"%s\" is not file or redis://HOST:PORT[/DB] "
-	    "(no password in the URL: it goes in the secrets file as "
-	    "\"redis PASSWORD\")", v);
-	return -1;
 }
 
 char *
@@ -348,10 +370,11 @@ conf_norm_limits_store(const char *v, char *err, size_t errsize)
 {
 	char host[256];
 	unsigned port, db;
+	int tls;
 
 	if (strcmp(v, "file") == 0)
 		return xstrdup(v);
-	if (conf_redis_url(v, host, sizeof(host), &port, &db, err,
+	if (conf_redis_url(v, host, sizeof(host), &port, &db, &tls, err,
 	    errsize) != 0)
 		return NULL;
 	return xstrdup(v);

@@ -27,10 +27,12 @@ char	*conf_norm_user(const char *, char *err, size_t errsize);
 char	*conf_norm_limits_store(const char *, char *err, size_t errsize);
 char	*conf_norm_share(const char *, char *err, size_t errsize);
 
-/* redis://HOST:PORT[/DB] into its parts (host of hostsize); 0, or -1
- * with a message quoting v in err. */
+/* redis://HOST:PORT[/DB] or rediss://... (TLS: *tls = 1) into its parts
+ * (host of hostsize); 0, or -1 with a message quoting v in err that says
+ * which part is wrong. */
 int	conf_redis_url(const char *v, char *host, size_t hostsize,
-	    unsigned *port, unsigned *db, char *err, size_t errsize);
+	    unsigned *port, unsigned *db, int *tls, char *err,
+	    size_t errsize);
 /* "M/N" (1 <= M <= N <= 1000) into m and n; 0 or -1. */
 int	conf_share(const char *v, unsigned *m, unsigned *n);
 

@@ -6,8 +6,6 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <errno.h>
-#include <netdb.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +15,7 @@
 
 #include "auth.h"
 #include "imap.h"
+#include "net.h"
 #include "tls.h"
 #include "util.h"
 
@@ -466,73 +465,6 @@ imap_peer(const struct imap *im)
 	return im->peer;
 }
 
-static int
-wait_fd(int fd, short ev, int timeout_ms)
-{
-	struct pollfd p = { .fd = fd, .events = ev };
-	int rc;
-
-	while ((rc = poll(&p, 1, timeout_ms)) == -1 && errno == EINTR)
-		;
-	return rc;
-}
-
-static int
-connect_addr(const struct addrinfo *ai, int timeout_ms, char *err,
-    size_t errsize)
-{
-	socklen_t sl = sizeof(int);
-	int fd, e = 0, rc;
-
-	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0);
-	if (fd == -1) {
-		snprintf(err, errsize, "socket: %s", strerror(errno));
-		return -1;
-	}
-	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == -1) {
-		if (errno != EINPROGRESS)
-			e = errno;
-		else if ((rc = wait_fd(fd, POLLOUT, timeout_ms)) == 0)
-			e = ETIMEDOUT;
-		else if (rc < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &e,
-		    &sl) == -1)
-			e = errno;
-	}
-	if (e != 0) {
-		snprintf(err, errsize, "%s", e == ETIMEDOUT ?
-		    "connection timed out" : strerror(e));
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static int
-connect_host(struct imap *im, const char *host, unsigned port, char *err,
-    size_t errsize)
-{
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res, *ai;
-	char service[16], e[256] = "no address";
-	int rc;
-
-	snprintf(service, sizeof(service), "%u", port);
-	if ((rc = getaddrinfo(host, service, &hints, &res)) != 0) {
-		snprintf(err, errsize, "%s: %s", im->peer, gai_strerror(rc));
-		return -1;
-	}
-	for (ai = res; ai != NULL; ai = ai->ai_next)
-		if ((im->fd = connect_addr(ai, im->timeout_ms, e,
-		    sizeof(e))) != -1)
-			break;
-	freeaddrinfo(res);
-	if (im->fd == -1) {
-		snprintf(err, errsize, "%s: %s", im->peer, e);
-		return -1;
-	}
-	return 0;
-}
-
 struct imap *
 imap_connect(const char *host, unsigned port, const char *ca_file,
     int timeout_ms, char *err, size_t errsize)
@@ -548,8 +480,11 @@ imap_connect(const char *host, unsigned port, const char *ca_file,
 		snprintf(err, errsize, "%s: %s", im->peer, e);
 		goto bad;
 	}
-	if (connect_host(im, host, port, err, errsize) == -1)
+	if ((im->fd = net_connect(host, port, timeout_ms, e,
+	    sizeof(e))) == -1) {
+		snprintf(err, errsize, "%s: %s", im->peer, e);
 		goto bad;
+	}
 	if ((im->tls = tls_connect(im->ctx, im->fd, host, NULL, timeout_ms,
 	    e, sizeof(e))) == NULL) {
 		snprintf(err, errsize, "%s: %s", im->peer, e);

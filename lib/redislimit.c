@@ -1,20 +1,25 @@
 /*
  * redislimit — limits shared through Redis (see redislimit.h).
  */
+#include <sys/socket.h>
+#include <sys/types.h>
 #include <ctype.h>
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <hiredis/hiredis.h>
 
 #include "conf_norm.h"
 #include "log.h"
+#include "net.h"
 #include "redislimit.h"
+#include "tls.h"
 #include "util.h"
 
 #define BACKOFF_MIN_MS	1000
@@ -100,7 +105,10 @@ struct lease {
 
 struct redislimit {
 	pthread_mutex_t	 mu;
-	redisContext	*c;
+	int		 fd;		/* -1: not connected */
+	struct tls_conn	*tls;		/* rediss:// */
+	redisReader	*rd;
+	struct tls_ctx	*tls_ctx;	/* rediss:// */
 	char		*url, *relay, *password, *share;
 	char		 host[256];
 	unsigned	 port, db;
@@ -128,17 +136,29 @@ key_of(char *buf, size_t size, const char *kind, const char *account)
 	buf[n < size ? n : size - 1] = '\0';
 }
 
+/* Drops the connection, if any (mu held). */
+static void
+conn_close(struct redislimit *r)
+{
+	if (r->tls != NULL)
+		tls_close(r->tls);
+	if (r->fd != -1)
+		close(r->fd);
+	if (r->rd != NULL)
+		redisReaderFree(r->rd);
+	r->tls = NULL;
+	r->fd = -1;
+	r->rd = NULL;
+}
+
 /* Redis is unreachable (mu held): drop the connection, say so once. */
 static void
 went_down(struct redislimit *r, const char *reason)
 {
 	char why[256];
 
-	xstrlcpy(why, reason, sizeof(why));	/* may be in r->c */
-	if (r->c != NULL) {
-		redisFree(r->c);
-		r->c = NULL;
-	}
+	xstrlcpy(why, reason, sizeof(why));
+	conn_close(r);
 	r->next_try = mono_ms() + r->backoff;
 	r->backoff = r->backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
 	    r->backoff * 2;
@@ -151,47 +171,157 @@ went_down(struct redislimit *r, const char *reason)
 	    "force until it is back", r->url, why, r->share);
 }
 
+/* Milliseconds left until deadline, at least 1 (the call then says that
+ * it timed out). */
+static int
+left_ms(long long deadline)
+{
+	long long left = deadline - mono_ms();
+
+	return left < 1 ? 1 : (int)left;
+}
+
+/* All of buf to Redis before deadline: 0, or -1 with err. */
+static int
+send_all(struct redislimit *r, const char *buf, size_t len,
+    long long deadline, char *err, size_t errsize)
+{
+	ssize_t n;
+
+	if (r->tls != NULL)
+		return tls_write(r->tls, buf, len, left_ms(deadline), err,
+		    errsize);
+	while (len > 0) {
+		n = send(r->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n > 0) {
+			buf += n;
+			len -= (size_t)n;
+		} else if (n == -1 && errno != EAGAIN && errno != EINTR) {
+			snprintf(err, errsize, "write failed: %s",
+			    strerror(errno));
+			return -1;
+		} else if (n == -1 && errno == EAGAIN &&
+		    net_wait(r->fd, POLLOUT, deadline) <= 0) {
+			snprintf(err, errsize, "write timed out");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Some bytes from Redis before deadline: their number, or -1 with err
+ * (a closed connection too). */
+static ssize_t
+recv_some(struct redislimit *r, char *buf, size_t size, long long deadline,
+    char *err, size_t errsize)
+{
+	ssize_t n;
+
+	if (r->tls != NULL)
+		n = tls_read(r->tls, buf, size, left_ms(deadline), err,
+		    errsize);
+	else {
+		while ((n = recv(r->fd, buf, size, MSG_DONTWAIT)) == -1 &&
+		    (errno == EAGAIN || errno == EINTR))
+			if (errno == EAGAIN &&
+			    net_wait(r->fd, POLLIN, deadline) <= 0) {
+				snprintf(err, errsize, "read timed out");
+				return -1;
+			}
+		if (n == -1)
+			snprintf(err, errsize, "read failed: %s",
+			    strerror(errno));
+	}
+	if (n == 0)
+		snprintf(err, errsize, "connection closed by Redis");
+	return n > 0 ? n : -1;
+}
+
+/* The reply to the command in cmd/len, read before deadline; NULL with
+ * err. */
+static redisReply *
+exchange(struct redislimit *r, const char *cmd, size_t len,
+    long long deadline, char *err, size_t errsize)
+{
+	char buf[4096];
+	void *rep = NULL;
+	ssize_t n;
+
+	if (send_all(r, cmd, len, deadline, err, errsize) != 0)
+		return NULL;
+	while (redisReaderGetReply(r->rd, &rep) == REDIS_OK && rep == NULL) {
+		if ((n = recv_some(r, buf, sizeof(buf), deadline, err,
+		    errsize)) == -1)
+			return NULL;
+		if (redisReaderFeed(r->rd, buf, (size_t)n) != REDIS_OK)
+			break;
+	}
+	if (rep == NULL)
+		snprintf(err, errsize, "bad reply: %s", r->rd->errstr);
+	return rep;
+}
+
+/* One command on the connection (mu held): its reply, or NULL with
+ * Redis marked unreachable (an error reply too).  The encoded command
+ * is wiped: it may hold the password. */
 static redisReply *
 command(struct redislimit *r, int argc, const char **argv)
 {
-	redisReply *rep = redisCommandArgv(r->c, argc, argv, NULL);
-	char why[256];
+	redisReply *rep;
+	char *cmd, why[256];
+	int len;
 
-	if (rep == NULL) {
-		went_down(r, r->c->errstr[0] ? r->c->errstr : "no reply");
+	if ((len = redisFormatCommandArgv(&cmd, argc, argv, NULL)) < 0) {
+		went_down(r, "out of memory");
 		return NULL;
 	}
-	if (rep->type == REDIS_REPLY_ERROR) {
+	rep = exchange(r, cmd, (size_t)len, mono_ms() + r->timeout_ms, why,
+	    sizeof(why));
+	explicit_bzero(cmd, (size_t)len);
+	redisFreeCommand(cmd);
+	if (rep != NULL && rep->type == REDIS_REPLY_ERROR) {
 		snprintf(why, sizeof(why), "%.*s", (int)rep->len, rep->str);
 		freeReplyObject(rep);
-		went_down(r, why);
-		return NULL;
+		rep = NULL;
 	}
+	if (rep == NULL)
+		went_down(r, why);
 	return rep;
+}
+
+/* A TCP connection, with TLS for rediss://: 0, or -1 with err (the log
+ * line names the URL). */
+static int
+conn_open(struct redislimit *r, char *err, size_t errsize)
+{
+	if ((r->fd = net_connect(r->host, r->port, (int)r->timeout_ms, err,
+	    errsize)) == -1)
+		return -1;
+	if (r->tls_ctx != NULL && (r->tls = tls_connect(r->tls_ctx, r->fd,
+	    r->host, NULL, (int)r->timeout_ms, err, errsize)) == NULL)
+		return -1;
+	if ((r->rd = redisReaderCreate()) == NULL) {
+		snprintf(err, errsize, "out of memory");
+		return -1;
+	}
+	return 0;
 }
 
 /* Connected, or -1 (mu held); retries after the backoff only. */
 static int
 connect_now(struct redislimit *r)
 {
-	struct timeval tv = { r->timeout_ms / 1000,
-	    (r->timeout_ms % 1000) * 1000 };
 	const char *auth[2] = { "AUTH", r->password };
-	char db[16];
+	char db[16], err[256];
 	const char *sel[2] = { "SELECT", db };
 	redisReply *rep;
 
-	if (r->c != NULL)
+	if (r->fd != -1)
 		return 0;
 	if (mono_ms() < r->next_try)
 		return -1;
-	r->c = redisConnectWithTimeout(r->host, (int)r->port, tv);
-	if (r->c == NULL || r->c->err) {
-		went_down(r, r->c ? r->c->errstr : "out of memory");
-		return -1;
-	}
-	if (redisSetTimeout(r->c, tv) != REDIS_OK) {
-		went_down(r, "cannot set the timeout");
+	if (conn_open(r, err, sizeof(err)) != 0) {
+		went_down(r, err);
 		return -1;
 	}
 	if (r->password != NULL) {
@@ -215,7 +345,34 @@ connect_now(struct redislimit *r)
 	return 0;
 }
 
-/* EVAL script with nkeys keys then args (mu held); NULL if unreachable. */
+/* One command (mu taken here), after connecting if need be; with fresh
+ * 0 only on the connection there is.  Its reply, or NULL: unreachable. */
+static redisReply *
+call(struct redislimit *r, int fresh, int argc, const char **argv)
+{
+	redisReply *rep = NULL;
+
+	pthread_mutex_lock(&r->mu);
+	if (fresh ? connect_now(r) == 0 : r->fd != -1)
+		rep = command(r, argc, argv);
+	pthread_mutex_unlock(&r->mu);
+	return rep;
+}
+
+/* A command whose reply tells nothing more: 0, or -1 (unreachable). */
+static int
+call_done(struct redislimit *r, int argc, const char **argv)
+{
+	redisReply *rep = call(r, 1, argc, argv);
+
+	if (rep == NULL)
+		return -1;
+	freeReplyObject(rep);
+	return 0;
+}
+
+/* EVAL script with nkeys keys then args (mu taken here); NULL if
+ * unreachable. */
 static redisReply *
 eval(struct redislimit *r, const char *script, int nkeys, int argc,
     const char **argv)
@@ -223,14 +380,14 @@ eval(struct redislimit *r, const char *script, int nkeys, int argc,
 	const char *v[16];
 	char nk[16];
 
-	if (argc + 3 > (int)(sizeof(v) / sizeof(v[0])) || connect_now(r) != 0)
+	if (argc + 3 > (int)(sizeof(v) / sizeof(v[0])))
 		return NULL;
 	snprintf(nk, sizeof(nk), "%d", nkeys);
 	v[0] = "EVAL";
 	v[1] = script;
 	v[2] = nk;
 	memcpy(v + 3, argv, sizeof(*argv) * (size_t)argc);
-	return command(r, argc + 3, v);
+	return call(r, 1, argc + 3, v);
 }
 
 static long long
@@ -253,7 +410,7 @@ renew(struct redislimit *r)
 	redisReply *rep;
 
 	if (r->nleases == 0 || connect_now(r) != 0) {
-		if (r->c != NULL)
+		if (r->fd != -1)
 			r->readd = 0;
 		return;
 	}
@@ -296,7 +453,7 @@ renewer(void *arg)
 		pthread_cond_timedwait(&r->wake, &r->mu, &ts);
 		if (r->stop)
 			break;
-		if (r->c == NULL)
+		if (r->fd == -1)
 			(void)connect_now(r);
 		renew(r);
 	}
@@ -305,18 +462,26 @@ renewer(void *arg)
 }
 
 struct redislimit *
-redislimit_new(const char *url, const char *relay, const char *password,
-    const char *share, unsigned lease_seconds, unsigned timeout_ms,
-    char *err, size_t errsize)
+redislimit_new(const char *url, const char *ca_file, const char *relay,
+    const char *password, const char *share, unsigned lease_seconds,
+    unsigned timeout_ms, char *err, size_t errsize)
 {
 	struct redislimit *r = xcalloc(1, sizeof(*r));
 	pthread_condattr_t attr;
+	char e[256];
+	int tls;
 
 	if (conf_redis_url(url, r->host, sizeof(r->host), &r->port, &r->db,
-	    err, errsize) != 0) {
+	    &tls, err, errsize) != 0) {
 		free(r);
 		return NULL;
 	}
+	if (tls && (r->tls_ctx = tls_ctx_new(ca_file, e, sizeof(e))) == NULL) {
+		snprintf(err, errsize, "limits-store %s: %s", url, e);
+		free(r);
+		return NULL;
+	}
+	r->fd = -1;
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
@@ -380,8 +545,8 @@ redislimit_free(struct redislimit *r)
 		r->leases = l->next;
 		free(l);
 	}
-	if (r->c != NULL)
-		redisFree(r->c);
+	conn_close(r);
+	tls_ctx_free(r->tls_ctx);
 	free_password(r->password);
 	free(r->url);
 	free(r->relay);
@@ -398,10 +563,7 @@ redislimit_set_password(struct redislimit *r, const char *password)
 	if (!same_password(r->password, password)) {
 		free_password(r->password);
 		r->password = password ? xstrdup(password) : NULL;
-		if (r->c != NULL) {	/* log in anew */
-			redisFree(r->c);
-			r->c = NULL;
-		}
+		conn_close(r);	/* log in anew */
 	}
 	pthread_mutex_unlock(&r->mu);
 }
@@ -452,20 +614,18 @@ redislimit_reserve(struct redislimit *r, const char *account, long day,
 	char key[KEY_MAX + 16], field[300], val[16], lim[16], exp[24];
 	const char *argv[] = { key, field, val, lim, exp };
 	redisReply *rep;
-	int rc = -1;
+	int rc;
 
 	day_key(key, sizeof(key), account, day);
 	snprintf(field, sizeof(field), "m:%s", r->relay);
 	snprintf(val, sizeof(val), "%u", mine + 1);
 	snprintf(lim, sizeof(lim), "%u", daily);
 	snprintf(exp, sizeof(exp), "%lld", (long long)expire_at);
-	pthread_mutex_lock(&r->mu);
-	if ((rep = eval(r, RESERVE, 1, 5, argv)) != NULL) {
-		rc = int_at(rep, 0) == 1;
-		*total = (unsigned)int_at(rep, 1);
-		freeReplyObject(rep);
-	}
-	pthread_mutex_unlock(&r->mu);
+	if ((rep = eval(r, RESERVE, 1, 5, argv)) == NULL)
+		return -1;
+	rc = int_at(rep, 0) == 1;
+	*total = (unsigned)int_at(rep, 1);
+	freeReplyObject(rep);
 	return rc;
 }
 
@@ -476,7 +636,6 @@ redislimit_put(struct redislimit *r, const char *account, long day,
 	char key[KEY_MAX + 16], mf[300], rf[300], mv[16], rv[16], exp[24];
 	const char *argv[] = { key, mf, mv, rf, rv, exp };
 	redisReply *rep;
-	int rc = -1;
 
 	day_key(key, sizeof(key), account, day);
 	snprintf(mf, sizeof(mf), "m:%s", r->relay);
@@ -484,13 +643,10 @@ redislimit_put(struct redislimit *r, const char *account, long day,
 	snprintf(mv, sizeof(mv), "%u", msgs);
 	snprintf(rv, sizeof(rv), "%u", rcpts);
 	snprintf(exp, sizeof(exp), "%lld", (long long)expire_at);
-	pthread_mutex_lock(&r->mu);
-	if ((rep = eval(r, PUT, 1, 6, argv)) != NULL) {
-		rc = 0;
-		freeReplyObject(rep);
-	}
-	pthread_mutex_unlock(&r->mu);
-	return rc;
+	if ((rep = eval(r, PUT, 1, 6, argv)) == NULL)
+		return -1;
+	freeReplyObject(rep);
+	return 0;
 }
 
 int
@@ -499,16 +655,12 @@ redislimit_get(struct redislimit *r, const char *account, long day,
 {
 	char key[KEY_MAX + 16];
 	const char *argv[] = { "HGETALL", key };
-	redisReply *rep = NULL;
+	redisReply *rep;
 	const char *f;
 
 	*msgs = *rcpts = 0;
 	day_key(key, sizeof(key), account, day);
-	pthread_mutex_lock(&r->mu);
-	if (connect_now(r) == 0)
-		rep = command(r, 2, argv);
-	pthread_mutex_unlock(&r->mu);
-	if (rep == NULL)
+	if ((rep = call(r, 1, 2, argv)) == NULL)
 		return -1;
 	for (size_t i = 0; rep->type == REDIS_REPLY_ARRAY &&
 	    i + 1 < rep->elements; i += 2) {
@@ -533,18 +685,10 @@ redislimit_cool_set(struct redislimit *r, const char *account,
 	char key[KEY_MAX], secs[16];
 	const char *argv[] = { "SET", key, reason && *reason ? reason :
 	    "an earlier failure", "EX", secs };
-	redisReply *rep = NULL;
 
 	key_of(key, sizeof(key), "cool", account);
 	snprintf(secs, sizeof(secs), "%u", seconds ? seconds : 1);
-	pthread_mutex_lock(&r->mu);
-	if (connect_now(r) == 0)
-		rep = command(r, 5, argv);
-	pthread_mutex_unlock(&r->mu);
-	if (rep == NULL)
-		return -1;
-	freeReplyObject(rep);
-	return 0;
+	return call_done(r, 5, argv);
 }
 
 int
@@ -555,21 +699,19 @@ redislimit_cool_get(struct redislimit *r, const char *account,
 	const char *argv[] = { key };
 	redisReply *rep;
 	long long ms;
-	int rc = -1;
+	int rc;
 
 	key_of(key, sizeof(key), "cool", account);
-	pthread_mutex_lock(&r->mu);
-	if ((rep = eval(r, COOL_GET, 1, 1, argv)) != NULL) {
-		ms = int_at(rep, 0);
-		rc = ms > 0;
-		*seconds = ms > 0 ? (unsigned)((ms + 999) / 1000) : 0;
-		reason[0] = '\0';
-		if (rc && rep->elements > 1 && rep->element[1]->str != NULL)
-			str_printable(reason, reasonsize, rep->element[1]->str,
-			    rep->element[1]->len);
-		freeReplyObject(rep);
-	}
-	pthread_mutex_unlock(&r->mu);
+	if ((rep = eval(r, COOL_GET, 1, 1, argv)) == NULL)
+		return -1;
+	ms = int_at(rep, 0);
+	rc = ms > 0;
+	*seconds = ms > 0 ? (unsigned)((ms + 999) / 1000) : 0;
+	reason[0] = '\0';
+	if (rc && rep->elements > 1 && rep->element[1]->str != NULL)
+		str_printable(reason, reasonsize, rep->element[1]->str,
+		    rep->element[1]->len);
+	freeReplyObject(rep);
 	return rc;
 }
 
@@ -578,17 +720,9 @@ redislimit_cool_clear(struct redislimit *r, const char *account)
 {
 	char key[KEY_MAX];
 	const char *argv[] = { "DEL", key };
-	redisReply *rep = NULL;
 
 	key_of(key, sizeof(key), "cool", account);
-	pthread_mutex_lock(&r->mu);
-	if (connect_now(r) == 0)
-		rep = command(r, 2, argv);
-	pthread_mutex_unlock(&r->mu);
-	if (rep == NULL)
-		return -1;
-	freeReplyObject(rep);
-	return 0;
+	return call_done(r, 2, argv);
 }
 
 int
@@ -599,28 +733,29 @@ redislimit_lease_get(struct redislimit *r, const char *account,
 	const char *argv[] = { key, want, mx, ms, lid, r->relay };
 	struct lease *l;
 	redisReply *rep;
-	int rc = -1;
+	int rc;
 
 	key_of(key, sizeof(key), "sessions", account);
 	key_of(want, sizeof(want), "want", account);
 	snprintf(mx, sizeof(mx), "%u", max);
 	snprintf(ms, sizeof(ms), "%u", r->lease_ms);
-	pthread_mutex_lock(&r->mu);
-	snprintf(lid, sizeof(lid), "%s#%lu", r->relay, ++r->nleases_made);
-	if ((rep = eval(r, LEASE_GET, 2, 6, argv)) != NULL) {
-		rc = rep->type == REDIS_REPLY_INTEGER && rep->integer == 1;
-		freeReplyObject(rep);
-	}
+	snprintf(lid, sizeof(lid), "%s#%lu", r->relay,
+	    __atomic_add_fetch(&r->nleases_made, 1, __ATOMIC_RELAXED));
+	if ((rep = eval(r, LEASE_GET, 2, 6, argv)) == NULL)
+		return -1;
+	rc = rep->type == REDIS_REPLY_INTEGER && rep->integer == 1;
+	freeReplyObject(rep);
 	if (rc == 1) {
 		l = xcalloc(1, sizeof(*l));
 		xstrlcpy(l->key, key, sizeof(l->key));
 		xstrlcpy(l->id, lid, sizeof(l->id));
+		pthread_mutex_lock(&r->mu);
 		l->next = r->leases;
 		r->leases = l;
 		r->nleases++;
+		pthread_mutex_unlock(&r->mu);
 		xstrlcpy(id, lid, idsize);
 	}
-	pthread_mutex_unlock(&r->mu);
 	return rc;
 }
 
@@ -631,7 +766,6 @@ redislimit_lease_put(struct redislimit *r, const char *account,
 	char key[KEY_MAX];
 	const char *argv[] = { "ZREM", key, id };
 	struct lease **pp, *l;
-	redisReply *rep;
 
 	key_of(key, sizeof(key), "sessions", account);
 	pthread_mutex_lock(&r->mu);
@@ -642,9 +776,8 @@ redislimit_lease_put(struct redislimit *r, const char *account,
 			r->nleases--;
 			break;
 		}
-	if (connect_now(r) == 0 && (rep = command(r, 3, argv)) != NULL)
-		freeReplyObject(rep);
 	pthread_mutex_unlock(&r->mu);
+	(void)call_done(r, 3, argv);
 }
 
 int
@@ -654,18 +787,13 @@ redislimit_lease_count(struct redislimit *r, const char *account,
 	char key[KEY_MAX];
 	const char *argv[] = { key };
 	redisReply *rep;
-	int rc = -1;
 
 	key_of(key, sizeof(key), "sessions", account);
-	pthread_mutex_lock(&r->mu);
-	if ((rep = eval(r, LEASE_COUNT, 1, 1, argv)) != NULL) {
-		*n = rep->type == REDIS_REPLY_INTEGER ?
-		    (unsigned)rep->integer : 0;
-		rc = 0;
-		freeReplyObject(rep);
-	}
-	pthread_mutex_unlock(&r->mu);
-	return rc;
+	if ((rep = eval(r, LEASE_COUNT, 1, 1, argv)) == NULL)
+		return -1;
+	*n = rep->type == REDIS_REPLY_INTEGER ? (unsigned)rep->integer : 0;
+	freeReplyObject(rep);
+	return 0;
 }
 
 int
@@ -673,15 +801,11 @@ redislimit_lease_wanted(struct redislimit *r, const char *account)
 {
 	char key[KEY_MAX];
 	const char *argv[] = { "GET", key };
-	redisReply *rep = NULL;
+	redisReply *rep;
 	int wanted;
 
 	key_of(key, sizeof(key), "want", account);
-	pthread_mutex_lock(&r->mu);
-	if (r->c != NULL)	/* no reconnection for this */
-		rep = command(r, 2, argv);
-	pthread_mutex_unlock(&r->mu);
-	if (rep == NULL)
+	if ((rep = call(r, 0, 2, argv)) == NULL)	/* no reconnection */
 		return -1;
 	wanted = rep->type == REDIS_REPLY_STRING &&
 	    strcmp(rep->str, r->relay) != 0;
@@ -699,14 +823,6 @@ int
 redislimit_ping(struct redislimit *r)
 {
 	const char *argv[] = { "PING" };
-	redisReply *rep = NULL;
 
-	pthread_mutex_lock(&r->mu);
-	if (connect_now(r) == 0)
-		rep = command(r, 1, argv);
-	pthread_mutex_unlock(&r->mu);
-	if (rep == NULL)
-		return -1;
-	freeReplyObject(rep);
-	return 0;
+	return call_done(r, 1, argv);
 }

@@ -16,8 +16,12 @@
  * Checks that must be atomic (reserve a message under the daily limit,
  * take a lease under max-connections) are Lua scripts.
  *
- * One connection, one call at a time; every call is bounded by the
- * timeout given to redislimit_new().  A failed call marks Redis
+ * One connection, one call at a time; every call (connection, TLS
+ * handshake, command and reply) is bounded by the timeout given to
+ * redislimit_new().  hiredis encodes the commands and parses the replies;
+ * the bytes go over a socket of net.c, through tls.c for rediss://, so
+ * that a certificate that does not verify is one more reason for Redis
+ * to be unreachable ("certificate verify failed: ...").  A failed call marks Redis
  * unreachable: calls then return -1 at once, without waiting, until a
  * reconnection succeeds (tried at most every second, the delay doubling
  * up to 30 s; the renewal thread tries too).  Each successful
@@ -36,14 +40,17 @@
 
 struct redislimit;
 
-/* url: redis://HOST:PORT[/DB]; relay: this relay's stable name (its
+/* url: redis://HOST:PORT[/DB] or rediss://HOST:PORT[/DB] (TLS with the
+ * server's certificate verified against ca_file, NULL or "": the system
+ * store, and its name against HOST); relay: this relay's stable name (its
  * share of the day's counts is kept under it); password may be NULL;
  * share names the fallback in the log ("1/2").  Tries to connect once
- * (a failure is logged, not returned); NULL only for a bad URL (err says
- * why). */
-struct redislimit *redislimit_new(const char *url, const char *relay,
-	    const char *password, const char *share, unsigned lease_seconds,
-	    unsigned timeout_ms, char *err, size_t errsize);
+ * (a failure is logged, not returned); NULL only for a bad URL or CA file
+ * (err says why). */
+struct redislimit *redislimit_new(const char *url, const char *ca_file,
+	    const char *relay, const char *password, const char *share,
+	    unsigned lease_seconds, unsigned timeout_ms, char *err,
+	    size_t errsize);
 void	redislimit_free(struct redislimit *);
 /* The local share ("1/2") named in the log while Redis is unreachable. */
 void	redislimit_set_share(struct redislimit *, const char *share);

@@ -42,6 +42,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "net.h"
 #include "reply.h"
 #include "tls.h"
 #include "upstream.h"
@@ -124,22 +125,6 @@ up_said(const struct smtp_reply *r, char *buf, size_t size)
 /* ---- bytes ---- */
 
 int
-up_wait_fd(int fd, short events, long long deadline)
-{
-	struct pollfd pfd = { .fd = fd, .events = events };
-	long long left;
-	int rc;
-
-	for (;;) {
-		if ((left = deadline - mono_ms()) <= 0)
-			return 0;
-		rc = poll(&pfd, 1, (int)left);
-		if (rc >= 0 || errno != EINTR)
-			return rc;
-	}
-}
-
-int
 up_write(struct upstream *up, const char *buf, size_t len, struct smtp_reply *r)
 {
 	long long deadline = mono_ms() + up_timeout_ms(up);
@@ -163,7 +148,7 @@ up_write(struct upstream *up, const char *buf, size_t len, struct smtp_reply *r)
 			io_failed(up, r, strerror(errno));
 			return -1;
 		} else if (n < 0 && errno == EAGAIN &&
-		    up_wait_fd(up->fd, POLLOUT, deadline) <= 0) {
+		    net_wait(up->fd, POLLOUT, deadline) <= 0) {
 			io_failed(up, r, "timed out");
 			return -1;
 		}
@@ -219,7 +204,7 @@ up_fill(struct upstream *up, long long deadline, struct smtp_reply *r)
 	if (up->tls) {
 		n = tls_read(up->tls, up->rbuf + up->rlen,
 		    sizeof(up->rbuf) - up->rlen, (int)left, err, sizeof(err));
-	} else if (up_wait_fd(up->fd, POLLIN, deadline) <= 0) {
+	} else if (net_wait(up->fd, POLLIN, deadline) <= 0) {
 		snprintf(err, sizeof(err), "timed out");
 		n = -1;
 	} else if ((n = read(up->fd, up->rbuf + up->rlen,

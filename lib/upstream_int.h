@@ -130,8 +130,6 @@ void	up_break(struct upstream *, struct smtp_reply *r, enum upstream_fail,
 	    const char *enhanced, const char *fmt, ...) SH_PRINTF(5, 6);
 /* "554 5.7.1 text": a provider's reply quoted in a synthetic one. */
 const char *up_said(const struct smtp_reply *, char *buf, size_t size);
-/* poll() for events until deadline (ms): > 0 ready, 0 timed out. */
-int	up_wait_fd(int fd, short events, long long deadline);
 /* Writes all of buf now: 0, or -1 with the session broken. */
 int	up_write(struct upstream *, const char *buf, size_t len,
 	    struct smtp_reply *r);

@@ -16,13 +16,13 @@
 #include <sys/types.h>
 #include <errno.h>
 #include <netdb.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "auth.h"
 #include "log.h"
+#include "net.h"
 #include "reply.h"
 #include "tls.h"
 #include "upstream.h"
@@ -33,33 +33,11 @@ static int
 connect_one(struct upstream *up, const struct addrinfo *ai, char *err,
     size_t errsize)
 {
-	long long deadline = mono_ms() + up_timeout_ms(up);
-	socklen_t sl = sizeof(int);
-	int fd, e = 0, rc;
+	int e = 0, fd = net_connect_addr(ai, up_timeout_ms(up), &e, err,
+	    errsize);
 
-	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0);
-	if (fd == -1) {
-		snprintf(err, errsize, "socket: %s", strerror(errno));
-		return -1;
-	}
-	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == -1) {
-		if (errno != EINPROGRESS)
-			e = errno;
-		else if ((rc = up_wait_fd(fd, POLLOUT, deadline)) == 0)
-			e = ETIMEDOUT;
-		else if (rc < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &e,
-		    &sl) == -1)
-			e = errno;
-	}
-	if (e != 0) {
-		if (up->trace)
-			up->trace->connect_errno = e;
-		snprintf(err, errsize, "%s", e == ETIMEDOUT ?
-		    "connection timed out" : strerror(e));
-		close(fd);
-		return -1;
-	}
+	if (fd == -1 && up->trace)
+		up->trace->connect_errno = e;
 	return fd;
 }
 

@@ -136,7 +136,7 @@ put_status(FILE *fp, struct control *c)
 	struct pool_stat *st = xcalloc(max, sizeof(*st));
 	time_t now = time(NULL);
 	unsigned clients;
-	char store[512];
+	char store[512], store_err[256];
 
 	n = pool_stats(rl->pool, st, max);
 	pthread_mutex_lock(&rl->mu);
@@ -149,8 +149,10 @@ put_status(FILE *fp, struct control *c)
 	    (long long)__atomic_load_n(&c->loaded, __ATOMIC_RELAXED),
 	    clients, cfg->naccounts);
 	put_str(fp, "config", cfg->conf->path);
-	store_status(rl, store, sizeof(store));
+	store_status(rl, store, sizeof(store), store_err, sizeof(store_err));
 	fputs(store, fp);
+	if (*store_err)
+		put_str(fp, "limits_store_error", store_err);
 	fputc('\n', fp);
 	for (size_t i = 0; i < cfg->naccounts; i++)
 		put_account(fp, rl, cfg->accounts[i], stat_of(st,

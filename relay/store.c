@@ -22,6 +22,7 @@ struct store {
 	struct redislimit *r;
 	unsigned	 m, n;		/* limits-share */
 	char		*url;
+	char		*ca_file;	/* limits-ca-file, NULL: the system's */
 };
 
 static unsigned
@@ -72,6 +73,12 @@ password_of(const struct config *cfg)
 	return cfg->secrets ? secrets_get(cfg->secrets, STORE_PASSWORD) : NULL;
 }
 
+static int
+same_path(const char *a, const char *b)
+{
+	return (a == NULL || b == NULL) ? a == b : strcmp(a, b) == 0;
+}
+
 int
 store_open(struct relay *rl, const struct config *cfg, char *err,
     size_t errsize)
@@ -90,14 +97,16 @@ store_open(struct relay *rl, const struct config *cfg, char *err,
 	    &st->n) != 0)
 		st->m = st->n = 1;
 	name = xasprintf("%s:%s", rl->hostname, c->relay_listen);
-	st->r = redislimit_new(c->limits_store, name, password_of(cfg),
-	    c->limits_share, c->limits_lease, STORE_TIMEOUT_MS, err, errsize);
+	st->r = redislimit_new(c->limits_store, c->limits_ca_file, name,
+	    password_of(cfg), c->limits_share, c->limits_lease,
+	    STORE_TIMEOUT_MS, err, errsize);
 	free(name);
 	if (st->r == NULL) {
 		free(st);
 		return -1;
 	}
 	st->url = xstrdup(c->limits_store);
+	st->ca_file = c->limits_ca_file ? xstrdup(c->limits_ca_file) : NULL;
 	limit_set_store(rl->limits, st->r, st->m, st->n);
 	ls.arg = st;
 	pool_set_leases(rl->pool, &ls);
@@ -124,6 +133,10 @@ store_reconfigure(struct relay *rl, const struct config *cfg)
 	}
 	if (st == NULL)
 		return;
+	if (!same_path(st->ca_file, c->limits_ca_file))
+		log_warnx("limits-ca-file changed to %s: takes effect at "
+		    "restart", c->limits_ca_file ? c->limits_ca_file :
+		    "the system's");
 	redislimit_set_password(st->r, password_of(cfg));
 	if (conf_share(c->limits_share, &m, &n) == 0 &&
 	    (m != st->m || n != st->n)) {
@@ -146,22 +159,25 @@ store_close(struct relay *rl)
 	rl->store = NULL;
 	redislimit_free(st->r);
 	free(st->url);
+	free(st->ca_file);
 	free(st);
 }
 
 void
-store_status(struct relay *rl, char *buf, size_t size)
+store_status(struct relay *rl, char *buf, size_t size, char *err,
+    size_t errsize)
 {
 	struct store *st = rl->store;
-	char err[256];
 	time_t since;
 	int up;
 
-	buf[0] = '\0';
+	buf[0] = err[0] = '\0';
 	if (st == NULL)
 		return;
 	(void)redislimit_ping(st->r);	/* the state now, not at the last call */
-	up = redislimit_up(st->r, &since, err, sizeof(err));
+	up = redislimit_up(st->r, &since, err, errsize);
+	if (up)
+		err[0] = '\0';
 	snprintf(buf, size, " limits_store=%s limits_store_up=%d "
 	    "limits_store_down_since=%lld limits_share=%u/%u", st->url, up,
 	    up ? 0LL : (long long)since, st->m, st->n);

@@ -21,14 +21,17 @@ struct relay;
  * with err (a bad URL; the configuration check refuses those). */
 int	store_open(struct relay *, const struct config *, char *err,
 	    size_t errsize);
-/* A reload: the new password and share (a new URL or lease: restart). */
+/* A reload: the new password and share (a new URL, CA file or lease:
+ * restart). */
 void	store_reconfigure(struct relay *, const struct config *);
 /* After the pool and the limits are freed. */
 void	store_close(struct relay *);
 
 /* For `smarthostctl status`: "" with the file, else
  * " limits_store=URL limits_store_up=1|0 limits_store_down_since=T
- * limits_share=M/N". */
-void	store_status(struct relay *, char *buf, size_t size);
+ * limits_share=M/N", and why it is unreachable in err ("" if it is
+ * not). */
+void	store_status(struct relay *, char *buf, size_t size, char *err,
+	    size_t errsize);
 
 #endif

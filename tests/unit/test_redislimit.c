@@ -120,8 +120,8 @@ static struct redislimit *
 relay(const char *name, const char *u, unsigned lease)
 {
 	char err[256];
-	struct redislimit *r = redislimit_new(u, name, NULL, "1/2", lease,
-	    200, err, sizeof(err));
+	struct redislimit *r = redislimit_new(u, NULL, name, NULL, "1/2",
+	    lease, 200, err, sizeof(err));
 
 	assert_non_null(r);
 	return r;
@@ -130,32 +130,91 @@ relay(const char *name, const char *u, unsigned lease)
 static void
 test_urls(void **state)
 {
+	static const struct {
+		const char	*url, *host;
+		unsigned	 port, db;
+		int		 tls;
+	} good[] = {
+		{ "redis://10.0.0.5:6379/2", "10.0.0.5", 6379, 2, 0 },
+		{ "redis://cache.example:7000", "cache.example", 7000, 0, 0 },
+		{ "rediss://cache.example:6380", "cache.example", 6380, 0, 1 },
+		{ "rediss://10.0.0.5:6380/1000", "10.0.0.5", 6380, 1000, 1 },
+	};
+	static const struct {
+		const char	*url, *says;
+	} bad[] = {
+		{ "redis://:pw@h:1", "no password in the URL (not quoted here): "
+		    "it goes in the "
+		    "secrets file" },
+		{ "rediss://u:pw@h:1/0", "no password in the URL" },
+		{ "redis://h", "\"redis://h\": no port (HOST:PORT)" },
+		{ "rediss://h/1", "no port" },
+		{ "redis://h:0", "the port \"0\" is not a number from 1 to "
+		    "65535" },
+		{ "rediss://h:65536", "the port \"65536\" is not" },
+		{ "rediss://h:", "the port \"\" is not" },
+		{ "rediss://h:12345678901234567890", "the port" },
+		{ "rediss://h:6380/x", "the database \"x\" is not a number "
+		    "from 0 to 1000" },
+		{ "rediss://h:6380/1001", "the database \"1001\"" },
+		{ "rediss://:6380", "\"\" is not a host name or IPv4 address" },
+		{ "rediss://h_x:6380", "\"h_x\" is not a host name" },
+		{ "redis+tls://h:6380", "is not file, redis://HOST:PORT[/DB] "
+		    "or rediss://HOST:PORT[/DB]" },
+		{ "http://h:1", "is not file, redis://" },
+	};
 	char host[256], err[256];
 	unsigned port, db, m, n;
+	int tls;
 
-	assert_int_equal(conf_redis_url("redis://10.0.0.5:6379/2", host,
-	    sizeof(host), &port, &db, err, sizeof(err)), 0);
-	assert_string_equal(host, "10.0.0.5");
-	assert_int_equal(port, 6379);
-	assert_int_equal(db, 2);
-	assert_int_equal(conf_redis_url("redis://cache.example:7000", host,
-	    sizeof(host), &port, &db, err, sizeof(err)), 0);
-	assert_int_equal(db, 0);
-	assert_int_equal(conf_redis_url("redis://:pw@h:1", host,
-	    sizeof(host), &port, &db, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "secrets file"));
-	assert_int_equal(conf_redis_url("redis://h", host, sizeof(host),
-	    &port, &db, err, sizeof(err)), -1);
-	assert_int_equal(conf_redis_url("redis://h:0", host, sizeof(host),
-	    &port, &db, err, sizeof(err)), -1);
-	assert_int_equal(conf_redis_url("rediss://h:6380", host,
-	    sizeof(host), &port, &db, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "not supported"));
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		assert_int_equal(conf_redis_url(good[i].url, host,
+		    sizeof(host), &port, &db, &tls, err, sizeof(err)), 0);
+		assert_string_equal(host, good[i].host);
+		assert_int_equal(port, good[i].port);
+		assert_int_equal(db, good[i].db);
+		assert_int_equal(tls, good[i].tls);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		assert_int_equal(conf_redis_url(bad[i].url, host,
+		    sizeof(host), &port, &db, &tls, err, sizeof(err)), -1);
+		if (strstr(err, bad[i].says) == NULL)
+			fail_msg("%s: \"%s\" does not say \"%s\"", bad[i].url,
+			    err, bad[i].says);
+		assert_null(strstr(err, "pw@"));
+	}
 	assert_int_equal(conf_share("1/2", &m, &n), 0);
 	assert_true(m == 1 && n == 2);
 	assert_int_equal(conf_share("3/2", &m, &n), -1);
 	assert_int_equal(conf_share("0/2", &m, &n), -1);
 	assert_int_equal(conf_share("1", &m, &n), -1);
+}
+
+/* rediss:// to a Redis that speaks no TLS: unreachable with the
+ * handshake's failure; a CA file that cannot be read is refused at once. */
+static void
+test_tls_refused(void **state)
+{
+	char u[80], err[256];
+	struct redislimit *r;
+	unsigned msgs, rcpts;
+	time_t since;
+
+	snprintf(u, sizeof(u), "rediss://127.0.0.1:%u", redis_port);
+	r = redislimit_new(u, NULL, "a", NULL, "1/2", 30, 500, err,
+	    sizeof(err));
+	assert_non_null(r);
+	assert_int_equal(redislimit_get(r, "p", 1, &msgs, &rcpts), -1);
+	assert_int_equal(redislimit_up(r, &since, err, sizeof(err)), 0);
+	if (strstr(err, "TLS handshake") == NULL)
+		fail_msg("not a handshake failure: %s", err);
+	redislimit_free(r);
+	assert_null(redislimit_new(u, "/nonexistent/ca.pem", "a", NULL, "1/2",
+	    30, 500, err, sizeof(err)));
+	if (strstr(err, "cannot load trusted certificates from "
+	    "/nonexistent/ca.pem") == NULL)
+		fail_msg("CA file: %s", err);
 }
 
 static void
@@ -296,7 +355,7 @@ test_password(void **state)
 	snprintf(cmd, sizeof(cmd), "redis-cli -p %u config set requirepass "
 	    "s3cret-pw >/dev/null", redis_port);
 	assert_int_equal(system(cmd), 0);
-	with = redislimit_new(url, "a", "s3cret-pw", "1/2", 30, 200, err,
+	with = redislimit_new(url, NULL, "a", "s3cret-pw", "1/2", 30, 200, err,
 	    sizeof(err));
 	without = relay("b", url, 30);
 	assert_int_equal(redislimit_get(with, "p", 1, &msgs, &rcpts), 0);
@@ -313,6 +372,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_urls),
+		cmocka_unit_test(test_tls_refused),
 		cmocka_unit_test(test_reserve_exact),
 		cmocka_unit_test(test_leases),
 		cmocka_unit_test(test_renewed),
@@ -321,5 +381,6 @@ main(void)
 		cmocka_unit_test(test_password),
 	};
 
+	signal(SIGPIPE, SIG_IGN);	/* as the relay: see tls.h */
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
