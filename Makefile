@@ -104,7 +104,7 @@ $(B)/tests/%: tests/unit/%.c $(B)/libsmarthost.a
 # The relay's pool (its session code is in the lib), linked without its
 # server side: unit tests tests/unit/test_relay_*.c and the driver of
 # tests/relay/upstream-*.t.
-UPSTREAM_OBJ := $(B)/relay/pool.o
+UPSTREAM_OBJ := $(patsubst %.c,$(B)/%.o,$(wildcard relay/pool*.c))
 $(B)/tests/test_relay_%: tests/unit/test_relay_%.c $(UPSTREAM_OBJ) $(B)/libsmarthost.a
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Irelay $(CFLAGS) $(LDFLAGS) -o $@ $< $(UPSTREAM_OBJ) \

@@ -154,6 +154,7 @@ ctl_check_load(const char *conf_path, const struct config_subst *subst,
 
 	cfg = config_load_subst(conf_path, flags, subst, d);
 	exposure_check(cfg->conf, d);
+	config_check_milter_group(cfg->conf, d);
 	/* an edited secrets file is installed as the service user's */
 	if ((flags & CONFIG_SECRETS) && diag_errors(d) == 0 &&
 	    (subst == NULL || subst->secrets == NULL))

@@ -8,9 +8,11 @@
  * [relay] listen ("[127.0.0.1]:10025") and default_transport the
  * "smarthost" service of master.cf, an smtp(8) client with the settings
  * of this one loopback hop (XFORWARD, no TLS, no AUTH, a DATA timeout
- * longer than the relay's).  When the milter socket is a unix socket
- * outside Postfix's queue directory, Debian's chrooted smtpd and cleanup
- * cannot reach it: the chroot is turned off for them.
+ * longer than the relay's), and smtpd_forbid_bare_newline = normalize
+ * with no exclusions (the relay refuses bare <LF>).  When the milter
+ * socket is a unix socket outside Postfix's queue directory, Debian's
+ * chrooted smtpd and cleanup cannot reach it: the chroot is turned off
+ * for them.
  *
  * Without options the result is printed as main.cf and master.cf excerpts
  * with a comment on each setting; --postconf prints the same as postconf(1)
@@ -31,7 +33,7 @@
 #define PF_QUEUE_DIR		"/var/spool/postfix/"
 #define PF_DEFAULT_CONCURRENCY	20	/* default_destination_concurrency_limit */
 #define PF_SERVICE		"smarthost"
-#define PF_MAX			12
+#define PF_MAX			16
 #define PF_VALUE_MAX		(CONF_LINE_MAX + 32)
 
 struct pf_setting {
@@ -127,6 +129,15 @@ relay_settings(const struct conf *conf, const struct mta_relay *r,
 	    "for a while.", PF_SERVICE "_destination_concurrency_limit", "%u",
 	    conf->max_clients < PF_DEFAULT_CONCURRENCY ? conf->max_clients :
 	    PF_DEFAULT_CONCURRENCY);
+	add(o->main, &o->nmain, "Only <CR><LF>.<CR><LF> ends a message, also "
+	    "from this host's own networks (no exclusions); a bare <LF> is "
+	    "taken as a line end.  smarthost-relay refuses a message holding "
+	    "a bare <LF> (smarthost-relay(8)), and a client must not end one "
+	    "message early to slip in a second (SMTP smuggling).  Postfix "
+	    "3.7.10 and later, Debian 12 included; the default is off before "
+	    "3.9.", "smtpd_forbid_bare_newline", "normalize");
+	add(o->main, &o->nmain, NULL, "smtpd_forbid_bare_newline_exclusions",
+	    "%s", "");
 	o->ipv6 |= r->ipv6;
 }
 

@@ -5,9 +5,10 @@
  * Without NAME: a compact table, one line per preset, that fits in 100
  * columns (name, host, default port and TLS, other ports, sender rule,
  * DKIM domain, AUTH).  With NAME: the whole row, one field per line,
- * including where the code is made, what a 535 means, what is uncertain
- * and where the row comes from.  --json prints every field of the chosen
- * presets as an array of objects.
+ * including the IMAP server smarthost-return reads, where the code is
+ * made, what a 535 means, what is uncertain and where the row comes
+ * from.  --json prints every field of the chosen presets as an array of
+ * objects.
  */
 #include <stdio.h>
 #include <string.h>
@@ -140,6 +141,12 @@ print_block(const struct preset *p)
 		    p->ports[i].note ? " (" : "",
 		    p->ports[i].note ? p->ports[i].note : "",
 		    p->ports[i].note ? ")" : "");
+	if (p->imap_host)
+		printf("  %-18s %s %u implicit%s (smarthost-return)\n", "imap",
+		    p->imap_host, p->imap_port, p->imap_id ?
+		    ", sends ID before SELECT" : "");
+	else
+		printf("  %-18s %s\n", "imap", "? (not recorded)");
 	printf("  %-18s %s\n", "auth", p->auth ? p->auth : "? (not recorded)");
 	printf("  %-18s %s\n", "default auth", p->default_auth);
 	printf("  %-18s %s\n", "sender = login", p->sender_must_match ==
@@ -190,6 +197,9 @@ json_preset(struct json *j, const struct preset *p)
 		json_close(j, '}');
 	}
 	json_close(j, ']');
+	json_str(j, "imap_host", p->imap_host);
+	json_uint(j, "imap_port", p->imap_port);
+	json_bool(j, "imap_id", p->imap_id);
 	json_str(j, "auth", p->auth);
 	json_str(j, "default_auth", p->default_auth);
 	json_tri(j, "sender_must_match", p->sender_must_match);

@@ -283,6 +283,14 @@ conf_option_find(const char *section, const char *name)
 	return NULL;
 }
 
+unsigned
+conf_option_line(const struct conf *c, const char *section, const char *name)
+{
+	const struct conf_option *o = conf_option_find(section, name);
+
+	return o && c->lines ? c->lines[o - conf_options] : 0;
+}
+
 static int
 is_account_option(const struct conf_option *o)
 {
@@ -360,6 +368,7 @@ conf_free(struct conf *c)
 	for (size_t i = 0; i < c->naccounts; i++)
 		account_free(c->accounts[i]);
 	free(c->accounts);
+	free(c->lines);
 	free(c->path);
 	free(c);
 }

@@ -154,6 +154,9 @@ struct conf {
 	/* [account NAME] blocks, in file order */
 	struct account	**accounts;
 	size_t		 naccounts;
+	/* the line each option outside [account] blocks was set on, by its
+	 * index in conf_options (0: not set); see conf_option_line() */
+	unsigned	*lines;
 };
 
 struct conf_option {
@@ -197,6 +200,10 @@ struct account *conf_account(const struct conf *, const char *name);
 /* The option named name in section ("global", "milter", "relay",
  * "account"), or NULL. */
 const struct conf_option *conf_option_find(const char *section,
+	    const char *name);
+/* The line of c's file that set the option (not in [account]), or 0 when
+ * it has its default. */
+unsigned conf_option_line(const struct conf *c, const char *section,
 	    const char *name);
 /* Parse value for o into the field at base + o->offset (replacing what is
  * there; a list is appended to).  0, or -1 with a message in err such as

@@ -109,6 +109,18 @@ number_in(const char *s, long lo, long hi)
 	return (*end || n < lo || n > hi) ? -1 : n;
 }
 
+/* The len bytes at p as a string in buf; -1 if there are none or they
+ * do not fit. */
+static int
+span_copy(char *buf, size_t size, const char *p, size_t len)
+{
+	if (len == 0 || len >= size)
+		return -1;
+	memcpy(buf, p, len);
+	buf[len] = '\0';
+	return 0;
+}
+
 char *
 conf_norm_network(const char *v, char *err, size_t errsize)
 {
@@ -118,10 +130,8 @@ conf_norm_network(const char *v, char *err, size_t errsize)
 	size_t len = slash ? (size_t)(slash - v) : strlen(v);
 	int af = AF_INET;
 
-	if (len >= sizeof(addr))
+	if (span_copy(addr, sizeof(addr), v, len) == -1)
 		goto bad;
-	memcpy(addr, v, len);
-	addr[len] = '\0';
 	if (inet_pton(AF_INET, addr, buf) != 1) {
 		af = AF_INET6;
 		if (inet_pton(AF_INET6, addr, buf) != 1)
@@ -153,10 +163,9 @@ conf_norm_milter_socket(const char *v, char *err, size_t errsize)
 	else
 		goto bad;
 	at = strchr(p, '@');
-	if ((at ? (size_t)(at - p) : strlen(p)) >= sizeof(port))
-		goto bad;
-	xstrlcpy(port, p, at ? (size_t)(at - p) + 1 : sizeof(port));
-	if (number_in(port, 1, 65535) == -1 || (at && at[1] == '\0'))
+	if (span_copy(port, sizeof(port), p, at ? (size_t)(at - p) :
+	    strlen(p)) == -1 || number_in(port, 1, 65535) == -1 ||
+	    (at && at[1] == '\0'))
 		goto bad;
 	return xstrdup(v);
 bad:
@@ -184,11 +193,7 @@ conf_norm_listen(const char *v, char *err, size_t errsize)
 		hlen -= 2;
 	} else if (memchr(v, ':', hlen))
 		goto bad;		/* IPv6 without brackets */
-	if (hlen == 0 || hlen >= sizeof(host))
-		goto bad;
-	memcpy(host, h, hlen);
-	host[hlen] = '\0';
-	if (!is_ip(host))
+	if (span_copy(host, sizeof(host), h, hlen) == -1 || !is_ip(host))
 		goto bad;
 	return xstrdup(v);
 bad:

@@ -360,7 +360,7 @@ conf_parse(const char *buf, size_t len, const char *file, struct diag *d)
 	for (size_t i = 0; i < p.conf->naccounts; i++)
 		free(p.seen_acct[i]);
 	free(p.seen_acct);
-	free(p.seen_conf);
+	p.conf->lines = p.seen_conf;
 	return p.conf;
 }
 

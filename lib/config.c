@@ -19,6 +19,7 @@
  * address by its normalised key.  Accounts from [account] blocks belong
  * to the conf, implicit ones to the snapshot.
  */
+#include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -522,6 +523,21 @@ struct config *
 config_load(const char *conf_path, int flags, struct diag *d)
 {
 	return build(conf_path, flags, NULL, NULL, d);
+}
+
+void
+config_check_milter_group(const struct conf *c, struct diag *d)
+{
+	const char *sock = c->milter_socket, *group = c->milter_socket_group;
+
+	if (sock == NULL || group == NULL || (strncmp(sock, "unix:", 5) != 0 &&
+	    strncmp(sock, "local:", 6) != 0) || getgrnam(group) != NULL)
+		return;
+	diag_error(d, c->path, conf_option_line(c, "milter", "socket-group"),
+	    "[milter] socket-group = %s: no such group on this host, so the "
+	    "milter cannot give its socket %s to it; set socket-group to the "
+	    "group of the MTA's user (postfix for Postfix, root for "
+	    "Sendmail)", group, sock);
 }
 
 struct config *

@@ -46,6 +46,11 @@ struct config {
 
 /* Always returns a snapshot (refs = 1); check diag_errors(d). */
 struct config *config_load(const char *conf_path, int flags, struct diag *d);
+/* For smarthost-milter -n and smarthostctl check: an error in d when the
+ * milter's socket is a unix socket and [milter] socket-group names a
+ * group this host does not have (the milter could not start).  Not part
+ * of config_load(): the other programs do not use the group. */
+void	config_check_milter_group(const struct conf *, struct diag *d);
 /* The same for a reload of old: a daemon that gave up root cannot open a
  * root-only secrets file (permission denied); then, if old read the same
  * path, the new snapshot shares old's codes (nothing else of old) and d

@@ -139,6 +139,17 @@ exec(struct sentlog *sl, const char *sql)
 	    fail(sl, NULL);
 }
 
+/* 0 if the file's schema is the one this program knows. */
+static int
+known_version(struct sentlog *sl, int version)
+{
+	if (version == SENTLOG_VERSION)
+		return 0;
+	snprintf(sl->err, sizeof(sl->err), "%s: schema version %d, this "
+	    "program knows %d", sl->path, version, SENTLOG_VERSION);
+	return -1;
+}
+
 /* WAL, no fsync per commit, and the tables when the file is new. */
 static int
 setup_write(struct sentlog *sl)
@@ -156,15 +167,7 @@ setup_write(struct sentlog *sl)
 	}
 	if (exec(sl, "COMMIT") == -1)
 		return -1;
-	if (version == 0)
-		version = SENTLOG_VERSION;
-	if (version != SENTLOG_VERSION) {
-		snprintf(sl->err, sizeof(sl->err), "%s: schema version %d, "
-		    "this program knows %d", sl->path, version,
-		    SENTLOG_VERSION);
-		return -1;
-	}
-	return 0;
+	return known_version(sl, version == 0 ? SENTLOG_VERSION : version);
 }
 
 static int
@@ -174,13 +177,7 @@ setup_read(struct sentlog *sl)
 
 	if (user_version(sl, &version) == -1)
 		return -1;
-	if (version != SENTLOG_VERSION) {
-		snprintf(sl->err, sizeof(sl->err), "%s: schema version %d, "
-		    "this program knows %d", sl->path, version,
-		    SENTLOG_VERSION);
-		return -1;
-	}
-	return 0;
+	return known_version(sl, version);
 }
 
 /* Recursive: a callback of sentlog_query() may call sentlog_returned_for()

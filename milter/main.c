@@ -56,6 +56,8 @@ check_only(void)
 
 	diag_init(&d);
 	c = config_load(conf_path, 0, &d);
+	if (c)
+		config_check_milter_group(c->conf, &d);
 	diag_print(&d, stderr);
 	bad = c == NULL || diag_errors(&d) > 0;
 	if (!bad)

@@ -1,11 +1,12 @@
 /*
  * listen — the relay's listening socket from conf relay listen:
- * "127.0.0.1:10025", "[::1]:10025", "localhost:10025" (every address the
- * name has is not supported: the first one is used) or "unix:/path"
- * (an existing socket file is replaced, anything else there is refused;
- * mode 0666: put it in a directory whose permissions decide who may
- * connect; that directory must not be a symbolic link, must belong to
- * root or the relay and may not be writable by group or others).
+ * "127.0.0.1:10025", "[::1]:10025" (an address, never a host name:
+ * conf_norm_listen() refuses "localhost:10025" at its file:line) or
+ * "unix:/path" (an existing socket file is replaced, anything else there
+ * is refused; mode 0666: put it in a directory whose permissions decide
+ * who may connect; that directory must not be a symbolic link, must
+ * belong to root or the relay and may not be writable by group or
+ * others).
  */
 #ifndef SMARTHOST_RELAY_LISTEN_H
 #define SMARTHOST_RELAY_LISTEN_H

@@ -23,11 +23,13 @@
  * idle unless it has carried messages-per-session transactions; a reaper
  * thread closes sessions idle longer than idle-timeout.
  *
- * A provider's "too many sessions" refusal of a new session (NetEase's
- * 421 HL:ICC, at the greeting or at AUTH) shrinks the entry's bound to
- * the sessions logged in at that moment (at least 1) until quota-cooloff
- * has passed or the next reload; the refused caller, and every other
- * one, then waits for a logged-in session instead of opening a new one.
+ * A provider's "too many sessions" refusal of a new session shrinks the
+ * entry's bound for a while (pool_limit.c); the refused caller, and every
+ * other one, then waits for a logged-in session instead of opening a new
+ * one.  With leases of sessions shared with other relays (pool_lease.c),
+ * a new session first takes a lease, and sessions are given up when
+ * another relay waits for one.  The entries and the pool itself are in
+ * pool_int.h.
  *
  * TLS resumption: each entry keeps the newest POOL_TICKETS sessions its
  * connections received; each new connection takes the newest one (a TLS
@@ -48,64 +50,13 @@
 #include "secrets.h"
 #include "tls.h"
 #include "pool.h"
+#include "pool_int.h"
+#include "pool_lease.h"
+#include "pool_limit.h"
 #include "upstream_int.h"
 #include "util.h"
 
-#define POOL_TICKETS	8
 #define POOL_LIMIT_TRIES 4	/* opens refused for too many sessions, per get */
-#define POOL_LEASE_MAX	128	/* a lease id */
-
-/* Provider replies refusing a new session because the account has too
- * many (shared/providers.md), searched in the refusal's text. */
-static const struct {
-	const char	*word, *reason;
-} session_limit_replies[] = {
-	{ "HL:ICC", "421 HL:ICC" },		/* NetEase: too many connections */
-};
-
-struct pool_acct {
-	struct pool_acct *next;
-	char		*name, *host, *login, *ca_file;
-	unsigned	 port;
-	enum tls_mode	 tls;
-	unsigned	 gen;		/* secrets_generation() of its code */
-	int		 draining;
-	struct tls_ctx	*tls_ctx;
-	struct tls_session *tickets[POOL_TICKETS];	/* oldest first */
-	int		 ntickets;
-	struct upstream	*idle;		/* most recently used first */
-	unsigned	 nidle, nbusy, waiters;
-	unsigned	 nlogged;	/* sessions logged in, idle or busy */
-	unsigned	 peak;		/* most logged in at once */
-	unsigned	 max, msgs_per_session, idle_timeout;
-	unsigned	 cap;		/* provider's session limit, 0: none */
-	long long	 cap_until;	/* monotonic ms */
-	time_t		 cap_at;
-	const char	*cap_reason;
-	unsigned long	 opened, full, resumed, reuses;
-	pthread_cond_t	 freed;		/* a slot or idle session is free */
-	struct pool	*pool;
-};
-
-/* Counters of drained entries, so that pool_stats() covers the whole
- * life of an account across reloads. */
-struct pool_retired {
-	struct pool_retired *next;
-	struct pool_stat st;
-};
-
-struct pool {
-	pthread_mutex_t	 lock;
-	pthread_cond_t	 wake;		/* the reaper's */
-	pthread_t	 reaper;
-	int		 stop;
-	struct pool_acct *accts;
-	struct pool_retired *retired;
-	unsigned	 connect_timeout, command_timeout, data_timeout;
-	unsigned	 idle_timeout, msgs_per_session, quota_cooloff;
-	char		*ca_file;
-	struct pool_leases leases;	/* get == NULL: none */
-};
 
 static void
 cond_init(pthread_cond_t *c)
@@ -185,25 +136,30 @@ acct_release(struct pool *pool, struct pool_acct *a)
 		}
 }
 
-/* Marks a draining; its idle sessions are moved to *closing. */
-static void
-acct_drain(struct pool *pool, struct pool_acct *a, struct upstream **closing)
+void
+pool_acct_close_idle(struct pool_acct *a, struct upstream **closing)
 {
 	struct upstream *up;
 
-	a->draining = 1;
 	while ((up = a->idle) != NULL) {
 		a->idle = upstream_pooling(up)->next;
 		upstream_pooling(up)->next = *closing;
 		*closing = up;
+		a->nidle--;
 		a->nbusy++;		/* until closed: see close_all() */
 	}
-	a->nidle = 0;
+}
+
+/* Marks a draining; its idle sessions are moved to *closing. */
+static void
+acct_drain(struct pool *pool, struct pool_acct *a, struct upstream **closing)
+{
+	a->draining = 1;
+	pool_acct_close_idle(a, closing);
 	pthread_cond_broadcast(&a->freed);
 	acct_release(pool, a);
 }
 
-static void	lease_put(struct pool *, struct pool_acct *, const char *);
 static unsigned	acct_max(struct pool_acct *);
 
 /* Closes sessions outside the lock, then frees their slots: a slot is
@@ -220,7 +176,7 @@ close_all(struct pool *pool, struct upstream *list)
 		a = upstream_pooling(list)->owner;
 		xstrlcpy(lease, upstream_pooling(list)->lease, sizeof(lease));
 		upstream_close(list);
-		lease_put(pool, a, lease);
+		pool_lease_put(pool, a, lease);
 		pthread_mutex_lock(&pool->lock);
 		a->nbusy--;
 		a->nlogged--;
@@ -228,14 +184,6 @@ close_all(struct pool *pool, struct upstream *list)
 		acct_release(pool, a);
 		pthread_mutex_unlock(&pool->lock);
 	}
-}
-
-/* Gives a session's lease back (outside the lock); id "" is none. */
-static void
-lease_put(struct pool *pool, struct pool_acct *a, const char *id)
-{
-	if (id[0] != '\0' && pool->leases.put != NULL)
-		pool->leases.put(pool->leases.arg, a->name, id);
 }
 
 static int
@@ -349,45 +297,6 @@ reap(struct pool *pool, long long now, struct upstream **closing)
 	return next;
 }
 
-#define POOL_GIVE_MAX	16	/* accounts checked per round */
-
-/* Moves the idle sessions of accounts another relay waits for to
- * *closing (lock held; asks the lease store without it). */
-static void
-give_leases(struct pool *pool, struct upstream **closing)
-{
-	char *names[POOL_GIVE_MAX];
-	int wanted[POOL_GIVE_MAX];
-	struct pool_acct *a;
-	struct upstream *up;
-	size_t n = 0, i;
-
-	for (a = pool->accts; a && n < POOL_GIVE_MAX; a = a->next)
-		if (a->nidle > 0 && !a->draining)
-			names[n++] = xstrdup(a->name);
-	if (n == 0)
-		return;
-	pthread_mutex_unlock(&pool->lock);
-	for (i = 0; i < n; i++)
-		wanted[i] = pool->leases.wanted(pool->leases.arg, names[i],
-		    POOL_HELD_IDLE, 0);
-	pthread_mutex_lock(&pool->lock);
-	for (i = 0; i < n; i++) {
-		for (a = pool->accts; a && wanted[i]; a = a->next) {
-			if (a->draining || strcmp(a->name, names[i]) != 0)
-				continue;
-			while ((up = a->idle) != NULL) {
-				a->idle = upstream_pooling(up)->next;
-				upstream_pooling(up)->next = *closing;
-				*closing = up;
-				a->nidle--;
-				a->nbusy++;	/* until closed */
-			}
-		}
-		free(names[i]);
-	}
-}
-
 static void *
 reaper(void *arg)
 {
@@ -400,11 +309,9 @@ reaper(void *arg)
 	while (!pool->stop) {
 		closing = NULL;
 		next = reap(pool, mono_ms(), &closing);
-		if (pool->leases.wanted != NULL) {
-			give_leases(pool, &closing);
-			if (next > mono_ms() + POOL_LEASE_CHECK_MS)
-				next = mono_ms() + POOL_LEASE_CHECK_MS;
-		}
+		if (pool_lease_give(pool, &closing) &&
+		    next > mono_ms() + POOL_LEASE_CHECK_MS)
+			next = mono_ms() + POOL_LEASE_CHECK_MS;
 		ts.tv_sec = (time_t)(next / 1000);
 		ts.tv_nsec = (long)(next % 1000) * 1000000;
 		if (closing) {
@@ -476,7 +383,7 @@ pool_reconfigure(struct pool *pool, const struct config *cfg)
 	pool->ca_file = c->ca_file ? xstrdup(c->ca_file) : NULL;
 	for (a = pool->accts; a; a = next) {
 		next = a->next;
-		a->cap = 0;	/* a provider's session limit lasts until now */
+		pool_limit_clear(&a->limit);	/* it lasts until now */
 		if (!a->draining && !acct_current(pool, cfg, a))
 			acct_drain(pool, a, &closing);
 	}
@@ -536,50 +443,12 @@ ticket_push(struct pool_acct *a, struct tls_session *t)
 	a->tickets[a->ntickets++] = t;
 }
 
-/* The provider's reason when r refuses a new session because the account
- * has too many, else NULL. */
-static const char *
-session_limit_reason(const struct smtp_reply *r, enum upstream_fail why)
-{
-	if (why != UPF_CONNECT && why != UPF_AUTH)
-		return NULL;
-	for (size_t i = 0; i < sizeof(session_limit_replies) /
-	    sizeof(session_limit_replies[0]); i++)
-		if (strstr(r->text, session_limit_replies[i].word) != NULL)
-			return session_limit_replies[i].reason;
-	return NULL;
-}
-
-/* The bound in force: max, or the provider's session limit while it
- * lasts (lock held). */
+/* The bound in force: max under the lease store's state, or the
+ * provider's session limit while it lasts (lock held). */
 static unsigned
 acct_max(struct pool_acct *a)
 {
-	const struct pool_leases *ls = &a->pool->leases;
-	unsigned max = a->max;
-
-	if (ls->bound != NULL)
-		max = ls->bound(ls->arg, max);
-	if (a->cap != 0 && mono_ms() >= a->cap_until)
-		a->cap = 0;
-	return a->cap != 0 && a->cap < max ? a->cap : max;
-}
-
-/* The provider refused one more session: the bound becomes the sessions
- * logged in now (at least 1) for quota-cooloff (lock held). */
-static void
-cap_set(struct pool *pool, struct pool_acct *a, const char *reason)
-{
-	unsigned n = a->nlogged ? a->nlogged : 1;
-
-	if (a->cap == 0 || n < a->cap)
-		a->cap = n;
-	a->cap_until = mono_ms() + (long long)pool->quota_cooloff * 1000;
-	a->cap_at = time(NULL);
-	a->cap_reason = reason;
-	log_warnx("account=%s host=%s provider refused a new session (%s): "
-	    "sessions limited to %u for %u s", a->name, a->host, reason,
-	    a->cap, pool->quota_cooloff);
+	return pool_limit_bound(&a->limit, pool_lease_bound(a->pool, a->max));
 }
 
 /* Opens a session in the slot the caller reserved.  *retry is set when
@@ -612,7 +481,7 @@ pool_open(struct pool *pool, struct pool_acct *a, const struct route *rt,
 	up = upstream_open(&p, r, why);
 	tls_session_free(resume);
 	if (up == NULL)
-		lease_put(pool, a, lease);
+		pool_lease_put(pool, a, lease);
 	else
 		xstrlcpy(upstream_pooling(up)->lease, lease,
 		    sizeof(upstream_pooling(up)->lease));
@@ -620,8 +489,9 @@ pool_open(struct pool *pool, struct pool_acct *a, const struct route *rt,
 	pthread_mutex_lock(&pool->lock);
 	if (up == NULL) {
 		a->nbusy--;
-		if ((limited = session_limit_reason(r, *why)) != NULL) {
-			cap_set(pool, a, limited);
+		if ((limited = pool_limit_reason(r, *why)) != NULL) {
+			pool_limit_set(&a->limit, a->nlogged,
+			    pool->quota_cooloff, limited, a->name, a->host);
 			*retry = !a->draining && a->nidle + a->nbusy > 0;
 		}
 		pthread_cond_broadcast(&a->freed);
@@ -630,8 +500,7 @@ pool_open(struct pool *pool, struct pool_acct *a, const struct route *rt,
 		a->opened++;
 		if (++a->nlogged > a->peak)
 			a->peak = a->nlogged;
-		if (a->cap != 0 && a->nlogged > a->cap)
-			a->cap = a->nlogged;	/* the provider took one more */
+		pool_limit_opened(&a->limit, a->nlogged);
 		if (upstream_tls_resumed(up))
 			a->resumed++;
 		else
@@ -695,24 +564,15 @@ limit_reply(struct pool_acct *a, unsigned wait, struct smtp_reply *r,
 	*why = UPF_LIMIT;
 }
 
-/* A lease for a new session in the slot the caller reserved: 0 (lease
- * "" without leases or while their store is unreachable), or -1 with
- * the slot given back when other relays hold them all. */
-static int
-lease_take(struct pool *pool, struct pool_acct *a, char *id, size_t idsize)
+/* Gives back the slot the caller reserved, unused. */
+static void
+slot_free(struct pool *pool, struct pool_acct *a)
 {
-	const struct pool_leases *ls = &pool->leases;
-
-	id[0] = '\0';
-	if (ls->get == NULL || ls->get(ls->arg, a->name, a->max, id,
-	    idsize) != 0)
-		return 0;
 	pthread_mutex_lock(&pool->lock);
 	a->nbusy--;
 	pthread_cond_broadcast(&a->freed);
 	acct_release(pool, a);
 	pthread_mutex_unlock(&pool->lock);
-	return -1;
 }
 
 /* One try of pool_get(): a session, or NULL with *retry set when the
@@ -757,48 +617,12 @@ get_once(struct pool *pool, const struct route *rt, const char *secret,
 	close_all(pool, closing);
 	if (up)
 		return pool_reuse(pool, a, up, rt, secret, r, why, retry);
-	if (lease_take(pool, a, lease, sizeof(lease)) != 0) {
+	if (pool_lease_take(pool, a, lease, sizeof(lease)) != 0) {
+		slot_free(pool, a);
 		*lease_wait = 1;
 		return NULL;
 	}
 	return pool_open(pool, a, rt, secret, lease, r, why, retry);
-}
-
-/* Sleeps POOL_LEASE_POLL_MS before the next try for a lease: 0, or -1
- * when the deadline has passed. */
-static int
-lease_poll(const struct timespec *deadline)
-{
-	struct timespec now, ts = { 0, POOL_LEASE_POLL_MS * 1000000L };
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (now.tv_sec > deadline->tv_sec || (now.tv_sec == deadline->tv_sec &&
-	    now.tv_nsec >= deadline->tv_nsec))
-		return -1;
-	nanosleep(&ts, NULL);
-	return 0;
-}
-
-static void
-lease_reply(const struct route *rt, unsigned wait, struct smtp_reply *r,
-    enum upstream_fail *why)
-{
-	reply_local(r, rt->host, 451, "4.4.5", "all %u sessions of account "
-	    "%s with %s are in use by the relays sharing its limits (waited "
-	    "%u s)", account_max_connections(rt->account), rt->account->name,
-	    rt->host, wait);
-	*why = UPF_LIMIT;
-}
-
-void
-pool_set_leases(struct pool *pool, const struct pool_leases *ls)
-{
-	pthread_mutex_lock(&pool->lock);
-	if (ls != NULL)
-		pool->leases = *ls;
-	else
-		memset(&pool->leases, 0, sizeof(pool->leases));
-	pthread_mutex_unlock(&pool->lock);
 }
 
 struct upstream *
@@ -825,8 +649,8 @@ pool_get(struct pool *pool, const struct route *rt, const char *secret,
 		if (up != NULL)
 			return up;
 		if (lease_wait) {	/* no event to wait for: poll */
-			if (lease_poll(&deadline) != 0) {
-				lease_reply(rt, wait_seconds, r, why);
+			if (pool_lease_poll(&deadline) != 0) {
+				pool_lease_reply(rt, wait_seconds, r, why);
 				return NULL;
 			}
 			retry = 1;
@@ -847,8 +671,7 @@ pool_put(struct pool *pool, struct upstream *up, int reusable)
 		return;
 	pl = upstream_pooling(up);
 	a = pl->owner;
-	if (reusable && pl->lease[0] != '\0' && pool->leases.wanted != NULL &&
-	    pool->leases.wanted(pool->leases.arg, a->name, a->nlogged, a->max))
+	if (reusable && pool_lease_wanted(pool, a, pl->lease))
 		reusable = 0;	/* its lease goes to the relay waiting */
 	pthread_mutex_lock(&pool->lock);
 	keep = reusable && upstream_usable(up) && !a->draining &&
@@ -903,14 +726,8 @@ pool_stats(struct pool *pool, struct pool_stat *v, size_t max)
 		st->busy += a->nbusy;
 		if (a->peak > st->peak)
 			st->peak = a->peak;
-		if (!a->draining && acct_max(a) < a->max && a->cap != 0) {
-			st->limit = a->cap;
-			st->limit_at = a->cap_at;
-			st->limit_until = time(NULL) + (time_t)((a->cap_until -
-			    mono_ms() + 999) / 1000);
-			xstrlcpy(st->limit_reason, a->cap_reason,
-			    sizeof(st->limit_reason));
-		}
+		if (!a->draining && acct_max(a) < a->max && a->limit.cap != 0)
+			pool_limit_stat(&a->limit, st);
 		st->opened += a->opened;
 		st->full_handshakes += a->full;
 		st->resumed_handshakes += a->resumed;

@@ -1,6 +1,6 @@
 /*
  * pool — the relay's authenticated sessions per account, shared between
- * its client threads (relay/pool.c).
+ * its client threads (relay/pool.c, pool_lease.c, pool_limit.c).
  *
  * This is the only interface between the relay's server side (server.c:
  * the SMTP dialogue with Postfix) and its client side (pool.c over

@@ -29,6 +29,7 @@ struct txn {
 	int		 rewrite;
 	int		 reserved;	/* holds a limits reservation */
 	int		 reused;
+	int		 used;		/* a provider session took part */
 	unsigned	 rcpts;		/* accepted by the provider */
 	int		 code;		/* last reply code of the txn */
 	char		 reply[ANSWER_MAX + 1];	/* last non-2xx reply */

@@ -87,8 +87,8 @@ txn_log(struct session *s, const char *status)
 	    log_quote(acct, sizeof(acct), t->acct ? t->acct->name : "-"),
 	    t->acct && t->route.host ? t->route.host : "-", t->rcpts,
 	    t->code, status, elapsed_ms(&t->t0),
-	    t->up == NULL && !t->reused ? "none" :
-	    t->reused ? "reused" : "new", t->rewrite ? "yes" : "no",
+	    !t->used ? "none" : t->reused ? "reused" : "new",
+	    t->rewrite ? "yes" : "no",
 	    s->client, t->code >= 400 ? " reply=" : "",
 	    t->code >= 400 ? log_quote(reply, sizeof(reply), t->reply) : "");
 }
@@ -530,6 +530,7 @@ txn_mail(struct session *s, const char *arg)
 			    "deferred", 0);
 			return 0;
 		}
+		t->used = 1;
 		t->reused = upstream_reused(t->up);
 		rc = mail_forward(s, path, size, body8, tries < MAIL_TRIES);
 		if (rc != 1)

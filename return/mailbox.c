@@ -16,7 +16,9 @@
  *   delivered     mark;
  *   marked        nothing (the mark was taken away by someone).
  *
- * A message that names no sent row is left as it is.
+ * A message that names no sent row is left as it is; so is one whose
+ * sent row is of another account (logged): it did not come back to the
+ * mailbox of the account that sent it.
  */
 #include <sys/types.h>
 #include <ctype.h>
@@ -63,6 +65,7 @@ struct box {
 /* The sent row a message names. */
 struct match {
 	struct box		*b;
+	unsigned long long	 uid;	/* of the message */
 	enum retmsg_kind	 kind;
 	long long		 sent_id;
 	char			 msgid[RETMSG_ID_MAX + 1];
@@ -164,6 +167,16 @@ match_cb(enum retmsg_kind kind, const char *msgid, void *arg)
 	}
 	if (rc == 0)
 		return 0;
+	if (e.account == NULL || strcmp(e.account, m->b->a->name) != 0) {
+		char q[RETMSG_ID_MAX + 8], a[300];
+
+		log_warnx("account=%s uid=%llu msgid=%s sent_by=%s "
+		    "result=untouched reason=\"the sent log has it from "
+		    "another account\"", m->b->a->name, m->uid,
+		    log_quote(q, sizeof(q), msgid),
+		    log_quote(a, sizeof(a), e.account));
+		return 0;
+	}
 	m->kind = kind;
 	m->sent_id = e.id;
 	xstrlcpy(m->msgid, msgid, sizeof(m->msgid));
@@ -310,7 +323,7 @@ deliver(struct box *b, struct msg *m, struct match *mt, char *q, size_t qs)
 static void
 one_message(struct box *b, struct msg *m)
 {
-	struct match mt = { .b = b };
+	struct match mt = { .b = b, .uid = m->uid };
 	char state[32] = "", q[RETMSG_ID_MAX + 8], r[300];
 	int rc;
 

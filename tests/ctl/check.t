@@ -97,6 +97,22 @@ for l in '[::1]:10025' "unix:$T/relay.sock" '127.0.0.2:10025'; do
 	    "listen = $l, loopback clients only: no warning"
 done
 
+# A milter socket-group this host does not have: the milter could not
+# start, so check fails and names the line; an inet socket needs no group.
+setup_samples
+g=nosuch-group-$$
+getent group "$g" >/dev/null && fail "group $g exists"
+sed -i "s|^\[milter\]\$|&\nsocket = unix:$T/milter.sock\nsocket-group = $g|" "$conf"
+gl=$(grep -n "^socket-group = $g\$" "$conf" | cut -d: -f1)
+[ -n "$gl" ] || fail "socket-group not added to $conf"
+run "$ctl" -c "$conf" check
+expect_rc 78 "check with a socket-group that does not exist"
+expect_line "$out" "$conf:$gl: [milter] socket-group = $g: no such group on this host, so the milter cannot give its socket unix:$T/milter.sock to it; set socket-group to the group of the MTA's user (postfix for Postfix, root for Sendmail)" \
+    "missing socket-group names the line"
+sed -i "s|^socket = unix:.*|socket = inet:8891@127.0.0.1|" "$conf"
+run "$ctl" -c "$conf" check
+expect_rc 0 "check with an inet milter socket and that socket-group"
+
 # Not root and the secrets unreadable: the rest is still checked.
 setup_samples
 chmod 755 "$T"; chmod 644 "$T"/smarthost.conf "$T"/relay.map

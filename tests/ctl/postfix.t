@@ -54,6 +54,14 @@ has "$out" "smarthost_destination_concurrency_limit = 20" "concurrency"
 has "$out" "  -o smtp_send_xforward_command=yes" "XFORWARD"
 has "$out" "  -o smtp_tls_security_level=none" "no TLS on the loopback hop"
 has "$out" "  -o smtp_data_done_timeout=660s" "data done timeout (10m + 1m)"
+has "$out" "smtpd_forbid_bare_newline = normalize" "bare newline normalized"
+has "$out" "smtpd_forbid_bare_newline_exclusions =" "no bare newline exclusions"
+why=$(awk '/^#/ { c = c " " substr($0, 3); next }
+    /^smtpd_forbid_bare_newline = / { print c; exit } { c = "" }' <<<"$out")
+[[ $why == *"smarthost-relay refuses a message holding a bare <LF> (smarthost-relay(8))"* ]] ||
+    t_fail "the comment on smtpd_forbid_bare_newline does not say why: $why"
+has "$cmds" "postconf -e 'smtpd_forbid_bare_newline = normalize'" "postconf -e bare newline"
+has "$cmds" "postconf -e 'smtpd_forbid_bare_newline_exclusions ='" "postconf -e exclusions"
 has "$cmds" "postconf -e 'relayhost = [127.0.0.1]:10025'" "postconf -e"
 has "$cmds" "postconf -M 'smarthost/unix = smarthost unix - - n - - smtp'" "postconf -M"
 has "$cmds" "postconf -F '*/inet/chroot = n' 'cleanup/unix/chroot = n'" \

@@ -30,6 +30,19 @@ expect_line "$out" "  refusal            501 mail from address must be same as a
 echo "$out" | sed -n "/^  code /,/^  535/p" | grep -q "生成授权码" && ok "qq code_howto" || fail "qq code_howto: $out"
 echo "$out" | grep -q "^  source .*providers.md row 'qq.com'" && ok "qq source" || fail "qq source"
 
+# The IMAP server smarthost-return reads, as the preset has it.
+run "$ctl" providers 163.com
+expect_rc 0 "providers 163.com"
+expect_line "$out" "  imap               imap.163.com 993 implicit, sends ID before SELECT (smarthost-return)" "163.com imap"
+run "$ctl" providers exmail.qq.com
+expect_line "$out" "  imap               imap.exmail.qq.com 993 implicit (smarthost-return)" "exmail imap"
+run "$ctl" providers 163.com --json
+echo "$out" | $py -c '
+import json, sys
+p = json.load(sys.stdin)[0]
+assert (p["imap_host"], p["imap_port"], p["imap_id"]) == ("imap.163.com", 993, True), p
+' && ok "163.com imap in json" || fail "163.com imap in json: $out"
+
 run "$ctl" providers office365 --json
 expect_rc 0 "providers office365 --json"
 echo "$out" | $py -c '

@@ -113,6 +113,15 @@ grep -qF "socket-group nosuchgroup does not exist; set [milter] socket-group to 
     fail "no reason given for the missing group: $(cat "$T/nogroup.out")"
 rm -f "$T/milter.sock"
 ok "a socket-group that does not exist is refused (exit 69)"
+# -n finds it too, before a start: exit 78 and the line.
+"$B/smarthost-milter" -n -c "$T/nogroup.conf" >"$T/nogroup-n.out" 2>&1
+rc=$?
+[ $rc = 78 ] || fail "-n with socket-group nosuchgroup: exit $rc, want 78: $(cat "$T/nogroup-n.out")"
+gl=$(grep -n '^socket-group = nosuchgroup$' "$T/nogroup.conf" | cut -d: -f1)
+grep -qF "$T/nogroup.conf:$gl: [milter] socket-group = nosuchgroup: no such group on this host, so the milter cannot give its socket unix:$T/milter.sock to it" "$T/nogroup-n.out" ||
+    fail "-n gives no precise reason for the missing group: $(cat "$T/nogroup-n.out")"
+[ -e "$T/milter.sock" ] && fail "-n made the socket"
+ok "-n refuses a socket-group that does not exist (exit 78, file:line)"
 
 # (its control socket, at the end: the line numbers above stay)
 printf '[milter]\ncontrol-socket = %s\n' "$T/milter-control.sock" >>"$T/smarthost.conf"

@@ -7,7 +7,7 @@
 # 421 for the recipient and 554 for DATA, and the relay's log line for
 # the transaction shows what the client acts on: result=421, the 421
 # reply, status=deferred (not the 554 "no valid recipients", not
-# "aborted").
+# "aborted"), and session=new: the session the 421 closed is named.
 . "$SMARTHOST_TOP/tests/relay/e2e-lib.sh"
 t_enter_netns "$@"
 e2e_init
@@ -45,6 +45,8 @@ for n in one two; do
 	t_assert_grep '^554 5\.5\.1 no valid recipients$' "$D/chat-$n" "$n: DATA answered 554"
 	cat "$D/line-$n"
 	t_assert_grep " rcpts=0 result=421 status=deferred .* reply=\"$reply\"\$" "$D/line-$n" "$n: the transaction's log line"
+	# the session the 421 closed took part: it is named, not "none"
+	t_assert_grep " session=new " "$D/line-$n" "$n: the session in the log line"
 done
 grep -q '"event": "rcpt".*"pending": [1-9]' "$D/events-p1" ||
     t_fail "the second transaction was not pipelined upstream"

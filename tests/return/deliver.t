@@ -7,7 +7,8 @@
 #  - a plain-text bounce quoting the headers does the same;
 #  - a reply matched by In-Reply-To reaches Alice;
 #  - an unrelated message and a DSN for a message not in the sent log stay
-#    untouched (no flag, still in INBOX);
+#    untouched (no flag, still in INBOX), and so does a DSN for a message
+#    the sent log has from another account;
 #  - the returned table says marked for each handled UID; a second run
 #    hands nothing again;
 #  - -m move puts a handled message in the folder (and leaves the rest);
@@ -71,6 +72,19 @@ t_assert_eq 3 "$(rt_alice_count)" "messages at Alice after a second run"
 t_assert_eq "" "$(rt_flags "$u_plain")" "flags of the unrelated message"
 t_ok "a second run hands nothing again and still leaves the rest alone"
 
+# A notice naming a message the sent log has from another account did not
+# come back to the account that sent it: no match, left as it is, logged.
+rt_seed "fig-5@office.lan" alice@office.lan other@163.com
+rt_save < <(rt_dsn "Returned mail of another account" "fig-5@office.lan")
+rt_run || { cat "$T_TMP/run.log"; t_fail "the run with another account's row failed"; }
+rt_uid u_acct "another account"
+t_assert_eq "" "$(rt_flags "$u_acct")" "flags of another account's notice"
+t_assert_eq "" "$(rt_state "$u_acct")" "no returned row for another account's notice"
+t_assert_eq 3 "$(rt_alice_count)" "messages at Alice after another account's notice"
+t_assert_grep "account=office@qq\.com uid=$u_acct msgid=fig-5@office\.lan sent_by=other@163\.com result=untouched reason=\"the sent log has it from another account\"" \
+    "$T_TMP/run.log" "the log says why"
+t_ok "a sent row of another account is no match: the notice stays untouched"
+
 # -m move: the next notice goes to the folder
 rt_seed "fig-4@office.lan" alice@office.lan
 rt_save < <(rt_dsn "Mail delivery failed: returning message" "fig-4@office.lan")
@@ -80,7 +94,7 @@ t_assert_eq 1 "$(dv_count "$T_TMP/dv" "$RT_ACCOUNT" mailbox Returned ALL)" \
     "messages in the Returned folder"
 t_assert_eq 0 "$(dv_count "$T_TMP/dv" "$RT_ACCOUNT" mailbox INBOX \
     header subject "returning message")" "the moved notice left INBOX"
-t_assert_eq 5 "$(dv_count "$T_TMP/dv" "$RT_ACCOUNT" mailbox INBOX ALL)" \
+t_assert_eq 6 "$(dv_count "$T_TMP/dv" "$RT_ACCOUNT" mailbox INBOX ALL)" \
     "the other messages stay in INBOX"
 t_ok "-m move moves a handled message to the folder"
 

@@ -87,12 +87,14 @@ rt_run() {
 	return $RT_RC
 }
 
-# rt_seed MSGID ENV_FROM: the row the relay writes for a rewritten message.
+# rt_seed MSGID ENV_FROM [ACCOUNT]: the row the relay writes for a
+# rewritten message sent through ACCOUNT (default: the mailbox's).
 rt_seed() {
+	local acct=${3:-$RT_ACCOUNT}
 	sqlite3 "$T_TMP/state/sent.db" "INSERT INTO sent (time, queue_id,
 	    message_id, env_from, header_from, account, login, rcpts, status,
 	    reply) VALUES (strftime('%s','now'), '4QxYz1', '$1', '$2', '$2',
-	    '$RT_ACCOUNT', '$RT_ACCOUNT', 'bob@example.net', 'sent',
+	    '$acct', '$acct', 'bob@example.net', 'sent',
 	    '250 Ok: queued');" || t_fail "cannot seed the sent log"
 }
 

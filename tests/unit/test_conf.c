@@ -250,6 +250,8 @@ static const struct {
 	  "ADDRESS:PORT, [IPV6]:PORT or unix:PATH" },
 	{ "relay", "listen", "::1:25", NULL, "listen: \"::1:25\" is not "
 	  "ADDRESS:PORT, [IPV6]:PORT or unix:PATH" },
+	{ "relay", "listen", "localhost:10025", NULL, "listen: "
+	  "\"localhost:10025\" is not ADDRESS:PORT, [IPV6]:PORT or unix:PATH" },
 	{ "milter", "socket", "inet:8891@127.0.0.1", "inet:8891@127.0.0.1",
 	  NULL },
 	{ "milter", "socket", "tcp:8891", NULL, "socket: \"tcp:8891\" is not "

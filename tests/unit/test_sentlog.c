@@ -4,7 +4,8 @@
  * table; the file is made 0640 in WAL mode at schema version 1; a reader
  * on a second connection (another process) reads while one writes; a
  * write finding the database locked fails fast instead of waiting;
- * corrupt, linked, missing or unwritable files give a clear error.
+ * corrupt, linked, missing or unwritable files, and a schema version
+ * this program does not know, give a clear error.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -414,6 +415,21 @@ expect_open_error_as_nobody(const char *dir, const char *want)
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* Set PRAGMA user_version on a connection of our own. */
+static void
+set_user_version(const char *dir, int version)
+{
+	char path[512], sql[64];
+	sqlite3 *db;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, SENTLOG_FILE);
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", version);
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE,
+	    NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
 static void
 test_errors(void **state)
 {
@@ -468,6 +484,15 @@ test_errors(void **state)
 	dir = newdir("open");
 	assert_int_equal(chmod(dir, 0777), 0);
 	expect_open_error(dir, 0, "open: mode 0777: refused");
+
+	/* a schema this program does not know, for writer and reader */
+	dir = newdir("newer");
+	sentlog_close(open_ok(dir, 0));
+	set_user_version(dir, 2);
+	expect_open_error(dir, 0, "newer/sent.db: schema version 2, this "
+	    "program knows 1");
+	expect_open_error(dir, SENTLOG_RDONLY, "newer/sent.db: schema version "
+	    "2, this program knows 1");
 }
 
 int
