@@ -24,6 +24,7 @@
 #define ALIGN_INCLUDE_DEPTH	5
 #define ALIGN_CACHE_BITS	10
 #define ALIGN_ERR_TTL		30	/* seconds a DNS failure is remembered */
+#define ALIGN_MIN_TTL		30	/* seconds an answer is, at least */
 
 struct align {
 	SPF_dns_server_t	*dns;
@@ -139,8 +140,11 @@ dns_setup(struct align *a, const struct align_opts *o, char *err,
 		snprintf(err, errsize, "libspf2: cannot create the DNS cache");
 		return -1;
 	}
-	/* Answers live for their own TTL; failures for ALIGN_ERR_TTL. */
-	SPF_dns_cache_set_ttl(a->own_cache, 0, ALIGN_ERR_TTL, 0, 0);
+	/* Answers live for their own TTL but at least ALIGN_MIN_TTL: libspf2's
+	 * resolver layer records no TTL (every answer has 0, which the cache
+	 * keeps for the rest of the current second only); failures for
+	 * ALIGN_ERR_TTL. */
+	SPF_dns_cache_set_ttl(a->own_cache, ALIGN_MIN_TTL, ALIGN_ERR_TTL, 0, 0);
 	a->dns = a->own_cache;
 	return 0;
 }
