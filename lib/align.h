@@ -22,7 +22,8 @@
  * that does not exist (NXDOMAIN, no TXT) is a permanent "no key": that
  * signature does not count, and the explanation names the record.  One struct align
  * is shared by every thread (the cache locks itself); align_check() keeps
- * no state between calls.
+ * no state between calls but the SPF verdict of an envelope sender and
+ * provider, reused for 10 s (a DNS failure is not kept).
  */
 #ifndef SMARTHOST_ALIGN_H
 #define SMARTHOST_ALIGN_H
