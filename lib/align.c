@@ -5,10 +5,13 @@
 #include <netinet/in.h>
 #include <arpa/nameser.h>
 #include <netdb.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <spf2/spf.h>
 #include <spf2/spf_dns_cache.h>
@@ -24,6 +27,18 @@
 #define ALIGN_INCLUDE_DEPTH	5
 #define ALIGN_CACHE_BITS	10
 #define ALIGN_ERR_TTL		30	/* seconds a DNS failure is remembered */
+#define ALIGN_MIN_TTL		30	/* seconds an answer is, at least */
+#define ALIGN_SPF_REUSE		10	/* seconds an SPF verdict is reused */
+#define ALIGN_SPF_SLOTS		64
+
+/* An SPF verdict for an envelope sender and a provider's SPF record name
+ * ("sender\nrecord"): the milter judges the same pair over and over. */
+struct spf_memo {
+	char	 key[ADDR_KEY_MAX + DOMAIN_MAX + 24];
+	time_t	 at;
+	int	 verdict;
+	char	 ip[48];
+};
 
 struct align {
 	SPF_dns_server_t	*dns;
@@ -33,6 +48,8 @@ struct align {
 	DKIM_LIB		*dkim;
 	const psl_ctx_t		*psl;
 	psl_ctx_t		*own_psl;
+	pthread_mutex_t		 memo_lock;
+	struct spf_memo		 memo[ALIGN_SPF_SLOTS];
 };
 
 static const char *const verdict_names[] = {
@@ -139,8 +156,11 @@ dns_setup(struct align *a, const struct align_opts *o, char *err,
 		snprintf(err, errsize, "libspf2: cannot create the DNS cache");
 		return -1;
 	}
-	/* Answers live for their own TTL; failures for ALIGN_ERR_TTL. */
-	SPF_dns_cache_set_ttl(a->own_cache, 0, ALIGN_ERR_TTL, 0, 0);
+	/* Answers live for their own TTL but at least ALIGN_MIN_TTL: libspf2's
+	 * resolver layer records no TTL (every answer has 0, which the cache
+	 * keeps for the rest of the current second only); failures for
+	 * ALIGN_ERR_TTL. */
+	SPF_dns_cache_set_ttl(a->own_cache, ALIGN_MIN_TTL, ALIGN_ERR_TTL, 0, 0);
 	a->dns = a->own_cache;
 	return 0;
 }
@@ -150,6 +170,7 @@ align_new(const struct align_opts *o, char *err, size_t errsize)
 {
 	struct align *a = xcalloc(1, sizeof(*a));
 
+	pthread_mutex_init(&a->memo_lock, NULL);
 	if (dns_setup(a, o, err, errsize) < 0)
 		goto fail;
 	if ((a->spf = SPF_server_new_dns(a->dns, 0)) == NULL) {
@@ -189,6 +210,7 @@ align_free(struct align *a)
 		dkim_close(a->dkim);
 	if (a->own_psl)
 		psl_free(a->own_psl);
+	pthread_mutex_destroy(&a->memo_lock);
 	free(a);
 }
 
@@ -329,27 +351,15 @@ spf_verdict(SPF_result_t r)
 	}
 }
 
-/* SPF of the envelope domain for the provider's address. */
+/* libspf2: the policy of from's domain for r->spf_ip. */
 static int
-spf_check(struct align *a, const struct align_input *in,
-    struct align_result *r)
+spf_eval(struct align *a, const char *from, struct align_result *r)
 {
 	SPF_request_t *req;
 	SPF_response_t *resp = NULL;
-	char from[ADDR_KEY_MAX + 16];
 	SPF_errcode_t e;
-	int v, ipr;
+	int v;
 
-	if (in->spf_include == NULL || *in->spf_include == '\0')
-		return AV_UNKNOWN;
-	ipr = provider_ip(a, in->spf_include, ALIGN_INCLUDE_DEPTH, r->spf_ip,
-	    sizeof(r->spf_ip));
-	if (ipr <= 0)
-		return ipr < 0 ? AV_TEMPERROR : AV_UNKNOWN;
-	if (in->env_addr && strchr(in->env_addr, '@'))
-		xstrlcpy(from, in->env_addr, sizeof(from));
-	else
-		snprintf(from, sizeof(from), "postmaster@%s", in->env_domain);
 	req = SPF_request_new(a->spf);
 	if ((strchr(r->spf_ip, ':') ?
 	    SPF_request_set_ipv6_str(req, r->spf_ip) :
@@ -368,6 +378,84 @@ spf_check(struct align *a, const struct align_input *in,
 	SPF_request_free(req);
 	return v;
 }
+
+static struct spf_memo *
+memo_slot(struct align *a, const char *key)
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+
+	for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	return &a->memo[h % ALIGN_SPF_SLOTS];
+}
+
+/* The verdict (in *v) and address of an SPF check of key less than
+ * ALIGN_SPF_REUSE seconds old: 1, else 0. */
+static int
+memo_get(struct align *a, const char *key, int *v, struct align_result *r)
+{
+	struct spf_memo *m = memo_slot(a, key);
+	time_t now = time(NULL);
+	int hit = 0;
+
+	pthread_mutex_lock(&a->memo_lock);
+	if (m->at != 0 && now >= m->at && now - m->at < ALIGN_SPF_REUSE &&
+	    strcmp(m->key, key) == 0) {
+		xstrlcpy(r->spf_ip, m->ip, sizeof(r->spf_ip));
+		*v = m->verdict;
+		hit = 1;
+	}
+	pthread_mutex_unlock(&a->memo_lock);
+	return hit;
+}
+
+/* Remember a verdict (not a DNS failure: that is retried each time). */
+static void
+memo_put(struct align *a, const char *key, int verdict,
+    const struct align_result *r)
+{
+	struct spf_memo *m = memo_slot(a, key);
+
+	if (verdict == AV_TEMPERROR)
+		return;
+	pthread_mutex_lock(&a->memo_lock);
+	xstrlcpy(m->key, key, sizeof(m->key));
+	xstrlcpy(m->ip, r->spf_ip, sizeof(m->ip));
+	m->verdict = verdict;
+	m->at = time(NULL);
+	pthread_mutex_unlock(&a->memo_lock);
+}
+
+/* SPF of the envelope domain for the provider's address; the same
+ * sender and provider within ALIGN_SPF_REUSE seconds get the verdict of
+ * the first check. */
+static int
+spf_check(struct align *a, const struct align_input *in,
+    struct align_result *r)
+{
+	char from[ADDR_KEY_MAX + 16], key[sizeof(a->memo[0].key)];
+	int v, ipr, memo;
+
+	if (in->spf_include == NULL || *in->spf_include == '\0')
+		return AV_UNKNOWN;
+	if (in->env_addr && strchr(in->env_addr, '@'))
+		xstrlcpy(from, in->env_addr, sizeof(from));
+	else
+		snprintf(from, sizeof(from), "postmaster@%s", in->env_domain);
+	memo = (size_t)snprintf(key, sizeof(key), "%s\n%s", from,
+	    in->spf_include) < sizeof(key);
+	if (memo && memo_get(a, key, &v, r))
+		return v;
+	ipr = provider_ip(a, in->spf_include, ALIGN_INCLUDE_DEPTH, r->spf_ip,
+	    sizeof(r->spf_ip));
+	if (ipr <= 0)
+		return ipr < 0 ? AV_TEMPERROR : AV_UNKNOWN;
+	v = spf_eval(a, from, r);
+	if (memo)
+		memo_put(a, key, v, r);
+	return v;
+}
+
 
 struct dmarc_rec {
 	char	 p[12], sp[12];

@@ -15,13 +15,15 @@
  *         aligned d=.
  *
  * All DNS goes through one libspf2 DNS layer: the system resolver under a
- * TTL cache by default, or a layer the caller passes (a libspf2 zone in
+ * cache by default (answers for their TTL but at least 30 s: the resolver
+ * layer reports no TTL), or a layer the caller passes (a libspf2 zone in
  * tests); DKIM keys too, unless a key file is given.  A DNS failure
  * (SERVFAIL, timeout) is a temperror, never a guess; a DKIM key record
  * that does not exist (NXDOMAIN, no TXT) is a permanent "no key": that
  * signature does not count, and the explanation names the record.  One struct align
  * is shared by every thread (the cache locks itself); align_check() keeps
- * no state between calls.
+ * no state between calls but the SPF verdict of an envelope sender and
+ * provider, reused for 10 s (a DNS failure is not kept).
  */
 #ifndef SMARTHOST_ALIGN_H
 #define SMARTHOST_ALIGN_H

@@ -16,6 +16,10 @@ Derived figures (from the medians):
                           pipelined session (MAIL+RCPT+DATA, then the dot)
   A / bound               A's time to last acceptance over the bound
   full handshakes/session A's full TLS handshakes over sessions opened
+  floor ratios            smarthost-milter's CPU per message and Postfix's
+                          intake behind it, over the same behind the no-op
+                          milter (tests/bench/noop-milter.c): from the
+                          medians, and per round (median [min .. max])
 """
 
 import json
@@ -70,6 +74,53 @@ def busiest(vals):
         runs = zip(vals[k], vals.get(p + "peer587_cpu_share", []),
                    vals.get(p + "proxy_cpu_share", []))
         vals[p + "peer_busiest_share"] = [max(r) for r in runs]
+
+
+FLOOR_TARGET = 1.1
+
+
+def floor(out, g, derived):
+    """The milter floor rows: smarthost-milter against the no-op milter."""
+    s, n = g("floor.smarthost.cpu_us_per_msg"), g("floor.noop.cpu_us_per_msg")
+    if s is None and n is None:
+        return
+    out.append("")
+    out.append("Milter floor: smarthost-milter against a no-op libmilter"
+               " milter (same callbacks, no work),")
+    out.append("  same Postfix, same load, interleaved rounds")
+    row(out, "milter CPU per message, smarthost-milter", s, "us")
+    row(out, "milter CPU per message, no-op milter", n, "us")
+    for who, name in (("smarthost", "smarthost-milter"), ("noop", "no-op")):
+        row(out, "  user part, %s" % name,
+            g("floor.%s.cpu_user_us_per_msg" % who), "us")
+        row(out, "  system part, %s" % name,
+            g("floor.%s.cpu_sys_us_per_msg" % who), "us")
+    row(out, "intake behind smarthost-milter",
+        g("floor.smarthost.intake_per_s"), "msg/s")
+    row(out, "intake behind the no-op milter", g("floor.noop.intake_per_s"),
+        "msg/s")
+    pr = g("floor.cpu_ratio")
+    row(out, "CPU ratio smarthost/no-op, per round", pr)
+    if pr:
+        out.append("    (rounds paired in time; target <= %.1f: %s)" % (
+            FLOOR_TARGET, "met" if pr["median"] <= FLOOR_TARGET
+            else "NOT MET"))
+    row(out, "intake ratio smarthost/no-op, per round",
+        g("floor.intake_ratio"))
+    row(out, "peak RSS, smarthost-milter", g("floor.smarthost.vmhwm_kib"),
+        "KiB")
+    row(out, "peak RSS, no-op milter", g("floor.noop.vmhwm_kib"), "KiB")
+    if s and n and n["median"]:
+        r = s["median"] / n["median"]
+        derived["floor.cpu_ratio"] = r
+        out.append("  CPU ratio smarthost/no-op (medians)%9s %10.2f" % (
+            "", r))
+    si, ni = g("floor.smarthost.intake_per_s"), g("floor.noop.intake_per_s")
+    if si and ni and ni["median"]:
+        r = si["median"] / ni["median"]
+        derived["floor.intake_ratio"] = r
+        out.append("  intake ratio smarthost/no-op (medians)%6s %10.2f" % (
+            "", r))
 
 
 def main():
@@ -175,6 +226,7 @@ def main():
     row(out, "messages judged by the milter per run", g("milter.judged"))
     row(out, "Postfix CPU per message without milter",
         g("milter.postfix_cpu_us_per_msg"), "us")
+    floor(out, g, derived)
     out.append("")
     out.append("Sent log: one record (sentlog_record), WAL, "
                "synchronous=NORMAL, checkpoints by another handle")

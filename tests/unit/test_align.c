@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -415,6 +416,115 @@ test_cache(void **state)
 	assert_int_equal(align_check(f->align, &in, &r), AV_FAIL);
 }
 
+/* libspf2's resolver layer records no TTL: every answer comes up with
+ * ttl 0, as this layer returns them. */
+static SPF_dns_rr_t *
+nottl_lookup(SPF_dns_server_t *s, const char *domain, ns_type type, int cache)
+{
+	SPF_dns_rr_t *rr;
+
+	nqueries++;
+	if ((rr = SPF_dns_lookup(s->layer_below, domain, type, cache)) != NULL)
+		rr->ttl = 0;
+	return rr;
+}
+
+/* Answers without a TTL (the system resolver's) are still cached: the
+ * same check in a later second asks DNS nothing. */
+static void
+test_cache_no_ttl(void **state)
+{
+	struct fixture *f = *state;
+	SPF_dns_server_t layer = { .lookup = nottl_lookup,
+	    .layer_below = f->zone, .name = "nottl" };
+	struct align_opts o = { .dns = &layer, .cache = 1 };
+	struct align_input in = {
+		.env_addr = "boss@163.test", .env_domain = "163.test",
+		.from_domain = "strictfrom.test", .spf_include = "spf.163.test",
+		.dkim_domain = "163.test",
+	};
+	struct align_result r;
+	struct align *a;
+	char err[256];
+	time_t t0;
+	int first;
+
+	if ((a = align_new(&o, err, sizeof(err))) == NULL)
+		fail_msg("align_new: %s", err);
+	nqueries = 0;
+	t0 = time(NULL);
+	assert_int_equal(align_check(a, &in, &r), AV_FAIL);
+	first = nqueries;
+	assert_true(first >= 4);
+	/* into the next second (at most 2 s) */
+	for (int i = 0; i < 40 && time(NULL) <= t0 + 1; i++)
+		usleep(50000);
+	assert_true(time(NULL) > t0 + 1);
+	assert_int_equal(align_check(a, &in, &r), AV_FAIL);
+	assert_int_equal(nqueries, first);
+	align_free(a);
+}
+
+/* A DNS layer that counts the SPF queries (names other than _dmarc.*). */
+static int nspf;
+
+static SPF_dns_rr_t *
+spf_count_lookup(SPF_dns_server_t *s, const char *domain, ns_type type,
+    int cache)
+{
+	if (strncmp(domain, "_dmarc.", 7) != 0)
+		nspf++;
+	return SPF_dns_lookup(s->layer_below, domain, type, cache);
+}
+
+/* The same sender and provider again: the SPF verdict of the first check
+ * is reused (no SPF query; DMARC is looked up each time); a DNS failure
+ * is not reused: the next check asks again. */
+static void
+test_spf_reuse(void **state)
+{
+	struct fixture *f = *state;
+	SPF_dns_server_t counter = { .lookup = spf_count_lookup,
+	    .layer_below = f->zone, .name = "spfcount" };
+	struct align_opts o = { .dns = &counter };
+	struct align_input in = {
+		.env_addr = "boss@163.test", .env_domain = "163.test",
+		.from_domain = "163.test", .spf_include = "spf.163.test",
+		.dkim_domain = "163.test",
+	};
+	struct align_input down = {
+		.env_addr = "x@company.test", .env_domain = "company.test",
+		.from_domain = "company.test", .spf_include = "spf.down.test",
+	};
+	struct align_result r;
+	struct align *a;
+	char err[256];
+
+	if ((a = align_new(&o, err, sizeof(err))) == NULL)
+		fail_msg("align_new: %s", err);
+	nspf = 0;
+	assert_int_equal(align_check(a, &in, &r), AV_PASS);
+	assert_int_equal(r.spf, AV_PASS);
+	assert_true(nspf >= 3);		/* include chain, 163.test */
+	nspf = 0;
+	assert_int_equal(align_check(a, &in, &r), AV_PASS);
+	assert_int_equal(r.spf, AV_PASS);
+	assert_string_equal(r.spf_ip, "203.0.113.0");
+	assert_int_equal(nspf, 0);
+	in.env_addr = "other@163.test";	/* another sender: its own check */
+	assert_int_equal(align_check(a, &in, &r), AV_PASS);
+	assert_true(nspf >= 3);
+	nspf = 0;
+	align_check(a, &down, &r);
+	assert_int_equal(r.spf, AV_TEMPERROR);
+	assert_true(nspf >= 1);
+	nspf = 0;
+	align_check(a, &down, &r);
+	assert_int_equal(r.spf, AV_TEMPERROR);
+	assert_true(nspf >= 1);
+	align_free(a);
+}
+
 /* What the provider will send: rewrite moves envelope and From: to the
  * login; the account's own spf-include/dkim-domain win over the preset. */
 static void
@@ -557,6 +667,8 @@ main(void)
 		cmocka_unit_test(test_org_domain),
 		cmocka_unit_test(test_route_input),
 		cmocka_unit_test(test_cache),
+		cmocka_unit_test(test_cache_no_ttl),
+		cmocka_unit_test(test_spf_reuse),
 		cmocka_unit_test(test_advice),
 		cmocka_unit_test(test_dkim_dns_keys),
 	};
