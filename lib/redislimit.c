@@ -710,3 +710,15 @@ redislimit_ping(struct redislimit *r)
 	freeReplyObject(rep);
 	return 0;
 }
+
+void *
+redislimit_call(struct redislimit *r, int argc, const char **argv)
+{
+	redisReply *rep = NULL;
+
+	pthread_mutex_lock(&r->mu);
+	if (connect_now(r) == 0)
+		rep = command(r, argc, argv);
+	pthread_mutex_unlock(&r->mu);
+	return rep;
+}
