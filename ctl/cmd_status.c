@@ -351,7 +351,9 @@ print_oauth(const struct conf *conf, const char *name, time_t now)
 }
 
 /* The shared limits-store, if any: "limits-store redis://...: shared by
- * the relays, local share 1/2 while unreachable". */
+ * the relays, local share 1/2 while unreachable", and whether the OAuth2
+ * tokens are shared through it: "oauth: shared" or "oauth: not shared
+ * (WHY)". */
 static void
 print_store(const struct sline *r)
 {
@@ -368,6 +370,12 @@ print_store(const struct sline *r)
 		    "%s in force\n", get(r, "limits_store"),
 		    clock_time((time_t)num(r, "limits_store_down_since"), b,
 		    sizeof(b)), get(r, "limits_share"));
+	if (*get(r, "oauth_shared") == '\0')
+		return;
+	if (num(r, "oauth_shared"))
+		printf("oauth: shared\n");
+	else
+		printf("oauth: not shared (%s)\n", get(r, "oauth_not_shared"));
 }
 
 static void
@@ -399,7 +407,7 @@ is_text_key(const char *k)
 {
 	static const char *const text[] = { "name", "host", "tls", "login",
 	    "cooloff_reason", "last_error", "config", "session_limit_reason",
-	    "limits_store", "limits_share", NULL };
+	    "limits_store", "limits_share", "oauth_not_shared", NULL };
 
 	for (size_t i = 0; text[i]; i++)
 		if (strcmp(k, text[i]) == 0)

@@ -13,6 +13,7 @@
 #include "secrets.h"
 #include "server.h"
 #include "store.h"
+#include "tokenshare.h"
 #include "util.h"
 
 #define STORE_TIMEOUT_MS	200	/* each Redis call */
@@ -20,6 +21,7 @@
 
 struct store {
 	struct redislimit *r;
+	struct tokenshare *tokens;	/* xoauth2 tokens */
 	unsigned	 m, n;		/* limits-share */
 	char		*url;
 };
@@ -92,11 +94,13 @@ store_open(struct relay *rl, const struct config *cfg, char *err,
 	name = xasprintf("%s:%s", rl->hostname, c->relay_listen);
 	st->r = redislimit_new(c->limits_store, name, password_of(cfg),
 	    c->limits_share, c->limits_lease, STORE_TIMEOUT_MS, err, errsize);
-	free(name);
 	if (st->r == NULL) {
+		free(name);
 		free(st);
 		return -1;
 	}
+	st->tokens = tokenshare_open(st->r, c->limits_store, name, cfg);
+	free(name);
 	st->url = xstrdup(c->limits_store);
 	limit_set_store(rl->limits, st->r, st->m, st->n);
 	ls.arg = st;
@@ -125,6 +129,7 @@ store_reconfigure(struct relay *rl, const struct config *cfg)
 	if (st == NULL)
 		return;
 	redislimit_set_password(st->r, password_of(cfg));
+	tokenshare_reconfigure(st->tokens, cfg);
 	if (conf_share(c->limits_share, &m, &n) == 0 &&
 	    (m != st->m || n != st->n)) {
 		/* the pool reads m and n without the limits' lock: a
@@ -144,6 +149,7 @@ store_close(struct relay *rl)
 	if (st == NULL)
 		return;
 	rl->store = NULL;
+	tokenshare_close(st->tokens);
 	redislimit_free(st->r);
 	free(st->url);
 	free(st);
@@ -155,6 +161,7 @@ store_status(struct relay *rl, char *buf, size_t size)
 	struct store *st = rl->store;
 	char err[256];
 	time_t since;
+	size_t n;
 	int up;
 
 	buf[0] = '\0';
@@ -165,4 +172,6 @@ store_status(struct relay *rl, char *buf, size_t size)
 	snprintf(buf, size, " limits_store=%s limits_store_up=%d "
 	    "limits_store_down_since=%lld limits_share=%u/%u", st->url, up,
 	    up ? 0LL : (long long)since, st->m, st->n);
+	if ((n = strlen(buf)) < size)
+		tokenshare_status(st->tokens, buf + n, size - n);
 }

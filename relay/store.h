@@ -6,7 +6,8 @@
  * named by its host name and listen address.  The Redis password is the
  * secrets file's line "redis PASSWORD".  While Redis is unreachable the
  * relay uses its share M/N (limits-share) of every account's
- * max-connections (at least 1) and daily limits.
+ * max-connections (at least 1) and daily limits.  The xoauth2 accounts'
+ * tokens go through the same Redis when that is safe (tokenshare.h).
  */
 #ifndef SMARTHOST_RELAY_STORE_H
 #define SMARTHOST_RELAY_STORE_H
@@ -28,7 +29,7 @@ void	store_close(struct relay *);
 
 /* For `smarthostctl status`: "" with the file, else
  * " limits_store=URL limits_store_up=1|0 limits_store_down_since=T
- * limits_share=M/N". */
+ * limits_share=M/N" and tokenshare_status()'s keys. */
 void	store_status(struct relay *, char *buf, size_t size);
 
 #endif
