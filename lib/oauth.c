@@ -378,7 +378,6 @@ oauth_token_json(const struct oauth_token *t)
 
 	oauth_json_init();
 	o = json_object();
-
 	if (t->refresh_token)
 		json_object_set_new(o, "refresh_token",
 		    json_string(t->refresh_token));
