@@ -110,6 +110,11 @@ stat_of() {		# NAME: the oauth server's counter
 	    /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"
 }
 
+control() {		# JSON: to the oauth server's /control
+	curl -sS --max-time 5 --cacert "$D/pki/ca.crt" -H 'Content-Type: application/json' \
+	    -d "$1" "$URL/control" >/dev/null || t_fail "oauth server control request failed"
+}
+
 tf() { echo "$D/state$1/oauth/ms.json"; }
 
 field() {		# field N KEY: of relay N's token file
@@ -176,6 +181,10 @@ expire 2
 t_assert_eq 0 "$(stat_of refreshes)" "refreshes before the relays start"
 relay_start 1
 relay_start 2
+# A slow token endpoint (2 s): the relay that does not refresh finds the
+# lock taken and waits for the other's token set.
+control '{"refresh_delay": 2}'
+rcli 127.0.0.1 CONFIG RESETSTAT >/dev/null
 pids=()
 for i in 0 1 2 3 4; do
 	send 1 "a$i" &
@@ -190,6 +199,10 @@ t_note "token server: $(stat_of refreshes) refreshes, $(stat_of invalid_grants) 
 delivered_once a0 a1 a2 a3 a4 b0 b1 b2 b3 b4
 t_assert_eq 1 "$(stat_of refreshes)" "refreshes for two relays starting from one token file"
 t_assert_eq 0 "$(stat_of invalid_grants)" "refreshes refused"
+# SETs: the holder's lock, its token set, and at least one refused lock
+nset=$(rcli 127.0.0.1 INFO commandstats | sed -n 's/^cmdstat_set:calls=\([0-9]*\),.*/\1/p')
+[ "${nset:-0}" -ge 3 ] || t_fail "no relay waited for the other's refresh ($nset SET calls)"
+control '{"refresh_delay": 0.5}'
 rt1=$(last_refresh_token)
 [ "$rt1" != "$rt0" ] || t_fail "the server did not rotate the refresh token"
 t_assert_eq "$rt1" "$(field 1 refresh_token)" "relay 1's token file holds the rotated refresh token"
@@ -203,7 +216,7 @@ status 2 >"$D/status-shared.out"
 t_assert_grep '^oauth: shared$' "$D/status-shared.out" "status of relay 2"
 "$ctl" -c "$D/r1.conf" status --json >"$D/status-shared-json.out" 2>&1
 t_assert_grep '"oauth_shared": 1' "$D/status-shared-json.out" "status --json"
-t_ok "one token file, two relays, 10 messages at once: one refresh, all delivered once, both files hold the rotated refresh token"
+t_ok "one token file, two relays, 10 messages at once: one refresh (the other relay waited for it: $nset SETs), all delivered once, both files hold the rotated refresh token"
 
 # ---- 2. nothing in clear in Redis ----------------------------------------------
 t_assert_eq "smarthost:oauth:ms" "$(oauth_keys 127.0.0.1)" "token keys in Redis (the lock is given back)"
