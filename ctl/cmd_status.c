@@ -351,9 +351,7 @@ print_oauth(const struct conf *conf, const char *name, time_t now)
 }
 
 /* The shared limits-store, if any: "limits-store redis://...: shared by
- * the relays, local share 1/2 while unreachable", and whether the OAuth2
- * tokens are shared through it: "oauth: shared" or "oauth: not shared
- * (WHY)". */
+ * the relays, local share 1/2 while unreachable". */
 static void
 print_store(const struct sline *r)
 {
@@ -370,6 +368,13 @@ print_store(const struct sline *r)
 		    "%s in force\n", get(r, "limits_store"),
 		    clock_time((time_t)num(r, "limits_store_down_since"), b,
 		    sizeof(b)), get(r, "limits_share"));
+}
+
+/* Whether the relay shares its OAuth2 tokens through the limits-store:
+ * "oauth: shared" or "oauth: not shared (WHY)"; nothing with the file. */
+static void
+print_oauth_share(const struct sline *r)
+{
 	if (*get(r, "oauth_shared") == '\0')
 		return;
 	if (num(r, "oauth_shared"))
@@ -394,6 +399,7 @@ print_text(const struct status *st)
 	    num(r, "clients"), num(r, "clients") == 1 ? "" : "s",
 	    st->naccounts, st->naccounts == 1 ? "" : "s");
 	print_store(r);
+	print_oauth_share(r);
 	for (size_t i = 0; i < st->naccounts; i++) {
 		print_account(&st->accounts[i], now);
 		if (st->conf)
@@ -407,7 +413,7 @@ is_text_key(const char *k)
 {
 	static const char *const text[] = { "name", "host", "tls", "login",
 	    "cooloff_reason", "last_error", "config", "session_limit_reason",
-	    "limits_store", "limits_share", "oauth_not_shared", NULL };
+	    "limits_store", "limits_share", NULL };
 
 	for (size_t i = 0; text[i]; i++)
 		if (strcmp(k, text[i]) == 0)

@@ -136,7 +136,7 @@ put_status(FILE *fp, struct control *c)
 	struct pool_stat *st = xcalloc(max, sizeof(*st));
 	time_t now = time(NULL);
 	unsigned clients;
-	char store[1024];
+	char store[512];
 
 	n = pool_stats(rl->pool, st, max);
 	pthread_mutex_lock(&rl->mu);

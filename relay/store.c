@@ -94,13 +94,13 @@ store_open(struct relay *rl, const struct config *cfg, char *err,
 	name = xasprintf("%s:%s", rl->hostname, c->relay_listen);
 	st->r = redislimit_new(c->limits_store, name, password_of(cfg),
 	    c->limits_share, c->limits_lease, STORE_TIMEOUT_MS, err, errsize);
+	free(name);
 	if (st->r == NULL) {
-		free(name);
 		free(st);
 		return -1;
 	}
-	st->tokens = tokenshare_open(st->r, c->limits_store, name, cfg);
-	free(name);
+	st->tokens = tokenshare_open(st->r, c->limits_store, rl->hostname,
+	    c->relay_listen, cfg);
 	st->url = xstrdup(c->limits_store);
 	limit_set_store(rl->limits, st->r, st->m, st->n);
 	ls.arg = st;

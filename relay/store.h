@@ -29,7 +29,7 @@ void	store_close(struct relay *);
 
 /* For `smarthostctl status`: "" with the file, else
  * " limits_store=URL limits_store_up=1|0 limits_store_down_since=T
- * limits_share=M/N" and tokenshare_status()'s keys. */
+ * limits_share=M/N". */
 void	store_status(struct relay *, char *buf, size_t size);
 
 #endif

@@ -158,15 +158,16 @@ decide(struct tokenshare *ts, const struct config *cfg, int first)
 }
 
 struct tokenshare *
-tokenshare_open(struct redislimit *r, const char *url, const char *relay,
-    const struct config *cfg)
+tokenshare_open(struct redislimit *r, const char *url, const char *host,
+    const char *listen, const struct config *cfg)
 {
 	struct tokenshare *ts = xcalloc(1, sizeof(*ts));
 
 	pthread_mutex_init(&ts->mu, NULL);
 	ts->r = r;
 	ts->url = xstrdup(url);
-	ts->holder = xasprintf("%s#%ld", relay, (long)getpid());
+	/* the relay's name in the limits-store, and this process */
+	ts->holder = xasprintf("%s:%s#%ld", host, listen, (long)getpid());
 	decide(ts, cfg, 1);
 	return ts;
 }
@@ -200,7 +201,7 @@ tokenshare_close(struct tokenshare *ts)
 void
 tokenshare_status(struct tokenshare *ts, char *buf, size_t size)
 {
-	char why[sizeof(ts->why)];
+	char why[sizeof(ts->why)], line[300];
 	int shared;
 
 	pthread_mutex_lock(&ts->mu);
@@ -211,8 +212,11 @@ tokenshare_status(struct tokenshare *ts, char *buf, size_t size)
 		if (*p == '"' || *p == '\\' || *p < ' ' || *p >= 0x7f)
 			*p = '\'';
 	if (shared)
-		snprintf(buf, size, " oauth_shared=1");
+		xstrlcpy(line, " oauth_shared=1", sizeof(line));
 	else
-		snprintf(buf, size, " oauth_shared=0 oauth_not_shared=\"%s\"",
-		    why);
+		snprintf(line, sizeof(line), " oauth_shared=0 "
+		    "oauth_not_shared=\"%.200s\"", why);
+	if (xstrlcpy(buf, line, size) >= size)	/* never a cut quote */
+		xstrlcpy(buf, shared ? " oauth_shared=1" : " oauth_shared=0",
+		    size);
 }

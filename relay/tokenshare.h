@@ -22,16 +22,17 @@
 
 struct tokenshare;
 
-/* Through r (url, this relay named relay), with cfg's password (secrets
- * line "redis PASSWORD"): sets the oauth share when allowed. */
+/* Through r (url), for the relay on host listening on listen, with cfg's
+ * password (secrets line "redis PASSWORD"): sets the oauth share when
+ * allowed. */
 struct tokenshare *tokenshare_open(struct redislimit *r, const char *url,
-	    const char *relay, const struct config *cfg);
+	    const char *host, const char *listen, const struct config *cfg);
 /* A reload: cfg's password, the decision taken anew. */
 void	tokenshare_reconfigure(struct tokenshare *, const struct config *cfg);
 /* Unsets the oauth share and frees (while no token is asked for). */
 void	tokenshare_close(struct tokenshare *);
 /* For `smarthostctl status`: " oauth_shared=1", or " oauth_shared=0
- * oauth_not_shared=\"WHY\"". */
+ * oauth_not_shared=\"WHY\"" (without WHY if buf is too short for it). */
 void	tokenshare_status(struct tokenshare *, char *buf, size_t size);
 
 #endif
