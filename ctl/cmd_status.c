@@ -373,6 +373,19 @@ print_store(const struct sline *r)
 		printf("  why         %s\n", get(r, "limits_store_error"));
 }
 
+/* Whether the relay shares its OAuth2 tokens through the limits-store:
+ * "oauth: shared" or "oauth: not shared (WHY)"; nothing with the file. */
+static void
+print_oauth_share(const struct sline *r)
+{
+	if (*get(r, "oauth_shared") == '\0')
+		return;
+	if (num(r, "oauth_shared"))
+		printf("oauth: shared\n");
+	else
+		printf("oauth: not shared (%s)\n", get(r, "oauth_not_shared"));
+}
+
 static void
 print_text(const struct status *st)
 {
@@ -389,6 +402,7 @@ print_text(const struct status *st)
 	    num(r, "clients"), num(r, "clients") == 1 ? "" : "s",
 	    st->naccounts, st->naccounts == 1 ? "" : "s");
 	print_store(r);
+	print_oauth_share(r);
 	for (size_t i = 0; i < st->naccounts; i++) {
 		print_account(&st->accounts[i], now);
 		if (st->conf)

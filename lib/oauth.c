@@ -301,6 +301,16 @@ open_checked(const char *path, char *err, size_t errsize)
 	return fd;
 }
 
+/* The token file's members of o into t. */
+static void
+token_of(json_t *o, struct oauth_token *t)
+{
+	t->refresh_token = json_strdup(o, "refresh_token");
+	t->access_token = json_strdup(o, "access_token");
+	t->expires_at = json_time(o, "expires_at");
+	t->obtained_at = json_time(o, "obtained_at");
+}
+
 int
 oauth_token_load(const char *path, struct oauth_token *t, char *err,
     size_t errsize)
@@ -336,20 +346,38 @@ oauth_token_load(const char *path, struct oauth_token *t, char *err,
 		json_decref(o);
 		return -1;
 	}
-	t->refresh_token = json_strdup(o, "refresh_token");
-	t->access_token = json_strdup(o, "access_token");
-	t->expires_at = json_time(o, "expires_at");
-	t->obtained_at = json_time(o, "obtained_at");
+	token_of(o, t);
 	json_decref(o);	/* jansson frees; the tokens it held are gone */
 	return 0;
 }
 
-static char *
-token_json(const struct oauth_token *t)
+int
+oauth_token_parse(const char *text, size_t len, struct oauth_token *t)
 {
-	json_t *o = json_object();
+	json_error_t je;
+	json_t *o;
+
+	oauth_json_init();
+	memset(t, 0, sizeof(*t));
+	o = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+	wipe(&je, sizeof(je));	/* its text may quote a token */
+	if (!json_is_object(o)) {
+		json_decref(o);
+		return -1;
+	}
+	token_of(o, t);
+	json_decref(o);
+	return 0;
+}
+
+char *
+oauth_token_json(const struct oauth_token *t)
+{
+	json_t *o;
 	char *s;
 
+	oauth_json_init();
+	o = json_object();
 	if (t->refresh_token)
 		json_object_set_new(o, "refresh_token",
 		    json_string(t->refresh_token));
@@ -447,7 +475,7 @@ oauth_token_save(const char *path, const struct oauth_token *t, uid_t uid,
 		close(dfd);
 		return -1;
 	}
-	s = token_json(t);
+	s = oauth_token_json(t);
 	if (fchmod(fd, 0600) == -1 || (uid != (uid_t)-1 && geteuid() == 0 &&
 	    fchown(fd, uid, gid) == -1) || write_all(fd, s, strlen(s)) == -1 ||
 	    write_all(fd, "\n", 1) == -1 || fsync(fd) == -1)

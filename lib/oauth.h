@@ -29,6 +29,22 @@
  * answer for OAUTH_RETRY_AFTER seconds more, without a request.  A refresh token the
  * server rotates is saved before the new access token is handed out.
  * Thread-safe.
+ *
+ * Sharing (oauth_share.c, oauth_seal.c): by itself each process refreshes
+ * on its own.  Relays that serve the same accounts from several hosts
+ * must not: a provider that rotates refresh tokens (as OAuth 2.1 advises)
+ * revokes the one the others hold.  A program that can share sets a
+ * struct oauth_share of callbacks (the relay: through its limits-store,
+ * relay/tokenshare.c); the cache then reads the shared token set on an
+ * account's first use and before each refresh, and takes it when it was
+ * obtained later than its own (saving it in its own token file, so that
+ * the rotated refresh token survives the share's loss); a refresh runs
+ * under the share's lock of the account, and a relay that finds the lock
+ * taken waits (polling every OAUTH_SHARE_POLL_MS, at most
+ * OAUTH_SHARE_LOCK_MS) for the holder's new set instead of refreshing.
+ * A share that is unreachable leaves each process to its own token file.
+ * oauth_seal() is how a share keeps a set where others may read it:
+ * encrypted and authenticated under a key derived from a secret.
  */
 #ifndef SMARTHOST_OAUTH_H
 #define SMARTHOST_OAUTH_H
@@ -140,6 +156,47 @@ char	*oauth_form_add(char *form, const char *name, const char *value);
  * token replaces the old one).  0, or -1 with the provider's words. */
 int	oauth_refresh(const struct oauth_endpoints *, struct oauth_token *,
 	    time_t now, char *err, size_t errsize);
+
+/* The token set as the token file's JSON text (allocated: free_secret()
+ * it), and back: 0, or -1 when text is not a JSON object. */
+char	*oauth_token_json(const struct oauth_token *);
+int	oauth_token_parse(const char *text, size_t len, struct oauth_token *);
+
+/* tok sealed for a shared store: "v1:" and base64 of a random nonce, the
+ * AES-256-GCM encryption of oauth_token_json() and its tag.  The key is
+ * HKDF-SHA256 of secret with the account name (lowercased) as info; aad
+ * (the name it is stored under) is authenticated with it.  Allocated, or
+ * NULL when secret is empty or OpenSSL fails. */
+char	*oauth_seal(const struct oauth_token *, const char *secret,
+	    const char *account, const char *aad);
+/* The token set in sealed: 0, or -1 (tok empty) when it does not open:
+ * another secret, account or aad, a changed byte, no refresh or access
+ * token inside. */
+int	oauth_unseal(const char *sealed, const char *secret,
+	    const char *account, const char *aad, struct oauth_token *);
+
+#define OAUTH_SHARE_LOCK_MS	((OAUTH_HTTP_TIMEOUT + 5) * 1000)
+#define OAUTH_SHARE_POLL_MS	200
+
+/* Token sets shared with other processes.  Each callback gets arg first.
+ * get: the account's shared set into tok (the caller clears it): 1, 0
+ *   none (or none readable), -1 the share is unreachable;
+ * put: tok as the account's shared set (0 or -1);
+ * lock: the account's refresh lock for ms milliseconds: 1 taken, 0 held
+ *   by another, -1 unreachable;
+ * unlock: give the lock back if this process still holds it.
+ * Called from any thread, without the cache's lock held. */
+struct oauth_share {
+	int	(*get)(void *arg, const char *account, struct oauth_token *);
+	int	(*put)(void *arg, const char *account,
+		    const struct oauth_token *);
+	int	(*lock)(void *arg, const char *account, unsigned ms);
+	void	(*unlock)(void *arg, const char *account);
+	void	*arg;
+};
+/* Share through s from now on (copied); NULL: each process on its own.
+ * Unset it before what arg points to goes, while no token is asked for. */
+void	oauth_share_set(const struct oauth_share *);
 
 /* A valid access token for the account into buf (wipe it after use).  0,
  * or -1 with a message that says what the administrator should run. */

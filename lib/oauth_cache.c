@@ -10,7 +10,9 @@
  * variable for the one under way and takes its outcome: callers never
  * stampede the token endpoint, and a failed refresh is reported to all who
  * waited for it, and to every caller for OAUTH_RETRY_AFTER seconds, without
- * a second request.
+ * a second request.  With a share set (oauth_share.c) the file is
+ * compared with the shared token set first and the refresh is one for
+ * every relay.
  */
 #include <pthread.h>
 #include <pwd.h>
@@ -20,7 +22,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "oauth.h"
+#include "oauth_int.h"
 #include "util.h"
 
 struct entry {
@@ -142,43 +144,62 @@ save(const struct conf *c, const char *path, const struct oauth_token *tok,
 	    pw ? pw->pw_gid : (gid_t)-1, err, errsize);
 }
 
-/* The file, then (when its access token is due too) the token endpoint.
- * Runs without the lock; the result goes to tok or err. */
+struct saving {
+	const struct conf	*c;
+	const char		*path;
+};
+
+static int
+save_to(const void *arg, const struct oauth_token *tok, char *err,
+    size_t errsize)
+{
+	const struct saving *sv = arg;
+
+	return save(sv->c, sv->path, tok, err, errsize);
+}
+
+/* The file, or a newer shared token set (saved to the file), then (when
+ * its access token is due too) the token endpoint.  Runs without the
+ * lock; the result goes to tok or err. */
 static int
 obtain(const struct conf *c, const struct account *a, int stale,
     struct oauth_token *tok, int *refreshed, char *err, size_t errsize)
 {
 	struct oauth_endpoints ep;
-	char msg[512], *path;
-	time_t now = time(NULL);
-	int rc;
+	struct saving sv = { c, NULL };
+	char msg[512], what[600], *path;
+	int rc, took;
 
 	*refreshed = 0;
 	if ((path = oauth_token_path(c, a->name, err, errsize)) == NULL)
 		return -1;
-	if ((rc = oauth_token_load(path, tok, msg, sizeof(msg))) != 0 ||
-	    tok->refresh_token == NULL) {
+	sv.path = path;
+	rc = oauth_token_load(path, tok, msg, sizeof(msg));
+	took = rc != -1 && oauth_share_newer(a->name, tok) == 1;
+	if (rc == -1 || tok->refresh_token == NULL) {
 		hint(err, errsize, a->name, rc == -1 ? msg :
 		    "no refresh token stored");
 		free(path);
 		return -1;
 	}
-	if (!stale && tok->access_token && now < tok->expires_at -
-	    oauth_token_margin(tok)) {
+	if ((!stale || took) && tok->access_token && time(NULL) <
+	    tok->expires_at - oauth_token_margin(tok)) {
+		rc = took ? save(c, path, tok, msg, sizeof(msg)) : 0;
+		if (rc == -1) {
+			snprintf(what, sizeof(what), "saving the shared "
+			    "token failed: %s", msg);
+			hint(err, errsize, a->name, what);
+		}
 		free(path);
-		return 0;
+		return rc;
 	}
-	*refreshed = 1;
 	if (oauth_endpoints(c, a, &ep, err, errsize) == -1) {
 		free(path);
 		return -1;
 	}
-	rc = oauth_refresh(&ep, tok, now, msg, sizeof(msg));
-	if (rc == 0)
-		rc = save(c, path, tok, msg, sizeof(msg));
+	rc = oauth_share_refresh(a->name, &ep, tok, save_to, &sv, refreshed,
+	    msg, sizeof(msg));
 	if (rc == -1) {
-		char what[600];
-
 		snprintf(what, sizeof(what), "refresh failed: %s", msg);
 		hint(err, errsize, a->name, what);
 	}

@@ -826,3 +826,15 @@ redislimit_ping(struct redislimit *r)
 
 	return call_done(r, 1, argv);
 }
+
+void *
+redislimit_call(struct redislimit *r, int argc, const char **argv)
+{
+	redisReply *rep = NULL;
+
+	pthread_mutex_lock(&r->mu);
+	if (connect_now(r) == 0)
+		rep = command(r, argc, argv);
+	pthread_mutex_unlock(&r->mu);
+	return rep;
+}

@@ -105,4 +105,11 @@ int	redislimit_lease_wanted(struct redislimit *, const char *account);
 int	redislimit_lease_count(struct redislimit *, const char *account,
 	    unsigned *n);
 
+/* For the other users of the connection (redistoken.h): one command,
+ * argv[0] its name (EVAL with the script, the number of keys, ...),
+ * under the connection's lock, connecting first when needed.  The
+ * redisReply (freeReplyObject() it), or NULL: unreachable, or an error
+ * reply (then marked unreachable, as any call). */
+void	*redislimit_call(struct redislimit *, int argc, const char **argv);
+
 #endif

@@ -13,6 +13,7 @@
 #include "secrets.h"
 #include "server.h"
 #include "store.h"
+#include "tokenshare.h"
 #include "util.h"
 
 #define STORE_TIMEOUT_MS	200	/* each Redis call */
@@ -20,6 +21,7 @@
 
 struct store {
 	struct redislimit *r;
+	struct tokenshare *tokens;	/* xoauth2 tokens */
 	unsigned	 m, n;		/* limits-share */
 	char		*url;
 	char		*ca_file;	/* limits-ca-file, NULL: the system's */
@@ -105,6 +107,8 @@ store_open(struct relay *rl, const struct config *cfg, char *err,
 		free(st);
 		return -1;
 	}
+	st->tokens = tokenshare_open(st->r, c->limits_store, rl->hostname,
+	    c->relay_listen, cfg);
 	st->url = xstrdup(c->limits_store);
 	st->ca_file = c->limits_ca_file ? xstrdup(c->limits_ca_file) : NULL;
 	limit_set_store(rl->limits, st->r, st->m, st->n);
@@ -138,6 +142,7 @@ store_reconfigure(struct relay *rl, const struct config *cfg)
 		    "restart", c->limits_ca_file ? c->limits_ca_file :
 		    "the system's");
 	redislimit_set_password(st->r, password_of(cfg));
+	tokenshare_reconfigure(st->tokens, cfg);
 	if (conf_share(c->limits_share, &m, &n) == 0 &&
 	    (m != st->m || n != st->n)) {
 		/* the pool reads m and n without the limits' lock: a
@@ -157,6 +162,7 @@ store_close(struct relay *rl)
 	if (st == NULL)
 		return;
 	rl->store = NULL;
+	tokenshare_close(st->tokens);
 	redislimit_free(st->r);
 	free(st->url);
 	free(st->ca_file);
@@ -169,6 +175,7 @@ store_status(struct relay *rl, char *buf, size_t size, char *err,
 {
 	struct store *st = rl->store;
 	time_t since;
+	size_t n;
 	int up;
 
 	buf[0] = err[0] = '\0';
@@ -181,4 +188,6 @@ store_status(struct relay *rl, char *buf, size_t size, char *err,
 	snprintf(buf, size, " limits_store=%s limits_store_up=%d "
 	    "limits_store_down_since=%lld limits_share=%u/%u", st->url, up,
 	    up ? 0LL : (long long)since, st->m, st->n);
+	if ((n = strlen(buf)) < size)
+		tokenshare_status(st->tokens, buf + n, size - n);
 }

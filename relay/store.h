@@ -6,7 +6,8 @@
  * named by its host name and listen address.  The Redis password is the
  * secrets file's line "redis PASSWORD".  While Redis is unreachable the
  * relay uses its share M/N (limits-share) of every account's
- * max-connections (at least 1) and daily limits.
+ * max-connections (at least 1) and daily limits.  The xoauth2 accounts'
+ * tokens go through the same Redis when that is safe (tokenshare.h).
  */
 #ifndef SMARTHOST_RELAY_STORE_H
 #define SMARTHOST_RELAY_STORE_H
