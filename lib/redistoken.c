@@ -64,19 +64,18 @@ redistoken_safe(const char *url, const char *password, char *why,
 {
 	char host[256], err[512];
 	unsigned port, db;
+	int tls;
 
 	if (password == NULL || *password == '\0') {
 		snprintf(why, whysize, "no Redis password in the secrets file");
 		return 0;
 	}
-	if (strncmp(url, "rediss://", 9) == 0)
-		return 1;
-	if (conf_redis_url(url, host, sizeof(host), &port, &db, err,
+	if (conf_redis_url(url, host, sizeof(host), &port, &db, &tls, err,
 	    sizeof(err)) != 0) {
 		snprintf(why, whysize, "%s", err);
 		return 0;
 	}
-	if (loopback(host))
+	if (tls || loopback(host))
 		return 1;
 	snprintf(why, whysize, "plain redis:// to %s, not a loopback "
 	    "address", host);

@@ -121,7 +121,7 @@ static struct redislimit *
 relay(const char *name, const char *u)
 {
 	char err[256];
-	struct redislimit *r = redislimit_new(u, name, NULL, "1/2", 30, 200,
+	struct redislimit *r = redislimit_new(u, NULL, name, NULL, "1/2", 30, 200,
 	    err, sizeof(err));
 
 	assert_non_null(r);
