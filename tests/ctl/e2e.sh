@@ -4,27 +4,22 @@
 #
 # ctl_e2e_setup HOSTS CODE SOCKET LISTEN [RELAY_LINE...]: the world both
 # end-to-end halves share: HOSTS in /etc/hosts, dnsmasq on 127.0.0.1
-# answering 163.com's SPF and DMARC, a provider-like smarthost p1 on 4651
-# (implicit TLS, 163's sender rule) knowing alerts@163.com with the
-# authorization code CODE, and in $T a smarthost.conf (milter socket
-# SOCKET, relay on LISTEN plus any RELAY_LINEs), relay.map and secrets
-# sending scanner@office.test as alerts@163.com with rewrite.
+# (tests/lib/dns.sh) answering 163.com's SPF and DMARC, a provider-like
+# smarthost p1 on 4651 (implicit TLS, 163's sender rule) knowing
+# alerts@163.com with the authorization code CODE, and in $T a
+# smarthost.conf (milter socket SOCKET, relay on LISTEN plus any
+# RELAY_LINEs), relay.map and secrets sending scanner@office.test as
+# alerts@163.com with rewrite.
+. "$SMARTHOST_TOP/tests/lib/dns.sh"
 ctl_e2e_setup() {
 	local hosts=$1 code=$2 socket=$3 listen=$4
 	shift 4
 	t_hosts "$hosts"
-	t_resolv 127.0.0.1
-	t_spawn dns "$T/dnsmasq.log" dnsmasq -k -u root --conf-file=/dev/null \
-	    --no-resolv --no-hosts --listen-address=127.0.0.1 --bind-interfaces \
-	    --local=/test/ --local=/com/ --local=/net/ \
-	    --txt-record='spf.163.com,v=spf1 ip4:203.0.113.0/24 -all' \
-	    --txt-record='163.com,v=spf1 include:spf.163.com -all' \
-	    --txt-record='_dmarc.163.com,v=DMARC1; p=none'
+	dns_start --local=/test/ --local=/com/ --local=/net/ "${DNS_163[@]}"
 	pki_make "$T/pki" || t_fail "pki_make failed"
 	sh_users "$T/users" "alerts@163.com $code"
 	sh_spawn p1 "$T/p1" 4651 --tls implicit --cert "$T/pki/server.crt" \
 	    --key "$T/pki/server.key" --users "$T/users" --sender-rule 163
-	t_wait_port 127.0.0.1 53 5 || t_fail "dnsmasq did not start"
 
 	mkdir -p "$T/state"
 	{
