@@ -24,17 +24,8 @@ smug_relay() {
 	local tag=$1
 	e2e_users "a1@test.example code-$tag-a1" "boss@test.example code-$tag-boss"
 	e2e_peer p1 4651 implicit --sender-rule 163 --pipelining
-	e2e_relay_conf "
-[account acc1]
-host = smtp.test
-port = 4651
-tls = implicit
-login = a1@test.example
-[account boss]
-host = smtp.test
-port = 4651
-tls = implicit
-login = boss@test.example" \
+	e2e_relay_conf "$(e2e_account acc1 4651 implicit a1@test.example
+	    e2e_account boss 4651 implicit boss@test.example)" \
 "a1@test.example acc1
 boss@test.example boss" \
 	    "acc1 code-$tag-a1" "boss code-$tag-boss"
