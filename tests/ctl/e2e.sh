@@ -2,6 +2,9 @@
 # pki.sh and smarthost.sh, inside their network namespace; not a test
 # itself (no .t suffix).
 #
+# ctl_e2e_init: the three programs are built; T (= T_TMP) and ctl (the
+# smarthostctl to test) are set.
+#
 # ctl_e2e_setup HOSTS CODE SOCKET LISTEN [RELAY_LINE...]: the world both
 # end-to-end halves share: HOSTS in /etc/hosts, dnsmasq on 127.0.0.1
 # (tests/lib/dns.sh) answering 163.com's SPF and DMARC, a provider-like
@@ -11,6 +14,17 @@
 # RELAY_LINEs), relay.map and secrets sending scanner@office.test as
 # alerts@163.com with rewrite.
 . "$SMARTHOST_TOP/tests/lib/dns.sh"
+
+ctl_e2e_init() {
+	local b
+	for b in smarthostctl smarthost-milter smarthost-relay; do
+		[ -x "$B/$b" ] || t_fail "$B/$b not built"
+	done
+	t_tmpdir
+	T=$T_TMP
+	ctl=$B/smarthostctl
+}
+
 ctl_e2e_setup() {
 	local hosts=$1 code=$2 socket=$3 listen=$4
 	shift 4
