@@ -2,29 +2,38 @@
 # pki.sh and smarthost.sh, inside their network namespace; not a test
 # itself (no .t suffix).
 #
+# ctl_e2e_init: the three programs are built; T (= T_TMP) and ctl (the
+# smarthostctl to test) are set.
+#
 # ctl_e2e_setup HOSTS CODE SOCKET LISTEN [RELAY_LINE...]: the world both
 # end-to-end halves share: HOSTS in /etc/hosts, dnsmasq on 127.0.0.1
-# answering 163.com's SPF and DMARC, a provider-like smarthost p1 on 4651
-# (implicit TLS, 163's sender rule) knowing alerts@163.com with the
-# authorization code CODE, and in $T a smarthost.conf (milter socket
-# SOCKET, relay on LISTEN plus any RELAY_LINEs), relay.map and secrets
-# sending scanner@office.test as alerts@163.com with rewrite.
+# (tests/lib/dns.sh) answering 163.com's SPF and DMARC, a provider-like
+# smarthost p1 on 4651 (implicit TLS, 163's sender rule) knowing
+# alerts@163.com with the authorization code CODE, and in $T a
+# smarthost.conf (milter socket SOCKET, relay on LISTEN plus any
+# RELAY_LINEs), relay.map and secrets sending scanner@office.test as
+# alerts@163.com with rewrite.
+. "$SMARTHOST_TOP/tests/lib/dns.sh"
+
+ctl_e2e_init() {
+	local b
+	for b in smarthostctl smarthost-milter smarthost-relay; do
+		[ -x "$B/$b" ] || t_fail "$B/$b not built"
+	done
+	t_tmpdir
+	T=$T_TMP
+	ctl=$B/smarthostctl
+}
+
 ctl_e2e_setup() {
 	local hosts=$1 code=$2 socket=$3 listen=$4
 	shift 4
 	t_hosts "$hosts"
-	t_resolv 127.0.0.1
-	t_spawn dns "$T/dnsmasq.log" dnsmasq -k -u root --conf-file=/dev/null \
-	    --no-resolv --no-hosts --listen-address=127.0.0.1 --bind-interfaces \
-	    --local=/test/ --local=/com/ --local=/net/ \
-	    --txt-record='spf.163.com,v=spf1 ip4:203.0.113.0/24 -all' \
-	    --txt-record='163.com,v=spf1 include:spf.163.com -all' \
-	    --txt-record='_dmarc.163.com,v=DMARC1; p=none'
+	dns_start --local=/test/ --local=/com/ --local=/net/ "${DNS_163[@]}"
 	pki_make "$T/pki" || t_fail "pki_make failed"
 	sh_users "$T/users" "alerts@163.com $code"
 	sh_spawn p1 "$T/p1" 4651 --tls implicit --cert "$T/pki/server.crt" \
 	    --key "$T/pki/server.key" --users "$T/users" --sender-rule 163
-	t_wait_port 127.0.0.1 53 5 || t_fail "dnsmasq did not start"
 
 	mkdir -p "$T/state"
 	{

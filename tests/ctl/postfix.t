@@ -17,12 +17,7 @@ t_enter_netns "$@"
 . "$SMARTHOST_TOP/tests/lib/smarthost.sh"
 . "$SMARTHOST_TOP/tests/ctl/e2e.sh"
 t_need postfix postconf swaks dnsmasq openssl
-for b in smarthostctl smarthost-milter smarthost-relay; do
-	[ -x "$B/$b" ] || t_fail "$B/$b not built"
-done
-t_tmpdir
-T=$T_TMP
-ctl=$B/smarthostctl
+ctl_e2e_init
 
 # --- derived values, no daemons ------------------------------------------
 

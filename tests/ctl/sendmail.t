@@ -17,12 +17,7 @@ t_enter_netns "$@"
 . "$SMARTHOST_TOP/tests/ctl/e2e.sh"
 t_need swaks dnsmasq openssl
 sm_check
-for b in smarthostctl smarthost-milter smarthost-relay; do
-	[ -x "$B/$b" ] || t_fail "$B/$b not built"
-done
-t_tmpdir
-T=$T_TMP
-ctl=$B/smarthostctl
+ctl_e2e_init
 # Sendmail refuses a milter socket below a world-writable directory (/tmp).
 R=$(mktemp -d /run/smarthost-ctl-sendmail.XXXXXX) || t_fail "mktemp in /run"
 t_cleanup_add "rm -rf '$R'"

@@ -47,73 +47,29 @@ mkdir -p "$logs" || die "cannot create $logs"
 D=$(mktemp -d "${FRESH_DIR:-/var/tmp}/smarthost-fresh-pkg.XXXXXX") || die "mktemp failed"
 R=$D/root
 
-cleanup() {	# processes left in the chroot (by pid), then the temp dir
-	local p pids= i
-	for i in 1 2 3; do
-		pids=
-		for p in /proc/[0-9]*; do
-			[ "$(readlink "$p/root" 2>/dev/null)" = "$R" ] && pids="$pids ${p#/proc/}"
-		done
-		[ -z "$pids" ] && break
-		# shellcheck disable=SC2086
-		kill -"$([ $i = 3 ] && echo KILL || echo TERM)" $pids 2>/dev/null
-		sleep 2
-	done
-	if [ "${FRESH_KEEP:-}" = 1 ]; then
-		echo "package: kept $R"
-		return
-	fi
-	if findmnt -rn -o TARGET | grep -q "^$D/"; then
-		findmnt -rn -o TARGET | grep "^$D/" | sort -r | xargs -r umount -l
-	fi
-	rm -rf --one-file-system "$D"
-}
-trap cleanup EXIT
+me=package
+. "$top/tests/fresh/host-lib.sh"
+trap fresh_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-declare -a summary=()
-fmt_s() { printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); }
-
-# step NAME CMD...: run with output to its log, time, record.
+# step NAME CMD...: fresh_step with the next numbered log.
 n=0
 step() {
-	local name=$1 log t0 rc dt
+	local name=$1
 	shift
 	n=$((n + 1))
-	log=$logs/$(printf %02d $n)-${name//[^a-zA-Z0-9]/_}.log
-	echo "=== $name"
-	t0=$(date +%s)
-	"$@" >"$log" 2>&1 </dev/null
-	rc=$?
-	dt=$(($(date +%s) - t0))
-	summary+=("$(printf '%-44s %8s  %s' "$name" "$(fmt_s $dt)" \
-	    "$([ $rc = 0 ] && echo ok || echo "FAILED (exit $rc)")")")
-	echo "    $(fmt_s $dt), exit $rc (log $log)"
-	[ $rc = 0 ] || tail -n 30 "$log" | sed 's/^/    | /'
-	return $rc
+	fresh_step "$name" "$logs/$(printf %02d $n)-${name//[^a-zA-Z0-9]/_}.log" "$@"
 }
 
-# in_chroot [-n] SCRIPT: run the bash script SCRIPT as root in the
-# bootstrapped system, with its own /proc, /sys, /dev, /tmp and /run (empty:
-# no systemd runs there, so no service is started by the package), a
-# clean environment, and the package's checks (tests/fresh/package-lib.sh)
-# loaded.  -n: in a new network namespace with only the loopback up.
+# in_chroot [-n] SCRIPT: run the bash script SCRIPT in the bootstrapped
+# system (fresh_chroot; -n: its own network namespace) in /root, with the
+# package's checks (tests/fresh/package-lib.sh) loaded.
 in_chroot() {
-	local net=
-	[ "$1" = -n ] && { net=n; shift; }
-	unshare -m$net --propagation private -- sh -ec '
-	R=$1; script=$2; net=$3
-	[ -z "$net" ] || ip link set lo up
-	mount --bind "$R" "$R"
-	mount -t proc proc "$R/proc"
-	mount --rbind /sys "$R/sys"
-	mount --rbind /dev "$R/dev"
-	mount -t tmpfs tmpfs "$R/tmp"
-	mount -t tmpfs -o mode=755 tmpfs "$R/run"
-	exec chroot "$R" env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-	    HOME=/root SHELL=/bin/sh DEBIAN_FRONTEND=noninteractive \
-	    bash -c ". /root/package-lib.sh; cd /root; set -e; $script"' sh "$R" "$1" "$net"
+	local net=()
+	[ "$1" = -n ] && { net=(-n); shift; }
+	fresh_chroot "${net[@]}" DEBIAN_FRONTEND=noninteractive \
+	    bash -c ". /root/package-lib.sh; cd /root; set -e; $1"
 }
 
 build_deb() {
@@ -151,9 +107,6 @@ if [ $ok = 1 ]; then
 	step "upgrade: same version again" in_chroot upgrade || ok=0
 	step "remove, then purge" in_chroot remove_purge || ok=0
 fi
-echo
-echo "package: $(basename "${deb:-no .deb}") on a bare Debian 12 ($(. "$R/etc/os-release" 2>/dev/null; echo "${PRETTY_NAME:-?}"))"
-printf '  %s\n' "${summary[@]}"
-echo "  total $(fmt_s $(($(date +%s) - t_all)))"
+fresh_summary "$(basename "${deb:-no .deb}")"
 [ $ok = 1 ] && echo "package: OK" || echo "package: FAILED"
 [ $ok = 1 ]

@@ -16,31 +16,17 @@ ctl=$B/smarthostctl
 [ -x "$ctl" ] || t_fail "$ctl not built"
 t_tmpdir
 T=$T_TMP
-t_resolv 127.0.0.1
-t_spawn dns "$T/dnsmasq.log" dnsmasq -k -u root --conf-file=/dev/null \
-    --no-resolv --no-hosts --listen-address=127.0.0.1 --bind-interfaces \
-    --local=/test/ --local=/com/ \
-    --txt-record='spf.163.com,v=spf1 ip4:203.0.113.0/24 -all' \
-    --txt-record='163.com,v=spf1 include:spf.163.com -all' \
-    --txt-record='_dmarc.163.com,v=DMARC1; p=none' \
+. "$SMARTHOST_TOP/tests/milter/e2e-lib.sh"
+dns_start --local=/test/ --local=/com/ "${DNS_163[@]}" \
     --txt-record='strictfrom.test,v=spf1 -all' \
     --txt-record='_dmarc.strictfrom.test,v=DMARC1; p=reject; adkim=s; aspf=s' \
     --txt-record='spf.mail.qq.com,v=spf1 ip4:198.51.100.0/24 -all' \
     --txt-record='company.test,v=spf1 ip4:192.0.2.1 -all' \
     --txt-record='_dmarc.company.test,v=DMARC1; p=reject' \
     --mx-host=mx.test,mail.mx.test,10 --host-record=mail.mx.test,192.0.2.25
-t_wait_port 127.0.0.1 53 5 || t_fail "dnsmasq did not start"
 
-cat >"$T/smarthost.conf" <<CONF
-[global]
-relay-map = $T/relay.map
-secrets = $T/secrets
-user = root
-local-domains = office.test
-internal-networks = 10.0.0.0/8
-[milter]
-socket = unix:$T/milter.sock
-control-socket = $T/milter-control.sock
+mt_conf root 10.0.0.0/8
+cat >>"$T/smarthost.conf" <<CONF
 dns-timeout = 1s
 [account team@163.com]
 allowed-users = alice
@@ -119,8 +105,7 @@ assert "%s %s %s" % (m["code"], m["status"], m["reply"]) == sys.argv[2], m
 assert d["alignment"]["milter_refuses"] is True, d
 PY
 
-t_spawn milter "$T/milter.log" "$B/smarthost-milter" -f -c "$T/smarthost.conf"
-t_wait_for "[ -S '$T/milter.sock' ]" 5 || { cat "$T/milter.log"; t_fail "the milter did not start"; }
+mt_milter
 cat >"$T/printer.lua" <<'LUA'
 dofile(dir .. "/lib.lua")
 run("SASL user outside allowed-users: refused at RCPT", function()

@@ -12,7 +12,7 @@
 #  - down: the lookup fails (SERVFAIL from a dead forwarder): 451 4.4.3.
 . "$SMARTHOST_TOP/tests/lib/common.sh"
 t_enter_netns "$@"
-. "$SMARTHOST_TOP/tests/lib/postfix.sh"
+. "$SMARTHOST_TOP/tests/milter/e2e-lib.sh"
 t_need postfix swaks smtp-sink dnsmasq opendkim-genkey cc
 [ -x "$B/smarthost-milter" ] || t_fail "$B/smarthost-milter not built"
 t_tmpdir
@@ -35,48 +35,17 @@ for s in sel gone down; do
 	    grep -q "s=$s;" "$T/$s.signed" || t_fail "no s=$s in the signature"
 done
 
-t_resolv 127.0.0.1
-t_spawn dns "$T/dnsmasq.log" dnsmasq -k -u root --conf-file=/dev/null \
-    --no-resolv --no-hosts --listen-address=127.0.0.1 --bind-interfaces \
-    --log-queries --log-facility=- --local=/test/ --local=/net/ \
-    --txt-record='signed.test,v=spf1 -all' \
-    --txt-record='_dmarc.signed.test,v=DMARC1; p=reject' \
-    --txt-record="sel._domainkey.signed.test,$dkimtxt" \
-    --server=/down._domainkey.signed.test/127.0.0.9 \
-    --txt-record='spf.example.net,v=spf1 ip4:198.51.100.0/24 -all'
-t_wait_port 127.0.0.1 53 5 || t_fail "dnsmasq did not start"
+mt_signed "$dkimtxt"
+dns_start --log-queries --log-facility=- --local=/test/ --local=/net/ \
+    "${MT_SIGNED_DNS[@]}" --server=/down._domainkey.signed.test/127.0.0.9
+mt_sink
 
-mkdir -p "$T/sink" && chmod 777 "$T/sink"
-t_spawn sink "$T/sink.log" smtp-sink -u nobody -d "$T/sink/%M." 127.0.0.1:10025 100
-t_wait_port 127.0.0.1 10025 5 || t_fail "smtp-sink did not listen"
-
-cat >"$T/smarthost.conf" <<CONF
-[global]
-relay-map = $T/relay.map
-secrets = $T/secrets
-user = nobody
-local-domains = office.test
-internal-networks = 127.0.0.0/8
-[milter]
-socket = unix:$T/milter.sock
-control-socket = $T/milter-control.sock
-dns-timeout = 2s
-[account signed-relay]
-host = smtp.example.net
-login = sales@signed.test
-spf-include = spf.example.net
-sender-must-match = no
-CONF
+mt_conf nobody 127.0.0.0/8
+printf '%s\n' "dns-timeout = 2s" "$MT_SIGNED_ACCOUNT" >>"$T/smarthost.conf"
 echo "@signed.test          signed-relay" >"$T/relay.map"
 chmod 644 "$T/smarthost.conf" "$T/relay.map"
-t_spawn milter "$T/milter.log" "$B/smarthost-milter" -f -c "$T/smarthost.conf"
-t_wait_for "[ -S '$T/milter.sock' ]" 5 ||
-    t_fail "milter socket missing: $(cat "$T/milter.log")"
-
-pf_create "$T/pf" 2525
-pf_conf "$T/pf" "smtpd_milters = unix:$T/milter.sock" \
-    "milter_default_action = tempfail" "relayhost = [127.0.0.1]:10025"
-pf_start "$T/pf"
+mt_milter
+mt_postfix
 
 send() {	# SELECTOR
 	pf_send "$T/pf" --from sales@signed.test --to friend@example.net \

@@ -8,7 +8,7 @@
 # was told for refused mail, and that Postfix logged no milter trouble.
 . "$SMARTHOST_TOP/tests/lib/common.sh"
 t_enter_netns "$@"
-. "$SMARTHOST_TOP/tests/lib/postfix.sh"
+. "$SMARTHOST_TOP/tests/milter/e2e-lib.sh"
 t_need postfix swaks smtp-sink dnsmasq
 [ -x "$B/smarthost-milter" ] || t_fail "$B/smarthost-milter not built"
 t_tmpdir
@@ -29,43 +29,17 @@ printf '%s\n' "From: Sales <sales@signed.test>" "To: friend@example.net" \
 sed 's/^signed body\.$/changed body./' "$T/signed.eml" >"$T/tampered.eml"
 
 # DNS for the alignment prediction.
-t_resolv 127.0.0.1
-t_spawn dns "$T/dnsmasq.log" dnsmasq -k -u root --conf-file=/dev/null \
-    --no-resolv --no-hosts --listen-address=127.0.0.1 --bind-interfaces \
-    --local=/test/ --local=/com/ --local=/net/ \
-    --txt-record='spf.163.com,v=spf1 ip4:203.0.113.0/24 -all' \
-    --txt-record='163.com,v=spf1 include:spf.163.com -all' \
-    --txt-record='_dmarc.163.com,v=DMARC1; p=none' \
+mt_signed "$dkimtxt"
+dns_start --local=/test/ --local=/com/ --local=/net/ "${DNS_163[@]}" \
     --txt-record='strictfrom.test,v=spf1 -all' \
     --txt-record='_dmarc.strictfrom.test,v=DMARC1; p=reject; adkim=s; aspf=s' \
-    --txt-record='signed.test,v=spf1 -all' \
-    --txt-record='_dmarc.signed.test,v=DMARC1; p=reject' \
-    --txt-record="sel._domainkey.signed.test,$dkimtxt" \
-    --txt-record='spf.example.net,v=spf1 ip4:198.51.100.0/24 -all'
-t_wait_port 127.0.0.1 53 5 || t_fail "dnsmasq did not start"
+    "${MT_SIGNED_DNS[@]}"
 
 # The sink: one file per message, envelope as X-Mail-Args / X-Rcpt-Args.
-mkdir -p "$T/sink" && chmod 777 "$T/sink"
-t_spawn sink "$T/sink.log" smtp-sink -u nobody -d "$T/sink/%M." 127.0.0.1:10025 100
-t_wait_port 127.0.0.1 10025 5 || t_fail "smtp-sink did not listen"
+mt_sink
 
-cat >"$T/smarthost.conf" <<CONF
-[global]
-relay-map = $T/relay.map
-secrets = $T/secrets
-user = nobody
-local-domains = office.test
-internal-networks = 127.0.0.0/8
-[milter]
-socket = unix:$T/milter.sock
-control-socket = $T/milter-control.sock
-dns-timeout = 3s
-[account signed-relay]
-host = smtp.example.net
-login = sales@signed.test
-spf-include = spf.example.net
-sender-must-match = no
-CONF
+mt_conf nobody 127.0.0.0/8
+printf '%s\n' "dns-timeout = 3s" "$MT_SIGNED_ACCOUNT" >>"$T/smarthost.conf"
 cat >"$T/relay.map" <<MAP
 boss@163.com          boss@163.com
 scanner@office.test   alerts@163.com   rewrite
@@ -73,17 +47,11 @@ mismatch@office.test  alerts@163.com
 @signed.test          signed-relay
 MAP
 chmod 644 "$T/smarthost.conf" "$T/relay.map"
-t_spawn milter "$T/milter.log" "$B/smarthost-milter" -f -c "$T/smarthost.conf"
-t_wait_for "[ -S '$T/milter.sock' ]" 5 ||
-    t_fail "milter socket missing: $(cat "$T/milter.log")"
+mt_milter
 user=$(ps -o user= -p "$T_PID_milter")
 t_assert_eq nobody "$user" "milter runs as"
 
-pf_create "$T/pf" 2525
-pf_conf "$T/pf" "smtpd_milters = unix:$T/milter.sock" \
-    "non_smtpd_milters = unix:$T/milter.sock" \
-    "milter_default_action = tempfail" "relayhost = [127.0.0.1]:10025"
-pf_start "$T/pf"
+mt_postfix "non_smtpd_milters = unix:$T/milter.sock"
 
 # 1. Rewritten: From, trace header; forged one gone; envelope kept.
 pf_send "$T/pf" --from scanner@office.test --to friend@example.net \

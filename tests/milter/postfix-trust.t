@@ -13,7 +13,7 @@
 #  - The socket is 0660 root:postfix, and Postfix's smtpd reaches it.
 . "$SMARTHOST_TOP/tests/lib/common.sh"
 t_enter_netns "$@"
-. "$SMARTHOST_TOP/tests/lib/postfix.sh"
+. "$SMARTHOST_TOP/tests/milter/e2e-lib.sh"
 t_need postfix swaks smtp-sink
 [ -x "$B/smarthost-milter" ] || t_fail "$B/smarthost-milter not built"
 chat=$SMARTHOST_TOP/tests/relay/smtpchat.py
@@ -22,22 +22,11 @@ T=$T_TMP
 
 # The provider stand-in (relayhost) and the local mailbox stand-in
 # (transport for office.test): one file per message.
-mkdir -p "$T/sink" "$T/local" && chmod 777 "$T/sink" "$T/local"
-t_spawn sink "$T/sink.log" smtp-sink -u nobody -d "$T/sink/%M." 127.0.0.1:10025 100
-t_spawn local "$T/local.log" smtp-sink -u nobody -d "$T/local/%M." 127.0.0.1:10026 100
-t_wait_port 127.0.0.1 10025 5 || t_fail "smtp-sink (provider) did not listen"
-t_wait_port 127.0.0.1 10026 5 || t_fail "smtp-sink (local) did not listen"
+mt_sink sink 10025
+mt_sink local 10026
 
-cat >"$T/smarthost.conf" <<CONF
-[global]
-relay-map = $T/relay.map
-secrets = $T/secrets
-user = nobody
-local-domains = office.test
-internal-networks = 127.0.0.1/32
-[milter]
-socket = unix:$T/milter.sock
-control-socket = $T/milter-control.sock
+mt_conf nobody 127.0.0.1/32
+cat >>"$T/smarthost.conf" <<CONF
 dmarc = off
 CONF
 cat >"$T/relay.map" <<MAP
@@ -45,18 +34,12 @@ boss@163.com   boss@163.com
 *              boss@163.com   rewrite
 MAP
 chmod 644 "$T/smarthost.conf" "$T/relay.map"
-t_spawn milter "$T/milter.log" "$B/smarthost-milter" -f -c "$T/smarthost.conf"
-t_wait_for "[ -S '$T/milter.sock' ]" 5 ||
-    t_fail "milter socket missing: $(cat "$T/milter.log")"
+mt_milter
 t_assert_eq 660:root:postfix "$(stat -c %a:%U:%G "$T/milter.sock")" "socket mode, owner, group"
 
-pf_create "$T/pf" 2525
-pf_conf "$T/pf" "smtpd_milters = unix:$T/milter.sock" \
-    "milter_default_action = tempfail" "relayhost = [127.0.0.1]:10025" \
-    "transport_maps = inline:{ office.test=smtp:[127.0.0.1]:10026 }" \
+mt_postfix "transport_maps = inline:{ office.test=smtp:[127.0.0.1]:10026 }" \
     "smtputf8_enable = yes"
 t_assert_eq "mynetworks = 127.0.0.0/8" "$(postconf -c "$T/pf/etc" mynetworks)" "Postfix mynetworks"
-pf_start "$T/pf"
 
 # 1. 127.0.0.2: in mynetworks, not in internal-networks.
 pf_send "$T/pf" --local-interface 127.0.0.2 --from stranger@elsewhere.test \

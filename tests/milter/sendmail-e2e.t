@@ -10,6 +10,7 @@
 . "$SMARTHOST_TOP/tests/lib/sendmail.sh"
 sm_fetch
 t_enter_netns "$@"
+. "$SMARTHOST_TOP/tests/milter/e2e-lib.sh"
 t_need m4 swaks smtp-sink dnsmasq
 sm_check
 [ -x "$B/smarthost-milter" ] || t_fail "$B/smarthost-milter not built"
@@ -20,33 +21,13 @@ R=$(mktemp -d /run/smarthost-sendmail.XXXXXX) || t_fail "mktemp in /run"
 t_cleanup_add "rm -rf '$R'"
 
 t_hosts "127.0.0.1 mx.office.test"
-t_resolv 127.0.0.1
-t_spawn dns "$T/dnsmasq.log" dnsmasq -k -u root --conf-file=/dev/null \
-    --no-resolv --no-hosts --listen-address=127.0.0.1 --bind-interfaces \
-    --local=/test/ --local=/com/ --local=/net/ \
-    --txt-record='spf.163.com,v=spf1 ip4:203.0.113.0/24 -all' \
-    --txt-record='163.com,v=spf1 include:spf.163.com -all' \
-    --txt-record='_dmarc.163.com,v=DMARC1; p=none'
-t_wait_port 127.0.0.1 53 5 || t_fail "dnsmasq did not start"
-mkdir -p "$T/sink" && chmod 777 "$T/sink"
-t_spawn sink "$T/sink.log" smtp-sink -u nobody -d "$T/sink/%M." 127.0.0.1:10025 100
-t_wait_port 127.0.0.1 10025 5 || t_fail "smtp-sink did not listen"
+dns_start --local=/test/ --local=/com/ --local=/net/ "${DNS_163[@]}"
+mt_sink
 
-cat >"$T/smarthost.conf" <<CONF
-[global]
-relay-map = $T/relay.map
-secrets = $T/secrets
-user = root
-local-domains = office.test
-internal-networks = 127.0.0.0/8
-[milter]
-socket = unix:$R/milter.sock
-control-socket = $R/milter-control.sock
-CONF
+mt_conf root 127.0.0.0/8 "$R"
 printf '%s\n' "scanner@office.test alerts@163.com rewrite" \
     "mismatch@office.test alerts@163.com" >"$T/relay.map"
-t_spawn milter "$T/milter.log" "$B/smarthost-milter" -f -c "$T/smarthost.conf"
-t_wait_for "[ -S '$R/milter.sock' ]" 5 || t_fail "no milter socket: $(cat "$T/milter.log")"
+mt_milter "$R"
 
 { sm_mc_base "$T" 2526; cat <<MC; } >"$T/test.mc"
 define(\`SMART_HOST', \`[127.0.0.1]')dnl

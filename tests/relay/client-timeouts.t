@@ -25,13 +25,8 @@ e2e_peer p1 4651 implicit --sender-rule 163 --pipelining
 E_RELAY_EXTRA="client-timeout = 2s
 transaction-timeout = 3s
 session-timeout = 6s"
-e2e_relay_conf "
-[account acc1]
-host = smtp.test
-port = 4651
-tls = implicit
-login = a1@test.example
-max-connections = 1" \
+e2e_relay_conf "$(e2e_account acc1 4651 implicit a1@test.example \
+    'max-connections = 1')" \
 "a1@test.example acc1" 'acc1 code-slow-a1'
 e2e_relay_start
 

@@ -27,23 +27,9 @@ L=10		# daily limit of acc2
 e2e_users 'a1@test.example code-c1' 'a2@test.example code-c2' \
     'a3@test.example code-c3'
 e2e_peer p1 4661 implicit --sender-rule 163
-e2e_relay_conf "
-[account acc1]
-host = smtp.test
-port = 4661
-tls = implicit
-login = a1@test.example
-[account acc2]
-host = smtp.test
-port = 4661
-tls = implicit
-login = a2@test.example
-daily-messages = $L
-[account acc3]
-host = smtp.test
-port = 4661
-tls = implicit
-login = a3@test.example" "a1@test.example acc1
+e2e_relay_conf "$(e2e_account acc1 4661 implicit a1@test.example
+    e2e_account acc2 4661 implicit a2@test.example "daily-messages = $L"
+    e2e_account acc3 4661 implicit a3@test.example)" "a1@test.example acc1
 a2@test.example acc2
 a3@test.example acc3" 'acc1 code-c1' 'acc2 code-c2' 'acc3 code-c3'
 

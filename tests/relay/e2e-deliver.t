@@ -21,23 +21,9 @@ e2e_peer p1 4651 implicit --sender-rule 163
 e2e_peer p2 5871 starttls --sender-rule qq
 e2e_peer p3 4652 implicit --sender-rule 163 --max-sessions 2 \
     --reject-rcpt bad@dest.test
-e2e_relay_conf "
-[account acc1]
-host = smtp.test
-port = 4651
-tls = implicit
-login = a1@test.example
-[account acc2]
-host = smtp.test
-port = 5871
-tls = starttls
-login = a2@test.example
-[account acc3]
-host = smtp.test
-port = 4652
-tls = implicit
-login = a3@test.example
-max-connections = 2" \
+e2e_relay_conf "$(e2e_account acc1 4651 implicit a1@test.example
+    e2e_account acc2 5871 starttls a2@test.example
+    e2e_account acc3 4652 implicit a3@test.example 'max-connections = 2')" \
 "a1@test.example acc1
 a2@test.example acc2
 a3@test.example acc3

@@ -17,17 +17,8 @@ e2e_peer p1 4651 implicit --sender-rule 163
 e2e_peer quota 4671 implicit \
     --temp-fail-mail '550 5.4.5 Daily sending quota exceeded.' 
 E_RELAY_EXTRA="auth-cooloff = 10m"	# longer than the test: only a new code ends it
-e2e_relay_conf "
-[account acc1]
-host = smtp.test
-port = 4651
-tls = implicit
-login = a1@test.example
-[account accq]
-host = smtp.test
-port = 4671
-tls = implicit
-login = q1@test.example" "a1@test.example acc1
+e2e_relay_conf "$(e2e_account acc1 4651 implicit a1@test.example
+    e2e_account accq 4671 implicit q1@test.example)" "a1@test.example acc1
 q1@test.example accq" 'acc1 wrong-code-17' 'accq quota-code-42'
 e2e_relay_start
 e2e_postfix

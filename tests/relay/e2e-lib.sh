@@ -11,6 +11,8 @@
 #	e2e_peer p1 4651 implicit --sender-rule 163
 #	e2e_relay_conf "[account ...]..." 'MAP LINES' 'ACCOUNT CODE'...
 #		# control socket: $D/control.sock, or $E_CONTROL_SOCKET
+#	e2e_account NAME PORT TLS LOGIN [LINE...]	# prints an [account]
+#		# block for smtp.test, for e2e_relay_conf "$(...)"
 #	e2e_relay_start
 #	e2e_postfix
 #	e2e_send ID FROM TO...		# Subject and X-Test-Id: ID
@@ -87,6 +89,15 @@ EOC
 		printf '%s\n' "$a" >>"$D/secrets"
 		E_SECRETS+=("${a#* }")
 	done
+}
+
+# e2e_account NAME PORT TLS LOGIN [LINE...]: the [account NAME] block of
+# a peer on smtp.test:PORT, then the LINEs (more options of the account).
+e2e_account() {
+	printf '[account %s]\nhost = smtp.test\nport = %s\ntls = %s\nlogin = %s\n' \
+	    "$1" "$2" "$3" "$4"
+	shift 4
+	[ $# -eq 0 ] || printf '%s\n' "$@"
 }
 
 e2e_relay_start() {

@@ -14,12 +14,8 @@ e2e_init
 bad='SubmissionQuotaExceeded@example.net'
 e2e_users 'a1@test.example right-code-51'
 e2e_peer p1 4651 implicit --sender-rule 163 --reject-rcpt "$bad"
-e2e_relay_conf "
-[account acc1]
-host = smtp.test
-port = 4651
-tls = implicit
-login = a1@test.example" "a1@test.example acc1" 'acc1 right-code-51'
+e2e_relay_conf "$(e2e_account acc1 4651 implicit a1@test.example)" \
+    "a1@test.example acc1" 'acc1 right-code-51'
 e2e_relay_start
 e2e_postfix "bounce_queue_lifetime = 0"
 

@@ -47,22 +47,9 @@ t_wait_port 127.0.0.1 4655 10 || t_fail "smarthost :4655 not listening"
 t_wait_port 127.0.0.1 5875 10 || t_fail "smarthost :5875 not listening"
 
 # --- relay and office Postfix -----------------------------------------------
-e2e_relay_conf "
-[account acc1]
-host = smtp.test
-port = 4655
-tls = implicit
-login = a1@test.example
-[account acc2]
-host = smtp.test
-port = 5875
-tls = starttls
-login = a2@test.example
-[account acc3]
-host = smtp.test
-port = 4655
-tls = implicit
-login = a3@test.example" \
+e2e_relay_conf "$(e2e_account acc1 4655 implicit a1@test.example
+    e2e_account acc2 5875 starttls a2@test.example
+    e2e_account acc3 4655 implicit a3@test.example)" \
 "a1@test.example acc1
 a2@test.example acc2
 other@test.example acc1

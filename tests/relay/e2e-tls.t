@@ -14,22 +14,9 @@ e2e_peer wrong 4661 implicit --cert "$D/pki/wrong.crt" --key "$D/pki/wrong.key"
 e2e_peer untrusted 4662 implicit --cert "$D/pki/untrusted.crt" \
     --key "$D/pki/untrusted.key"
 e2e_peer plain 5881 none
-e2e_relay_conf "
-[account acc1]
-host = smtp.test
-port = 4661
-tls = implicit
-login = a1@test.example
-[account acc2]
-host = smtp.test
-port = 4662
-tls = implicit
-login = a2@test.example
-[account acc3]
-host = smtp.test
-port = 5881
-tls = starttls
-login = a3@test.example" \
+e2e_relay_conf "$(e2e_account acc1 4661 implicit a1@test.example
+    e2e_account acc2 4662 implicit a2@test.example
+    e2e_account acc3 5881 starttls a3@test.example)" \
 "a1@test.example acc1
 a2@test.example acc2
 a3@test.example acc3" \

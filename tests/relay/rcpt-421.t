@@ -17,12 +17,8 @@ e2e_users 'a1@test.example right-code-81'
 e2e_peer p1 4651 implicit --sender-rule 163 --pipelining \
     --reject-rcpt gone@dest.test \
     --reject-rcpt-reply '421 4.7.0 HL:IMC too many errors, closing'
-e2e_relay_conf "
-[account acc1]
-host = smtp.test
-port = 4651
-tls = implicit
-login = a1@test.example" "a1@test.example acc1" 'acc1 right-code-81'
+e2e_relay_conf "$(e2e_account acc1 4651 implicit a1@test.example)" \
+    "a1@test.example acc1" 'acc1 right-code-81'
 e2e_relay_start
 
 reply='421 4\.7\.0 smtp\.test said: 421 4\.7\.0 HL:IMC too many errors, closing'

@@ -20,13 +20,8 @@ chat=$SMARTHOST_TOP/tests/relay/smtpchat.py
 e2e_users 'a1@test.example old-code-71' 'a1@test.example new-code-72' \
     'a1@test.example third-code-73'
 e2e_peer p1 4651 implicit --sender-rule 163
-e2e_relay_conf "
-[account acc1]
-host = smtp.test
-port = 4651
-tls = implicit
-login = a1@test.example
-max-connections = 2" "a1@test.example acc1" 'acc1 old-code-71'
+e2e_relay_conf "$(e2e_account acc1 4651 implicit a1@test.example \
+    'max-connections = 2')" "a1@test.example acc1" 'acc1 old-code-71'
 E_SECRETS+=(new-code-72 third-code-73)
 e2e_relay_start
 

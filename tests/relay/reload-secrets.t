@@ -20,17 +20,8 @@ chat=$SMARTHOST_TOP/tests/relay/smtpchat.py
 
 e2e_users 'a1@test.example code-reload-1' 'a2@test.example code-reload-2'
 e2e_peer p1 4651 implicit
-e2e_relay_conf "
-[account acc1]
-host = smtp.test
-port = 4651
-tls = implicit
-login = a1@test.example
-[account acc2]
-host = smtp.test
-port = 4651
-tls = implicit
-login = a2@test.example" "sales@office.test acc1
+e2e_relay_conf "$(e2e_account acc1 4651 implicit a1@test.example
+    e2e_account acc2 4651 implicit a2@test.example)" "sales@office.test acc1
 a2@test.example acc2" 'acc1 code-reload-1' 'acc2 code-reload-2'
 sed -i 's/^user = root$/user = nobody/' "$D/smarthost.conf"
 # Only the relay runs here, in a namespace without a resolver: DMARC is

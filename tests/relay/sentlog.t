@@ -29,12 +29,7 @@ e2e_users 'a1@test.example code-one-1'
 peer_opts=(--sender-rule 163 --reject-rcpt bad@dest.test)
 e2e_peer p1 4651 implicit "${peer_opts[@]}"
 E_RELAY_EXTRA="sent-log-days = 30"
-e2e_relay_conf "
-[account acc1]
-host = smtp.test
-port = 4651
-tls = implicit
-login = a1@test.example" \
+e2e_relay_conf "$(e2e_account acc1 4651 implicit a1@test.example)" \
 "alice@office.lan acc1 rewrite" 'acc1 code-one-1'
 e2e_relay_start
 e2e_postfix

@@ -24,13 +24,8 @@ N=12
 e2e_users 'a1@test.example right-code-61'
 e2e_peer p1 4651 implicit --sender-rule 163 --max-logins 2 --data-delay 0.4
 E_RELAY_EXTRA="quota-cooloff = 10m"
-e2e_relay_conf "
-[account acc1]
-host = smtp.test
-port = 4651
-tls = implicit
-login = a1@test.example
-max-connections = 5" "a1@test.example acc1" 'acc1 right-code-61'
+e2e_relay_conf "$(e2e_account acc1 4651 implicit a1@test.example \
+    'max-connections = 5')" "a1@test.example acc1" 'acc1 right-code-61'
 e2e_relay_start
 
 pids=()

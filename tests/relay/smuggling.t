@@ -13,41 +13,8 @@ t_enter_netns "$@"
 e2e_init
 raw="/usr/bin/python3 $SMARTHOST_TOP/tests/relay/rawclient.py"
 
-e2e_users 'a1@test.example code-smug-a1' 'boss@test.example code-smug-boss'
-e2e_peer p1 4651 implicit --sender-rule 163 --pipelining
-e2e_relay_conf "
-[account acc1]
-host = smtp.test
-port = 4651
-tls = implicit
-login = a1@test.example
-[account boss]
-host = smtp.test
-port = 4651
-tls = implicit
-login = boss@test.example" \
-"a1@test.example acc1
-boss@test.example boss" \
-    'acc1 code-smug-a1' 'boss code-smug-boss'
-e2e_relay_start
-
-# provider events matching KEY=VALUE...
-ev_count() {
-	/usr/bin/python3 - "$D/events-p1" "$@" <<'EOF2'
-import json, sys
-conds = [a.split("=", 1) for a in sys.argv[2:]]
-n = 0
-try:
-    for line in open(sys.argv[1]):
-        ev = json.loads(line)
-        if all(str(ev.get(k)) == v for k, v in conds):
-            n += 1
-except FileNotFoundError:
-    pass
-print(n)
-EOF2
-}
-msgs() { ls "$D"/mail-p1.*/msg-*.json 2>/dev/null | wc -l; }
+. "$SMARTHOST_TOP/tests/relay/smuggling-lib.sh"
+smug_relay smug
 
 # control: a real end, then a real second transaction as boss
 $raw 127.0.0.1:10025 smuggle --from a1@test.example --to r1@dest.test \
@@ -63,8 +30,7 @@ t_ok "control: two proper transactions reach the provider, dot-stuffing intact"
 
 base_mail=$(ev_count event=mail)
 base_msgs=$(msgs)
-for v in 'lf-dot-lf \n.\n LF' 'lf-dot-crlf \n.\r\n LF' 'crlf-dot-lf \r\n.\n LF' \
-    'cr-dot-cr \r.\r CR' 'crlf-dot-cr \r\n.\r CR' 'crlf-dot-cr-crlf \r\n.\r\r\n CR'; do
+for v in "${smug_variants[@]}"; do
 	set -- $v
 	name=$1 end=$2 bare=$3
 	$raw 127.0.0.1:10025 smuggle --from a1@test.example --to r1@dest.test \

@@ -33,19 +33,9 @@ e2e_peer p1 4651 implicit --sender-rule 163
 sock=$D/run/control.sock
 E_CONTROL_SOCKET=$sock
 E_RELAY_EXTRA="auth-cooloff = 10m"
-e2e_relay_conf "
-[account acc1]
-host = smtp.test
-port = 4651
-tls = implicit
-login = a1@test.example
-daily-messages = 50
-max-connections = 3
-[account acc2]
-host = smtp.test
-port = 4651
-tls = implicit
-login = a2@test.example" "a1@test.example acc1
+e2e_relay_conf "$(e2e_account acc1 4651 implicit a1@test.example \
+        'daily-messages = 50' 'max-connections = 3'
+    e2e_account acc2 4651 implicit a2@test.example)" "a1@test.example acc1
 a2@test.example acc2
 pre@163.com pre@163.com" 'acc1 right-code-51' 'acc2 wrong-code-59' \
     'pre@163.com right-code-53'

@@ -19,17 +19,8 @@ e2e_users 'a1@test.example code-pipe-1' 'a2@test.example code-pipe-2'
 e2e_peer p1 4651 implicit --sender-rule 163 --pipelining \
     --reject-rcpt bad@dest.test
 e2e_peer p2 4652 implicit --sender-rule 163 --pipelining --idle-timeout 1
-e2e_relay_conf "
-[account acc1]
-host = smtp.test
-port = 4651
-tls = implicit
-login = a1@test.example
-[account acc2]
-host = smtp.test
-port = 4652
-tls = implicit
-login = a2@test.example" "a1@test.example acc1
+e2e_relay_conf "$(e2e_account acc1 4651 implicit a1@test.example
+    e2e_account acc2 4652 implicit a2@test.example)" "a1@test.example acc1
 other@test.example acc1
 a2@test.example acc2" 'acc1 code-pipe-1' 'acc2 code-pipe-2'
 e2e_relay_start

@@ -9,18 +9,9 @@
 # max-connections 2 never have more than 2 sessions at the smarthost; a
 # pool wait that runs out gives UPF_LIMIT; a reload drains the sessions of
 # an account whose server changed and keeps the others.
-. "$SMARTHOST_TOP/tests/lib/common.sh"
-. "$SMARTHOST_TOP/tests/lib/pki.sh"
+. "$SMARTHOST_TOP/tests/relay/upstream-lib.sh"
 t_enter_netns "$@"
-t_need openssl /usr/bin/python3
-t_tmpdir
-drive=$B/tests/upstream-drive
-peer=$SMARTHOST_TOP/tests/peers/smarthost.py
-[ -x "$drive" ] || t_fail "$drive not built (make all-tests)"
-[ -f "$peer" ] || t_fail "$peer missing"
-D=$T_TMP
-t_hosts "127.0.0.1 smtp.test"
-pki_make "$D/pki" || t_fail "pki_make"
+up_init
 
 printf 'p@test.example Sekr1t-pool-5Rb\n' >"$D/users"
 printf 'pool Sekr1t-pool-5Rb\n' >"$D/secrets"

@@ -6,15 +6,9 @@
 # reply to AUTH (the server closing, not refusing the code).  Each fails
 # with the right reason and text; nothing after the failure is sent (no
 # AUTH, no MAIL in the server's transcript).
-. "$SMARTHOST_TOP/tests/lib/common.sh"
-. "$SMARTHOST_TOP/tests/lib/pki.sh"
+. "$SMARTHOST_TOP/tests/relay/upstream-lib.sh"
 t_enter_netns "$@"
-t_need /usr/bin/python3 openssl
-t_tmpdir
-drive=$B/tests/upstream-drive
-[ -x "$drive" ] || t_fail "$drive not built (make all-tests)"
-D=$T_TMP
-t_hosts "127.0.0.1 smtp.test"
+up_init
 
 # port -> greeting, then answers by command verb; every line received is
 # appended to $D/seen-PORT
@@ -66,7 +60,6 @@ for port, (g, a) in CASES.items():
 print("READY", flush=True)
 threading.Event().wait(300)
 EOF
-pki_make "$D/pki" || t_fail "pki_make"
 t_spawn scripted "$D/scripted.log" /usr/bin/python3 "$D/scripted.py" "$D"
 for port in 5801 5802 5803 5804 5805 5806; do
 	t_wait_port 127.0.0.1 $port 10 ||

@@ -7,21 +7,12 @@
 # and the provider's text, and the code appears nowhere; connection
 # refused, unknown host, a connect timeout and a silent server fail with
 # UPF_CONNECT; an account without a code never connects.
-. "$SMARTHOST_TOP/tests/lib/common.sh"
-. "$SMARTHOST_TOP/tests/lib/pki.sh"
+. "$SMARTHOST_TOP/tests/relay/upstream-lib.sh"
 t_enter_netns "$@"
-t_need openssl /usr/bin/python3
-t_tmpdir
-drive=$B/tests/upstream-drive
-peer=$SMARTHOST_TOP/tests/peers/smarthost.py
-[ -x "$drive" ] || t_fail "$drive not built (make all-tests)"
-[ -f "$peer" ] || t_fail "$peer missing"
-D=$T_TMP
-t_hosts "127.0.0.1 smtp.test" "198.51.100.7 blackhole.test"
+up_init "198.51.100.7 blackhole.test"
 # packets to 198.51.100.0/24 go nowhere: a connect that times out
 ip route add 198.51.100.0/24 dev lo || t_fail "cannot add the blackhole route"
 t_resolv 127.0.0.1
-pki_make "$D/pki" || t_fail "pki_make"
 P=$D/pki
 
 cat >"$D/users" <<'EOF'

@@ -15,19 +15,7 @@
 
 #include "conf.h"
 
-/* All diagnostics of d, formatted, one per line. */
-static char *
-diag_text(const struct diag *d)
-{
-	char *buf = NULL, line[2048];
-	size_t size = 0;
-	FILE *fp = open_memstream(&buf, &size);
-
-	for (size_t i = 0; i < d->n; i++)
-		fprintf(fp, "%s\n", diag_format(&d->v[i], line, sizeof(line)));
-	fclose(fp);
-	return buf;
-}
+#include "diag_text.h"
 
 /* Parse text as t.conf; the conf, and the diagnostics in *msgs. */
 static struct conf *

@@ -21,17 +21,7 @@
 #define NOBODY	65534
 
 static char top[] = "/tmp/test_safedir.XXXXXX";
-
-static char *
-at(const char *name)
-{
-	static char buf[4][256];
-	static int i;
-
-	i = (i + 1) % 4;
-	snprintf(buf[i], sizeof(buf[i]), "%s/%s", top, name);
-	return buf[i];
-}
+#include "tmp_at.h"
 
 static void
 expect_refused(const char *name, mode_t mode, uid_t uid, int flags,

@@ -61,18 +61,7 @@ put(const char *name, const char *text, size_t len, mode_t mode)
 
 #define PUT(name, text, mode)	put(name, text, strlen(text), mode)
 
-static char *
-diag_text(const struct diag *d)
-{
-	char *buf = NULL, line[2048];
-	size_t size = 0;
-	FILE *fp = open_memstream(&buf, &size);
-
-	for (size_t i = 0; i < d->n; i++)
-		fprintf(fp, "%s\n", diag_format(&d->v[i], line, sizeof(line)));
-	fclose(fp);
-	return buf;
-}
+#include "diag_text.h"
 
 /* Load path; the diagnostics in *msgs (caller frees). */
 static struct secrets *

@@ -29,17 +29,7 @@
 #define NWRITES		300
 
 static char top[] = "/tmp/test_sentlog.XXXXXX";
-
-static char *
-at(const char *name)
-{
-	static char buf[4][256];
-	static int i;
-
-	i = (i + 1) % 4;
-	snprintf(buf[i], sizeof(buf[i]), "%s/%s", top, name);
-	return buf[i];
-}
+#include "tmp_at.h"
 
 /* A fresh state directory under top. */
 static const char *
