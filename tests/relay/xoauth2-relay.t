@@ -6,7 +6,9 @@
 #  1. smarthostctl oauth (device flow) stores the token file; the relay
 #     delivers with AUTH XOAUTH2 using the stored access token (no refresh);
 #  2. the access token expired: ten concurrent messages cause exactly one
-#     refresh; the rotated refresh token is saved (mode 0600);
+#     refresh (the token server answers a refresh after 2 s, so that the
+#     ten, held by it, overlap at the provider even on a loaded machine);
+#     the rotated refresh token is saved (mode 0600);
 #  3. after a relay restart with the access token expired again, the
 #     refresh succeeds with the saved token (the old one is revoked);
 #  3b. the provider refuses the (unexpired) access token: 454 4.7.0, the
@@ -28,7 +30,7 @@ e2e_users 'plain@test.example code-1'
 t_spawn oauth "$D/oauth.out" /usr/bin/python3 \
     "$SMARTHOST_TOP/tests/peers/oauth_server.py" \
     --cert "$D/pki/server.crt" --key "$D/pki/server.key" \
-    --user ms@test.example --grant-after 0 --refresh-delay 0.5 \
+    --user ms@test.example --grant-after 0 --refresh-delay 2 \
     --tokens-log "$D/tokens" --log "$D/oauth.log" --ready-file "$D/oauth.port"
 t_wait_file "$D/oauth.port" 10 || { cat "$D/oauth.out" >&2; t_fail "oauth server did not start"; }
 URL=https://127.0.0.1:$(cat "$D/oauth.port")
