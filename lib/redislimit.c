@@ -119,7 +119,6 @@ struct redislimit {
 	long long	 next_try, backoff;	/* ms */
 	unsigned long	 epoch, nleases, nleases_made;
 	struct lease	*leases;	/* held by this process */
-	int		 readd;		/* add them back (new connection) */
 	pthread_t	 renewer;
 	pthread_cond_t	 wake;
 	int		 stop;
@@ -307,7 +306,12 @@ conn_open(struct redislimit *r, char *err, size_t errsize)
 	return 0;
 }
 
-/* Connected, or -1 (mu held); retries after the backoff only. */
+static int	leases_script(struct redislimit *, int);
+
+/* Connected, or -1 (mu held); retries after the backoff only.  A new
+ * connection adds the leases held back at once, before any other call
+ * can take one (Redis may have lost them, or never had those taken while
+ * it was away). */
 static int
 connect_now(struct redislimit *r)
 {
@@ -335,12 +339,13 @@ connect_now(struct redislimit *r)
 			return -1;
 		freeReplyObject(rep);
 	}
+	if (r->nleases > 0 && leases_script(r, 1) != 0)
+		return -1;
 	if (!r->up)
 		log_info("limits-store %s: reachable again: limits are shared "
 		    "again", r->url);
 	__atomic_store_n(&r->up, 1, __ATOMIC_RELAXED);
 	r->epoch++;
-	r->readd = 1;
 	r->backoff = BACKOFF_MIN_MS;
 	return 0;
 }
@@ -399,21 +404,18 @@ int_at(const redisReply *rep, size_t i)
 	    rep->element[i]->integer : 0;
 }
 
-/* Extends (or adds back) the leases held (mu held). */
-static void
-renew(struct redislimit *r)
+/* Extends the leases held, or adds them back with readd (mu held,
+ * connected): 0, or -1 (Redis went away). */
+static int
+leases_script(struct redislimit *r, int readd)
 {
 	const char **v;
 	char ms[32], nk[16];
 	struct lease *l;
 	size_t n = 0, i;
 	redisReply *rep;
+	int rc = -1;
 
-	if (r->nleases == 0 || connect_now(r) != 0) {
-		if (r->fd != -1)
-			r->readd = 0;
-		return;
-	}
 	v = xcalloc(5 + 2 * r->nleases, sizeof(*v));
 	snprintf(ms, sizeof(ms), "%u", r->lease_ms);
 	snprintf(nk, sizeof(nk), "%lu", r->nleases);
@@ -425,13 +427,22 @@ renew(struct redislimit *r)
 		v[3 + r->nleases + 2 + i] = l->id;
 	}
 	v[3 + r->nleases] = ms;
-	v[4 + r->nleases] = r->readd ? "1" : "0";
+	v[4 + r->nleases] = readd ? "1" : "0";
 	n = 5 + 2 * r->nleases;
 	if ((rep = command(r, (int)n, v)) != NULL) {
 		freeReplyObject(rep);
-		r->readd = 0;
+		rc = 0;
 	}
 	free(v);
+	return rc;
+}
+
+/* Extends the leases held (mu held); a reconnection adds them back. */
+static void
+renew(struct redislimit *r)
+{
+	if (r->nleases > 0 && connect_now(r) == 0)
+		(void)leases_script(r, 0);
 }
 
 static void *
@@ -741,11 +752,13 @@ redislimit_lease_get(struct redislimit *r, const char *account,
 	snprintf(ms, sizeof(ms), "%u", r->lease_ms);
 	snprintf(lid, sizeof(lid), "%s#%lu", r->relay,
 	    __atomic_add_fetch(&r->nleases_made, 1, __ATOMIC_RELAXED));
-	if ((rep = eval(r, LEASE_GET, 2, 6, argv)) == NULL)
-		return -1;
-	rc = rep->type == REDIS_REPLY_INTEGER && rep->integer == 1;
-	freeReplyObject(rep);
-	if (rc == 1) {
+	if ((rep = eval(r, LEASE_GET, 2, 6, argv)) == NULL) {
+		rc = -1;	/* unreachable: kept to be added back */
+	} else {
+		rc = rep->type == REDIS_REPLY_INTEGER && rep->integer == 1;
+		freeReplyObject(rep);
+	}
+	if (rc != 0) {
 		l = xcalloc(1, sizeof(*l));
 		xstrlcpy(l->key, key, sizeof(l->key));
 		xstrlcpy(l->id, lid, sizeof(l->id));

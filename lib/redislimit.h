@@ -27,7 +27,8 @@
  * up to 30 s; the renewal thread tries too).  Each successful
  * (re)connection increments redislimit_epoch(), so that callers can write
  * their state again.  The renewal thread extends the leases this process
- * holds every lease/3 seconds and adds them back after a reconnection.
+ * holds every lease/3 seconds; each reconnection first adds them all back,
+ * those taken while Redis was unreachable included.
  *
  * Functions return -1 when Redis is unreachable (the caller falls back to
  * its local limits), other values as documented.
@@ -92,7 +93,9 @@ int	redislimit_cool_get(struct redislimit *, const char *account,
 int	redislimit_cool_clear(struct redislimit *, const char *account);
 
 /* Take a session lease of account if fewer than max live: 1 (its id in
- * id), 0 all taken, -1. */
+ * id), 0 all taken, -1 unreachable: the lease (its id in id) is then held
+ * all the same, so that the session the caller opens on its local share
+ * counts for the other relays once Redis is back. */
 int	redislimit_lease_get(struct redislimit *, const char *account,
 	    unsigned max, char *id, size_t idsize);
 /* Give a lease back (kept renewed no more, even if Redis is away). */

@@ -45,12 +45,13 @@ struct pool *pool_new(void);
 
 /* Session leases shared with other relays.  get: 1 with the lease's id,
  * 0 when all max of the account are taken, -1 when the store is
- * unreachable (the session goes ahead without a lease under the bound
- * that bound() gives); put gives one back; wanted: non-zero when another
- * relay waits for a lease of the account while this one holds more than
- * its share of max with held sessions (the session given back is then
- * closed), or, with held POOL_HELD_IDLE, at all (idle sessions are
- * closed: checked every POOL_LEASE_CHECK_MS by the reaper). */
+ * unreachable (the session goes ahead under the bound that bound()
+ * gives, with the id, if any, of a lease the store adds once it is back);
+ * put gives one back; wanted: non-zero when another relay waits for a
+ * lease of the account while this one holds more than its share of max
+ * with held sessions (the session given back is then closed), or, with
+ * held POOL_HELD_IDLE, at all (idle sessions are closed: checked every
+ * POOL_LEASE_CHECK_MS by the reaper). */
 struct pool_leases {
 	int	(*get)(void *arg, const char *account, unsigned max, char *id,
 		    size_t idsize);

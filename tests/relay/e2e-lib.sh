@@ -167,10 +167,10 @@ e2e_qid() {
 e2e_assert_no_secrets() {
 	local s
 	for s in "${E_SECRETS[@]}"; do
-		if grep -rqF -- "$s" "$D"/*.log "$D"/events-* "$D/pf/maillog" \
+		if grep -rqF -- "$s" "$D"/*.log "$D"/events-* "$D"/pf*/maillog \
 		    "$D"/swaks-* 2>/dev/null; then
 			grep -rlF -- "$s" "$D"/*.log "$D"/events-* \
-			    "$D/pf/maillog" "$D"/swaks-* >&2
+			    "$D"/pf*/maillog "$D"/swaks-* >&2
 			t_fail "a log holds an authorization code"
 		fi
 	done

@@ -1,15 +1,19 @@
 #!/usr/bin/python3
-"""multisend — send messages through several relays at once, for the
-shared-limits test.
+"""multisend — send many messages at once over SMTP to one or more
+servers: the Postfix instances of the shared-limits test, or relays
+directly (--relay is another name for --server).
 
-    multisend.py --relay HOST:PORT [--relay ...] --from ADDR --count N
-                 --prefix P [--concurrency C] [--timeout S]
+    multisend.py --server HOST:PORT [--server ...] --from ADDR --count N
+                 --prefix P [--first I] [--concurrency C] [--timeout S]
 
-Message i (1..N) goes to relay i % (number of relays), with header
-"X-Test-Id: P-i", from a thread pool of C clients.  Prints one line per
-message: "P-i RELAY CODE TEXT" with the reply to the final dot, or to the
-command the relay refused (MAIL, RCPT, DATA), or "P-i RELAY 000 error"
-when the connection failed.  Exits 0 when every line was printed.
+Messages P-I .. P-(I+N-1), each on its own connection from a thread pool
+of C clients; message i goes to the servers in turn (the first to the
+first server).  Each has "Message-ID: <P-i@office.test>", "X-Test-Id: P-i"
+and the recipient r-P-i@dest.test.  Prints one line per message:
+"P-i SERVER CODE TEXT" with the reply to the final dot (Postfix's
+"250 2.0.0 Ok: queued as QUEUEID"), or to the command refused (MAIL,
+RCPT, DATA), or "P-i SERVER 000 error" when the connection failed.  Exits
+0 when every line was printed.
 """
 import argparse
 import concurrent.futures
@@ -17,10 +21,11 @@ import smtplib
 import sys
 
 
-def send(relay, sender, ident, timeout):
-    host, port = relay.rsplit(":", 1)
-    msg = ("Subject: %s\r\nX-Test-Id: %s\r\n\r\nbody of %s\r\n"
-           % (ident, ident, ident))
+def send(server, sender, ident, timeout):
+    host, port = server.rsplit(":", 1)
+    msg = ("From: <%s>\r\nTo: <r-%s@dest.test>\r\nSubject: %s\r\n"
+           "Message-ID: <%s@office.test>\r\nX-Test-Id: %s\r\n\r\n"
+           "body of %s\r\n" % (sender, ident, ident, ident, ident, ident))
     try:
         with smtplib.SMTP(host, int(port), timeout=timeout) as s:
             s.ehlo("client.test")
@@ -40,26 +45,28 @@ def send(relay, sender, ident, timeout):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--relay", action="append", required=True)
+    p.add_argument("--server", "--relay", dest="server", action="append",
+                   required=True)
     p.add_argument("--from", dest="sender", required=True)
     p.add_argument("--count", type=int, required=True)
+    p.add_argument("--first", type=int, default=1)
     p.add_argument("--prefix", required=True)
     p.add_argument("--concurrency", type=int, default=8)
     p.add_argument("--timeout", type=float, default=90)
     o = p.parse_args()
     jobs = {}
     with concurrent.futures.ThreadPoolExecutor(o.concurrency) as ex:
-        for i in range(1, o.count + 1):
-            relay = o.relay[i % len(o.relay)]
-            ident = "%s-%d" % (o.prefix, i)
-            jobs[ex.submit(send, relay, o.sender, ident, o.timeout)] = \
-                (ident, relay)
+        for k in range(o.count):
+            server = o.server[k % len(o.server)]
+            ident = "%s-%d" % (o.prefix, o.first + k)
+            jobs[ex.submit(send, server, o.sender, ident, o.timeout)] = \
+                (ident, server)
         for f in concurrent.futures.as_completed(jobs):
-            ident, relay = jobs[f]
+            ident, server = jobs[f]
             code, text = f.result()
             if isinstance(text, bytes):
                 text = text.decode("utf-8", "replace")
-            print("%s %s %03d %s" % (ident, relay, code,
+            print("%s %s %03d %s" % (ident, server, code,
                                      " ".join(text.split())), flush=True)
     return 0
 

@@ -5,8 +5,9 @@
  * that stop exactly at the limit across two relays, counts written again
  * after Redis lost them, session leases (the bound, a relay waiting, a
  * lease given back, the lease of a process that stopped renewing it
- * running out), cool-offs set and cleared from either side, and an
- * unreachable Redis answering -1 at once.
+ * running out, a lease taken while Redis was away counted once it is
+ * back), cool-offs set and cleared from either side, and an unreachable
+ * Redis answering -1 at once.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -31,7 +32,7 @@
 
 extern char **environ;
 
-static pid_t	redis_pid;
+static pid_t	redis_pid, outage_pid;	/* outage: test_lease_outage's */
 static unsigned	redis_port;
 static char	url[64], dead_url[64];
 static char	dir[] = "/tmp/test_redislimit.XXXXXX";
@@ -68,24 +69,22 @@ connects(unsigned port)
 	return ok;
 }
 
+/* A redis-server on port (in dir, no persistence), listening: 0, or -1
+ * said on stderr. */
 static int
-setup(void **state)
+redis_start(unsigned port, pid_t *pid)
 {
-	unsigned port = free_port();
 	char ps[16];
 	char *argv[] = { "redis-server", "--port", ps, "--bind", "127.0.0.1",
 	    "--save", "", "--appendonly", "no", "--dir", dir, NULL };
 	struct timespec ts = { 0, 50000000 };
-
-	if (mkdtemp(dir) == NULL)
-		return -1;
-	snprintf(ps, sizeof(ps), "%u", port);
 	posix_spawn_file_actions_t fa;
 	int rc;
 
+	snprintf(ps, sizeof(ps), "%u", port);
 	posix_spawn_file_actions_init(&fa);	/* its log: not ours */
 	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	rc = posix_spawnp(&redis_pid, "redis-server", &fa, NULL, argv, environ);
+	rc = posix_spawnp(pid, "redis-server", &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	if (rc != 0) {
 		fprintf(stderr, "cannot run redis-server (package "
@@ -98,6 +97,16 @@ setup(void **state)
 		fprintf(stderr, "redis-server does not listen on %u\n", port);
 		return -1;
 	}
+	return 0;
+}
+
+static int
+setup(void **state)
+{
+	unsigned port = free_port();
+
+	if (mkdtemp(dir) == NULL || redis_start(port, &redis_pid) != 0)
+		return -1;
 	redis_port = port;
 	snprintf(url, sizeof(url), "redis://127.0.0.1:%u", port);
 	snprintf(dead_url, sizeof(dead_url), "redis://127.0.0.1:%u",
@@ -111,6 +120,10 @@ teardown(void **state)
 	if (redis_pid > 0) {
 		kill(redis_pid, SIGTERM);
 		waitpid(redis_pid, NULL, 0);
+	}
+	if (outage_pid > 0) {		/* that test failed */
+		kill(outage_pid, SIGTERM);
+		waitpid(outage_pid, NULL, 0);
 	}
 	rmdir(dir);
 	return 0;
@@ -342,6 +355,41 @@ test_unreachable(void **state)
 	redislimit_free(d);
 }
 
+/* A lease taken while Redis is unreachable (the relay opens the session
+ * on its local share) is held all the same and added to Redis as soon as
+ * the relay reconnects: another relay is refused it until it is given
+ * back. */
+static void
+test_lease_outage(void **state)
+{
+	unsigned port = free_port();
+	char u[64], id[128] = "", other[128];
+	struct redislimit *a, *b;
+	struct timespec ts = { 0, 50000000 };
+	int i;
+
+	snprintf(u, sizeof(u), "redis://127.0.0.1:%u", port);
+	a = relay("a", u, 30);
+	assert_int_equal(redislimit_lease_get(a, "w", 1, id, sizeof(id)), -1);
+	assert_true(id[0] != '\0');
+	assert_int_equal(redis_start(port, &outage_pid), 0);
+	/* a call reconnects (after the 1 s backoff) */
+	for (i = 0; i < 100 && redislimit_ping(a) != 0; i++)
+		nanosleep(&ts, NULL);
+	assert_int_equal(redislimit_reachable(a), 1);
+	b = relay("b", u, 30);
+	assert_int_equal(redislimit_lease_get(b, "w", 1, other,
+	    sizeof(other)), 0);
+	redislimit_lease_put(a, "w", id);
+	assert_int_equal(redislimit_lease_get(b, "w", 1, other,
+	    sizeof(other)), 1);
+	redislimit_free(a);
+	redislimit_free(b);
+	kill(outage_pid, SIGTERM);
+	waitpid(outage_pid, NULL, 0);
+	outage_pid = 0;
+}
+
 /* Last: the server then wants a password (the secrets file's "redis"
  * line in the relay). */
 static void
@@ -378,6 +426,7 @@ main(void)
 		cmocka_unit_test(test_renewed),
 		cmocka_unit_test(test_cooloff),
 		cmocka_unit_test(test_unreachable),
+		cmocka_unit_test(test_lease_outage),
 		cmocka_unit_test(test_password),
 	};
 
