@@ -18,6 +18,7 @@
 #	e2e_send ID FROM TO...		# Subject and X-Test-Id: ID
 #	e2e_wait_delivered p1 ID 1 15	# ID seen N times within S seconds
 #	e2e_assert_no_secrets		# no log holds any code
+#	e2e_redis_tls CERT IP PORT PASSWORD	# redis-server, TLS only
 #
 # Peers store messages in $D/mail-NAME (msg-*.eml, msg-*.json) and events
 # in $D/events-NAME; restarting a peer with e2e_peer NAME again keeps the
@@ -162,6 +163,30 @@ print(e["mail_from"], e["login"], str(e["tls"]).lower(),
 # The queue ID Postfix gave the message with ID (from swaks's transcript)
 e2e_qid() {
 	grep -Eo 'queued as [0-9A-F]+' "$D/swaks-$1" | head -1 | awk '{print $3}'
+}
+
+# e2e_redis_tls CERT IP PORT PASSWORD: a redis-server (t_spawn'ed as
+# "redis", log $D/redis-CERT.log) that speaks TLS only on IP:PORT with
+# $D/pki/CERT.crt and .key, wants no client certificate and requires
+# PASSWORD (kept in $D/redis-CERT.conf, mode 600, never on a command line).
+e2e_redis_tls() {
+	local cert=$1 ip=$2 port=$3
+	(umask 077 && cat >"$D/redis-$cert.conf") <<EOC
+port 0
+tls-port $port
+bind $ip
+tls-cert-file $D/pki/$cert.crt
+tls-key-file $D/pki/$cert.key
+tls-ca-cert-file $D/pki/ca.crt
+tls-auth-clients no
+requirepass $4
+save ""
+appendonly no
+dir $D
+EOC
+	t_spawn redis "$D/redis-$cert.log" redis-server "$D/redis-$cert.conf"
+	t_wait_port "$ip" "$port" 10 ||
+	    { cat "$D/redis-$cert.log" >&2; t_fail "redis-server did not start"; }
 }
 
 e2e_assert_no_secrets() {

@@ -29,22 +29,7 @@ URL=rediss://localhost:$RPORT
 
 # redis_start CERT: TLS only, with the password, serving $D/pki/CERT.crt
 redis_start() {
-	cat >"$D/redis-$1.conf" <<EOC
-port 0
-tls-port $RPORT
-bind 127.0.0.1
-tls-cert-file $D/pki/$1.crt
-tls-key-file $D/pki/$1.key
-tls-ca-cert-file $D/pki/ca.crt
-tls-auth-clients no
-requirepass $RPASS
-save ""
-appendonly no
-dir $D
-EOC
-	t_spawn redis "$D/redis-$1.log" redis-server "$D/redis-$1.conf"
-	t_wait_port 127.0.0.1 $RPORT 10 ||
-	    { cat "$D/redis-$1.log" >&2; t_fail "redis-server did not start"; }
+	e2e_redis_tls "$1" 127.0.0.1 $RPORT "$RPASS"
 }
 
 # rcli [--auth] ARGS...: redis-cli over verified TLS, with the password

@@ -16,11 +16,17 @@
 #     redis:// to a non-loopback address (10.0.0.1 on a veth interface):
 #     the log and status say so, each relay refreshes on its own, no token
 #     key in Redis (the limits are still shared);
+#  3b. shared with a password over rediss:// to redis.test, a name for
+#     10.0.0.1 (TLS only, its certificate verified against the test CA):
+#     two relays from one expired token file cause ONE refresh, status
+#     says "oauth: shared", Redis holds the set sealed;
 #  4. Redis down: a relay refreshes on its own and delivers;
 #  5. no token or password in any log, reply or output.
 . "$SMARTHOST_TOP/tests/relay/e2e-lib.sh"
 t_enter_netns "$@"
-e2e_init
+e2e_init '10.0.0.1 redis.test'
+pki__leaf "$D/pki" redis redis.test DNS:redis.test ca ||
+    t_fail "cannot issue the certificate of redis.test"
 t_need redis-server redis-cli curl ip
 ctl=$B/smarthostctl
 CHAT=$SMARTHOST_TOP/tests/relay/smtpchat.py
@@ -40,9 +46,10 @@ redis_start() {
 	    { cat "$D/redis.out" >&2; t_fail "redis-server did not start"; }
 }
 rcli() {	# rcli HOST ARGS...: redis-cli, with the password when one is set
-	local h=$1
+	local h=$1 tls=()
 	shift
-	redis-cli -h "$h" -p "$RPORT" "$@"
+	[ "$h" != redis.test ] || tls=(--tls --cacert "$D/pki/ca.crt")
+	redis-cli "${tls[@]}" -h "$h" -p "$RPORT" "$@"
 }
 
 t_spawn oauth "$D/oauth.out" /usr/bin/python3 \
@@ -59,8 +66,9 @@ printf '%s\n' 'ms@test.example ms' >"$D/relay.map"
 
 # relay_conf N STORE [SECRETS-LINE]: $D/r$N.conf, listening on 1002$((N+4))
 relay_conf() {
-	local n=$1 store=$2
+	local n=$1 store=$2 ca=
 	mkdir -p "$D/state$n"
+	case $store in rediss://*) ca="limits-ca-file = $D/pki/ca.crt" ;; esac
 	: >"$D/secrets$n"
 	chmod 600 "$D/secrets$n"
 	[ -z "${3:-}" ] || printf '%s\n' "$3" >"$D/secrets$n"
@@ -71,6 +79,7 @@ secrets = $D/secrets$n
 state-dir = $D/state$n
 user = root
 limits-store = $store
+$ca
 limits-share = 1/2
 limits-lease = 3s
 [relay]
@@ -168,16 +177,51 @@ last_refresh_token() { grep '^rt-' "$D/tokens" | tail -n 1; }
 # The keys of smarthost:oauth* in the Redis at HOST.
 oauth_keys() { rcli "$1" --scan --pattern 'smarthost:oauth*' | sort; }
 
+# one_token_file: relay 1 authorized, relay 2 given a copy of its token
+# file, both access tokens due
+one_token_file() {
+	authorize 1
+	mkdir -p -m 700 "$D/state2/oauth"
+	cp -p "$(tf 1)" "$(tf 2)"
+	expire 1
+	expire 2
+}
+
+# sealed HOST: the Redis at HOST holds one token key, the sealed set
+# (v1:..., 30 days), and no issued token in clear in GET or DUMP of any
+# key; NKEYS is set to the number of keys
+sealed() {
+	local h=$1 k tok ttl out=$D/redis-dump-$1.out
+	t_assert_eq "smarthost:oauth:ms" "$(oauth_keys "$h")" "token keys in Redis at $h (the lock is given back)"
+	case $(rcli "$h" GET smarthost:oauth:ms) in
+	v1:?*) ;;
+	*) t_fail "smarthost:oauth:ms at $h is not a sealed token set" ;;
+	esac
+	ttl=$(rcli "$h" TTL smarthost:oauth:ms)
+	[ "$ttl" -gt $((30 * 86400 - 120)) ] && [ "$ttl" -le $((30 * 86400)) ] ||
+	    t_fail "smarthost:oauth:ms at $h expires in $ttl s, not 30 days"
+	: >"$out"
+	NKEYS=0
+	while read -r k; do
+		NKEYS=$((NKEYS + 1))
+		{
+			printf 'KEY %s\n' "$k"
+			[ "$(rcli "$h" TYPE "$k")" = string ] && rcli "$h" GET "$k"
+			rcli "$h" --no-raw DUMP "$k"
+		} >>"$out" 2>&1
+	done < <(rcli "$h" --scan)
+	while read -r tok; do
+		! grep -qF -- "$tok" "$out" || t_fail "a token is in Redis at $h in clear"
+		! grep -qF -- "${tok:3:16}" "$out" || t_fail "part of a token is in Redis at $h in clear"
+	done <"$D/tokens"
+}
+
 # ---- 1. one refresh for both relays ----------------------------------------
 redis_start 127.0.0.1 --requirepass "$RPASS"
 relay_conf 1 "redis://127.0.0.1:$RPORT" "redis $RPASS"
 relay_conf 2 "redis://127.0.0.1:$RPORT" "redis $RPASS"
-authorize 1
+one_token_file
 rt0=$(field 1 refresh_token)
-mkdir -p -m 700 "$D/state2/oauth"
-cp -p "$(tf 1)" "$(tf 2)"
-expire 1
-expire 2
 t_assert_eq 0 "$(stat_of refreshes)" "refreshes before the relays start"
 relay_start 1
 relay_start 2
@@ -219,30 +263,11 @@ t_assert_grep '"oauth_shared": 1' "$D/status-shared-json.out" "status --json"
 t_ok "one token file, two relays, 10 messages at once: one refresh (the other relay waited for it: $nset SETs), all delivered once, both files hold the rotated refresh token"
 
 # ---- 2. nothing in clear in Redis ----------------------------------------------
-t_assert_eq "smarthost:oauth:ms" "$(oauth_keys 127.0.0.1)" "token keys in Redis (the lock is given back)"
-sealed=$(rcli 127.0.0.1 GET smarthost:oauth:ms)
-case $sealed in v1:?*) ;; *) t_fail "smarthost:oauth:ms is not a sealed token set" ;; esac
-ttl=$(rcli 127.0.0.1 TTL smarthost:oauth:ms)
-[ "$ttl" -gt $((30 * 86400 - 120)) ] && [ "$ttl" -le $((30 * 86400)) ] ||
-    t_fail "smarthost:oauth:ms expires in $ttl s, not 30 days"
-: >"$D/redis-dump.out"
-nkeys=0
-while read -r k; do
-	nkeys=$((nkeys + 1))
-	{
-		printf 'KEY %s\n' "$k"
-		[ "$(rcli 127.0.0.1 TYPE "$k")" = string ] && rcli 127.0.0.1 GET "$k"
-		rcli 127.0.0.1 --no-raw DUMP "$k"
-	} >>"$D/redis-dump.out" 2>&1
-done < <(rcli 127.0.0.1 --scan)
-[ "$nkeys" -ge 2 ] || t_fail "only $nkeys keys in Redis"
+sealed 127.0.0.1
+[ "$NKEYS" -ge 2 ] || t_fail "only $NKEYS keys in Redis"
 ntok=$(wc -l <"$D/tokens")
 [ "$ntok" -ge 4 ] || t_fail "the server issued only $ntok tokens"
-while read -r tok; do
-	! grep -qF -- "$tok" "$D/redis-dump.out" || t_fail "a token is in Redis in clear"
-	! grep -qF -- "${tok:3:16}" "$D/redis-dump.out" || t_fail "part of a token is in Redis in clear"
-done <"$D/tokens"
-t_ok "Redis holds the token set sealed (v1:..., 30 days): no token of $ntok in GET or DUMP of $nkeys keys"
+t_ok "Redis holds the token set sealed (v1:..., 30 days): no token of $ntok in GET or DUMP of $NKEYS keys"
 
 # ---- 1b. relay 2 alone, Redis flushed: its own file refreshes ---------------
 t_stop relay1
@@ -267,6 +292,17 @@ t_assert_eq "smarthost:oauth:ms" "$(oauth_keys 127.0.0.1)" "relay 2 shared its n
 t_ok "relay 1 stopped, Redis flushed: relay 2 refreshes from its own file (the rotated token it took); a set that does not open is ignored, logged once"
 t_stop relay2
 
+# told N TAG LOG-ERE OAUTH-ERE STORE: relay N's log matches LOG-ERE, its
+# status (saved in $D/status-TAG-N.out) says "oauth: OAUTH-ERE" and that the
+# limits-store STORE is reachable
+told() {
+	local n=$1 out=$D/status-$2-$1.out
+	t_assert_grep "$3" "$(eval echo "\$LOG$n")" "relay $n's log on sharing tokens"
+	status "$n" >"$out"
+	t_assert_grep "^oauth: $4\$" "$out" "status of relay $n"
+	t_assert_grep "^limits-store $5: reachable" "$out" "relay $n's limits-store"
+}
+
 # ---- 3. not shared --------------------------------------------------------------
 # notshared HOST WHY-REGEX: relays 1 and 2 with their own tokens, both due
 notshared() {
@@ -279,11 +315,8 @@ notshared() {
 	relay_start 1
 	relay_start 2
 	for n in 1 2; do
-		t_assert_grep "oauth tokens are not shared through redis://$host:$RPORT: needs a password and rediss:// or a loopback address \\($why\\); each relay refreshes its own" \
-		    "$(eval echo "\$LOG$n")" "relay $n says the tokens are not shared"
-		status "$n" >"$D/status-not-$host-$n.out"
-		t_assert_grep "^oauth: not shared \\($why\\)\$" "$D/status-not-$host-$n.out" "status of relay $n"
-		t_assert_grep "^limits-store redis://$host:$RPORT: reachable" "$D/status-not-$host-$n.out" "limits still shared"
+		told "$n" "not-$host" "oauth tokens are not shared through redis://$host:$RPORT: needs a password and rediss:// or a loopback address \\($why\\); each relay refreshes its own" \
+		    "not shared \\($why\\)" "redis://$host:$RPORT"
 	done
 	send 1 "d1-$host" &
 	send 2 "d2-$host"
@@ -315,6 +348,32 @@ relay_conf 2 "redis://10.0.0.1:$RPORT" "redis $RPASS"
 notshared 10.0.0.1 'plain redis:// to 10\.0\.0\.1, not a loopback address'
 t_ok "password over plain redis:// to 10.0.0.1: not shared, said by the log and status; each relay refreshes on its own"
 t_stop redis
+
+# ---- 3b. rediss:// to a name for 10.0.0.1: shared ----------------------------
+e2e_redis_tls redis 10.0.0.1 "$RPORT" "$RPASS"
+relay_conf 1 "rediss://redis.test:$RPORT" "redis $RPASS"
+relay_conf 2 "rediss://redis.test:$RPORT" "redis $RPASS"
+one_token_file
+before=$(stat_of refreshes)
+refused=$(stat_of invalid_grants)
+relay_start 1
+relay_start 2
+send 1 f1 &
+send 2 f2
+wait $! || true
+delivered_once f1 f2
+t_assert_eq $((before + 1)) "$(stat_of refreshes)" "refreshes for two relays from one token file over rediss://"
+t_assert_eq "$refused" "$(stat_of invalid_grants)" "refreshes refused over rediss://"
+t_assert_eq "$(last_refresh_token)" "$(field 2 refresh_token)" "relay 2's token file holds the rotated refresh token"
+for n in 1 2; do
+	told "$n" tls "oauth tokens are shared through rediss://redis\\.test:$RPORT: each account's token is refreshed once for all relays" \
+	    shared "rediss://redis\\.test:$RPORT"
+done
+sealed redis.test
+t_stop relay1
+t_stop relay2
+t_stop redis
+t_ok "password over rediss:// to redis.test (10.0.0.1), certificate verified: shared, one refresh for two relays from one token file, the set sealed in Redis"
 
 # ---- 4. Redis down: on its own -----------------------------------------------
 relay_conf 1 "redis://127.0.0.1:$RPORT" "redis $RPASS"
