@@ -118,9 +118,10 @@ struct redislimit {
 	char		 err[256];
 	long long	 next_try, backoff;	/* ms */
 	unsigned long	 epoch, nleases, nleases_made;
-	time_t		 back_since;	/* the last reconnection after an outage */
-	time_t		 settle_until;	/* its window's end; 0: none (atomic) */
-	int		 settle_open;	/* its end not logged yet (atomic) */
+	/* the settling window (atomic): the reconnection after an outage,
+	 * the window's end (0: none), its end not logged yet */
+	time_t		 back_since, settle_until;
+	int		 settle_open;
 	struct lease	*leases;	/* held by this process */
 	pthread_t	 renewer;
 	pthread_cond_t	 wake;

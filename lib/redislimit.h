@@ -53,8 +53,8 @@
 #include <stddef.h>
 #include <time.h>
 
-#define REDISLIMIT_BACKOFF_MAX	30	/* s, between reconnection attempts */
-#define REDISLIMIT_RESYNC	5	/* s: callers write their state again */
+#define REDISLIMIT_BACKOFF_MAX	30	/* s: the longest backoff */
+#define REDISLIMIT_RESYNC	5	/* s: callers write state again */
 
 struct redislimit;
 

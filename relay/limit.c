@@ -809,12 +809,16 @@ int
 limit_save(struct limits *l, time_t now, int force, char *err,
     size_t errsize)
 {
+	time_t since, until;
 	int rc = 0;
 
 	err[0] = '\0';
 	pthread_mutex_lock(&l->mu);
-	if (l->r != NULL)	/* after a reconnection: this relay's counts */
+	if (l->r != NULL) {	/* after a reconnection: this relay's counts */
 		(void)shared_sync(l, now);
+		/* the end of a settling window is logged now */
+		(void)redislimit_settling(l->r, now, &since, &until);
+	}
 	if (l->path != NULL && (l->dirty || l->jbroken) &&
 	    (force || now - l->saved >= LIMIT_SAVE_INTERVAL))
 		rc = compact(l, now, err, errsize);
