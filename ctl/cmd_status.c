@@ -351,16 +351,25 @@ print_oauth(const struct conf *conf, const char *name, time_t now)
 }
 
 /* The shared limits-store, if any: "limits-store redis://...: shared by
- * the relays, local share 1/2 while unreachable", and why it is
- * unreachable ("  why         certificate verify failed: ..."). */
+ * the relays, local share 1/2 while unreachable" (or "reachable again
+ * since ..., local share 1/2 in force until ..." while it settles after
+ * an outage), and why it is unreachable ("  why         certificate
+ * verify failed: ..."). */
 static void
 print_store(const struct sline *r)
 {
-	char b[64];
+	char b[64], e[64];
 
 	if (*get(r, "limits_store") == '\0')
 		return;
-	if (num(r, "limits_store_up"))
+	if (num(r, "limits_store_up") && num(r, "limits_store_settle_until"))
+		printf("limits-store %s: reachable again since %s, local share "
+		    "%s in force until %s\n", get(r, "limits_store"),
+		    clock_time((time_t)num(r, "limits_store_back_since"), b,
+		    sizeof(b)), get(r, "limits_share"),
+		    clock_time((time_t)num(r, "limits_store_settle_until"), e,
+		    sizeof(e)));
+	else if (num(r, "limits_store_up"))
 		printf("limits-store %s: reachable, limits shared by its "
 		    "relays (local share %s if it fails)\n",
 		    get(r, "limits_store"), get(r, "limits_share"));

@@ -23,7 +23,7 @@
 #include "util.h"
 
 #define BACKOFF_MIN_MS	1000
-#define BACKOFF_MAX_MS	30000
+#define BACKOFF_MAX_MS	(REDISLIMIT_BACKOFF_MAX * 1000)
 #define KEY_MAX		600
 
 /* Adds this relay's message count of the day if the total stays within
@@ -118,6 +118,10 @@ struct redislimit {
 	char		 err[256];
 	long long	 next_try, backoff;	/* ms */
 	unsigned long	 epoch, nleases, nleases_made;
+	/* the settling window (atomic): the reconnection after an outage,
+	 * the window's end (0: none), its end not logged yet */
+	time_t		 back_since, settle_until;
+	int		 settle_open;
 	struct lease	*leases;	/* held by this process */
 	pthread_t	 renewer;
 	pthread_cond_t	 wake;
@@ -164,6 +168,9 @@ went_down(struct redislimit *r, const char *reason)
 	if (!r->up)
 		return;
 	__atomic_store_n(&r->up, 0, __ATOMIC_RELAXED);
+	/* a window not over: the next reconnection opens a new one */
+	__atomic_store_n(&r->settle_until, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&r->settle_open, 0, __ATOMIC_RELAXED);
 	r->down_since = time(NULL);
 	xstrlcpy(r->err, why, sizeof(r->err));
 	log_warnx("limits-store %s: unreachable (%s): local share %s in "
@@ -308,6 +315,34 @@ conn_open(struct redislimit *r, char *err, size_t errsize)
 
 static int	leases_script(struct redislimit *, int);
 
+static void
+hms(time_t t, char *buf, size_t size)
+{
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	strftime(buf, size, "%H:%M:%S", &tm);
+}
+
+/* Reachable again after an outage (mu held): the settling window opens
+ * (see redislimit.h). */
+static void
+settle_start(struct redislimit *r)
+{
+	time_t now = time(NULL), until;
+	char end[16];
+
+	until = now + REDISLIMIT_BACKOFF_MAX + r->lease_ms / 1000 +
+	    REDISLIMIT_RESYNC;
+	hms(until, end, sizeof(end));
+	__atomic_store_n(&r->back_since, now, __ATOMIC_RELAXED);
+	__atomic_store_n(&r->settle_until, until, __ATOMIC_RELAXED);
+	__atomic_store_n(&r->settle_open, 1, __ATOMIC_RELAXED);
+	log_info("limits-store %s: reachable again: limits are shared again, "
+	    "with the local share %s in force as well until %s, while the "
+	    "other relays write their counts again", r->url, r->share, end);
+}
+
 /* Connected, or -1 (mu held); retries after the backoff only.  A new
  * connection adds the leases held back at once, before any other call
  * can take one (Redis may have lost them, or never had those taken while
@@ -342,8 +377,7 @@ connect_now(struct redislimit *r)
 	if (r->nleases > 0 && leases_script(r, 1) != 0)
 		return -1;
 	if (!r->up)
-		log_info("limits-store %s: reachable again: limits are shared "
-		    "again", r->url);
+		settle_start(r);
 	__atomic_store_n(&r->up, 1, __ATOMIC_RELAXED);
 	r->epoch++;
 	r->backoff = BACKOFF_MIN_MS;
@@ -437,6 +471,18 @@ leases_script(struct redislimit *r, int readd)
 	return rc;
 }
 
+/* Asks Redis (mu held, connected): a connection it closed (a restart)
+ * is marked unreachable, to be connected again. */
+static void
+ping_locked(struct redislimit *r)
+{
+	const char *argv[] = { "PING" };
+	redisReply *rep;
+
+	if ((rep = command(r, 1, argv)) != NULL)
+		freeReplyObject(rep);
+}
+
 /* Extends the leases held (mu held); a reconnection adds them back. */
 static void
 renew(struct redislimit *r)
@@ -466,6 +512,8 @@ renewer(void *arg)
 			break;
 		if (r->fd == -1)
 			(void)connect_now(r);
+		else if (r->nleases == 0)
+			ping_locked(r);
 		renew(r);
 	}
 	pthread_mutex_unlock(&r->mu);
@@ -607,6 +655,25 @@ redislimit_epoch(struct redislimit *r)
 	e = r->epoch;
 	pthread_mutex_unlock(&r->mu);
 	return e;
+}
+
+int
+redislimit_settling(struct redislimit *r, time_t now, time_t *since,
+    time_t *until)
+{
+	time_t end = __atomic_load_n(&r->settle_until, __ATOMIC_RELAXED);
+
+	*since = __atomic_load_n(&r->back_since, __ATOMIC_RELAXED);
+	*until = end;
+	if (end == 0)
+		return 0;
+	if (now < end)
+		return 1;
+	if (__atomic_exchange_n(&r->settle_open, 0, __ATOMIC_RELAXED))
+		log_info("limits-store %s: settled: the relays have had time "
+		    "to write their counts again; limits are shared without "
+		    "the local share again", r->url);
+	return 0;
 }
 
 static void

@@ -27,8 +27,22 @@
  * up to 30 s; the renewal thread tries too).  Each successful
  * (re)connection increments redislimit_epoch(), so that callers can write
  * their state again.  The renewal thread extends the leases this process
- * holds every lease/3 seconds; each reconnection first adds them all back,
- * those taken while Redis was unreachable included.
+ * holds every lease/3 seconds (and, holding none, pings Redis, so that a
+ * connection lost to a restart is noticed even while idle); each
+ * reconnection first adds them all back, those taken while Redis was
+ * unreachable included.
+ *
+ * A reconnection that follows a time unreachable (not the first
+ * connection of a process that started with Redis up) opens a settling
+ * window (redislimit_settling()): Redis may have come back empty and
+ * hold only the part of the relays already back.  Every other relay
+ * notices the outage within lease/3 and reconnects at most
+ * REDISLIMIT_BACKOFF_MAX seconds (its backoff) plus lease/3 after Redis
+ * is back, and writes its state within REDISLIMIT_RESYNC seconds of
+ * that; so the window lasts REDISLIMIT_BACKOFF_MAX + lease +
+ * REDISLIMIT_RESYNC seconds, during which callers keep their local share
+ * as a bound as well.  Its start is logged with the reconnection, its end
+ * once, by the first redislimit_settling() call after it.
  *
  * Functions return -1 when Redis is unreachable (the caller falls back to
  * its local limits), other values as documented.
@@ -38,6 +52,9 @@
 
 #include <stddef.h>
 #include <time.h>
+
+#define REDISLIMIT_BACKOFF_MAX	30	/* s: the longest backoff */
+#define REDISLIMIT_RESYNC	5	/* s: callers write state again */
 
 struct redislimit;
 
@@ -69,6 +86,12 @@ int	redislimit_reachable(const struct redislimit *);
 int	redislimit_ping(struct redislimit *);
 /* The number of successful connections so far. */
 unsigned long redislimit_epoch(struct redislimit *);
+/* 1 if now is within the settling window after a reconnection that
+ * followed an outage, with the reconnection's time in *since and the
+ * window's end in *until; else 0 (the first call at or after the end
+ * logs it).  Lock-free: may be called under the caller's locks. */
+int	redislimit_settling(struct redislimit *, time_t now, time_t *since,
+	    time_t *until);
 
 /* Set this relay's message count of account's day to mine + 1 if the
  * day's total with it stays within daily (0: no limit).  1 done, 0 the

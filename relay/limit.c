@@ -362,13 +362,63 @@ share_refusal(const struct limits *l, const char *account, unsigned limit,
 	    l->share_n, share_of(l, limit), redislimit_url(l->r), reset);
 }
 
+/* The shared limit's refusal: "daily limit of 30 messages for account X
+ * reached; resets at 00:00 CST". */
+static void
+limit_refusal(const char *account, unsigned limit, const char *what,
+    time_t now, char *why, size_t whysize)
+{
+	char reset[64];
+
+	reset_time(now, reset, sizeof(reset));
+	snprintf(why, whysize, "daily limit of %u %s for account %s reached; "
+	    "resets at %s", limit, what, account, reset);
+}
+
+/* While the store settles after an outage (redislimit_settling()), this
+ * relay's own count (own, extra included) is bounded by its share of
+ * limit as well: 1 refused, with the refusal in why (the shared limit's
+ * own when the day's total over the relays has reached it too), 0 not
+ * bounded so, -1 the store is unreachable. */
+static int
+settle_refusal(struct limits *l, struct counter *c, unsigned own,
+    unsigned extra, unsigned limit, int rcpts, time_t now, char *why,
+    size_t whysize)
+{
+	char reset[64], end[16];
+	unsigned msgs, nrcpts;
+	time_t since, until;
+	struct tm tm;
+
+	if (limit == 0 || !redislimit_settling(l->r, now, &since, &until) ||
+	    own + extra < share_of(l, limit))
+		return 0;
+	if (shared_sync(l, now) != 0 || redislimit_get(l->r, c->account,
+	    c->day, &msgs, &nrcpts) != 0)
+		return -1;
+	if ((rcpts ? nrcpts : msgs) + extra >= limit) {
+		limit_refusal(c->account, limit, rcpts ? "recipients" :
+		    "messages", now, why, whysize);
+		return 1;
+	}
+	reset_time(now, reset, sizeof(reset));
+	localtime_r(&until, &tm);
+	strftime(end, sizeof(end), "%H:%M:%S", &tm);
+	snprintf(why, whysize, "daily limit of %u %s for account %s reached "
+	    "(this relay's share %u/%u: %u, while limits-store %s settles "
+	    "after an outage, until %s); resets at %s", limit, rcpts ?
+	    "recipients" : "messages", c->account, l->share_m, l->share_n,
+	    share_of(l, limit), redislimit_url(l->r), end, reset);
+	return 1;
+}
+
 int
 limit_reserve(struct limits *l, const char *account, unsigned daily_msgs,
     time_t now, char *why, size_t whysize)
 {
 	struct counter *c;
 	char reset[64];
-	int rc = 0, shared;
+	int rc = 0, shared, settle = 0;
 
 	pthread_mutex_lock(&l->mu);
 	c = counter_get(l, account, now);
@@ -378,8 +428,11 @@ limit_reserve(struct limits *l, const char *account, unsigned daily_msgs,
 		    "that its daily limit of %u messages is not overshot",
 		    l->jerr, account, daily_msgs);
 		rc = -1;
-	} else if (l->r != NULL && (shared = shared_reserve(l, c, daily_msgs,
-	    now)) != -1) {
+	} else if (l->r != NULL && (settle = settle_refusal(l, c, c->msgs +
+	    c->inflight, 0, daily_msgs, 0, now, why, whysize)) == 1) {
+		rc = -1;
+	} else if (l->r != NULL && settle == 0 && (shared = shared_reserve(l,
+	    c, daily_msgs, now)) != -1) {
 		if (shared == 0) {
 			reset_time(now, reset, sizeof(reset));
 			snprintf(why, whysize, "daily limit of %u messages for "
@@ -412,7 +465,7 @@ limits_rcpt_ok(struct limits *l, const char *account, unsigned daily_rcpts,
 	struct counter *c;
 	char reset[64];
 	unsigned msgs, rcpts;
-	int ok = 1;
+	int ok = 1, settle = 0;
 
 	if (daily_rcpts == 0)
 		return 1;
@@ -420,14 +473,17 @@ limits_rcpt_ok(struct limits *l, const char *account, unsigned daily_rcpts,
 	c = counter_get(l, account, now);
 	rcpts = c->rcpts;
 	if (l->r != NULL && (shared_sync(l, now) != 0 ||
-	    redislimit_get(l->r, account, c->day, &msgs, &rcpts) != 0)) {
+	    redislimit_get(l->r, account, c->day, &msgs, &rcpts) != 0 ||
+	    (settle = settle_refusal(l, c, c->rcpts, accepted, daily_rcpts, 1,
+	    now, why, whysize)) == -1)) {
 		rcpts = c->rcpts;
 		if (rcpts + accepted >= share_of(l, daily_rcpts)) {
 			share_refusal(l, account, daily_rcpts, "recipients",
 			    now, why, whysize);
 			ok = 0;
 		}
-	}
+	} else if (settle == 1)
+		ok = 0;
 	if (!ok)
 		;
 	else if (l->jbroken) {
@@ -753,12 +809,16 @@ int
 limit_save(struct limits *l, time_t now, int force, char *err,
     size_t errsize)
 {
+	time_t since, until;
 	int rc = 0;
 
 	err[0] = '\0';
 	pthread_mutex_lock(&l->mu);
-	if (l->r != NULL)	/* after a reconnection: this relay's counts */
+	if (l->r != NULL) {	/* after a reconnection: this relay's counts */
 		(void)shared_sync(l, now);
+		/* the end of a settling window is logged now */
+		(void)redislimit_settling(l->r, now, &since, &until);
+	}
 	if (l->path != NULL && (l->dirty || l->jbroken) &&
 	    (force || now - l->saved >= LIMIT_SAVE_INTERVAL))
 		rc = compact(l, now, err, errsize);

@@ -38,7 +38,12 @@
  * pass a daily message limit), and a cool-off set or cleared on one relay
  * holds for all.  While Redis is unreachable each relay checks its own
  * counts against its share M/N of every daily limit (limits-share); the
- * refusal says so.
+ * refusal says so.  So it does, besides the totals, while the store
+ * settles after an outage (redislimit_settling(): Redis may have come
+ * back empty, with the other relays' part not written again yet).
+ * limit_save() (the relay calls it every second) writes this relay's
+ * counts again after each reconnection, the relay idle too, and logs the
+ * end of a settling window.
  *
  * All functions take the current time so tests can move the clock; all
  * are thread-safe.  A limit of 0 means no limit.  The refusal texts are

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "conf_norm.h"
 #include "limit.h"
@@ -52,12 +53,16 @@ lease_put(void *arg, const char *account, const char *id)
 	redislimit_lease_put(st->r, account, id);
 }
 
+/* The share while Redis is unreachable or settles after an outage (the
+ * other relays' leases may not be back yet). */
 static unsigned
 lease_bound(void *arg, unsigned max)
 {
 	struct store *st = arg;
+	time_t since, until;
 
-	return redislimit_reachable(st->r) ? max : share(st, max);
+	return redislimit_reachable(st->r) && !redislimit_settling(st->r,
+	    time(NULL), &since, &until) ? max : share(st, max);
 }
 
 static int
@@ -174,9 +179,9 @@ store_status(struct relay *rl, char *buf, size_t size, char *err,
     size_t errsize)
 {
 	struct store *st = rl->store;
-	time_t since;
+	time_t since, back, until;
 	size_t n;
-	int up;
+	int up, settling;
 
 	buf[0] = err[0] = '\0';
 	if (st == NULL)
@@ -185,9 +190,12 @@ store_status(struct relay *rl, char *buf, size_t size, char *err,
 	up = redislimit_up(st->r, &since, err, errsize);
 	if (up)
 		err[0] = '\0';
+	settling = up && redislimit_settling(st->r, time(NULL), &back, &until);
 	snprintf(buf, size, " limits_store=%s limits_store_up=%d "
-	    "limits_store_down_since=%lld limits_share=%u/%u", st->url, up,
-	    up ? 0LL : (long long)since, st->m, st->n);
+	    "limits_store_down_since=%lld limits_store_back_since=%lld "
+	    "limits_store_settle_until=%lld limits_share=%u/%u", st->url, up,
+	    up ? 0LL : (long long)since, settling ? (long long)back : 0LL,
+	    settling ? (long long)until : 0LL, st->m, st->n);
 	if ((n = strlen(buf)) < size)
 		tokenshare_status(st->tokens, buf + n, size - n);
 }

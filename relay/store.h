@@ -6,7 +6,9 @@
  * named by its host name and listen address.  The Redis password is the
  * secrets file's line "redis PASSWORD".  While Redis is unreachable the
  * relay uses its share M/N (limits-share) of every account's
- * max-connections (at least 1) and daily limits.  The xoauth2 accounts'
+ * max-connections (at least 1) and daily limits, and keeps it as a bound
+ * besides the shared ones while Redis settles after an outage
+ * (redislimit_settling()).  The xoauth2 accounts'
  * tokens go through the same Redis when that is safe (tokenshare.h).
  */
 #ifndef SMARTHOST_RELAY_STORE_H
@@ -30,8 +32,9 @@ void	store_close(struct relay *);
 
 /* For `smarthostctl status`: "" with the file, else
  * " limits_store=URL limits_store_up=1|0 limits_store_down_since=T
- * limits_share=M/N", and why it is unreachable in err ("" if it is
- * not). */
+ * limits_store_back_since=T limits_store_settle_until=T limits_share=M/N"
+ * (back_since and settle_until 0 unless it settles after an outage), and
+ * why it is unreachable in err ("" if it is not). */
 void	store_status(struct relay *, char *buf, size_t size, char *err,
 	    size_t errsize);
 

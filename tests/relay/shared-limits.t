@@ -28,8 +28,12 @@
 #    flows on with each relay bounded by its share 1/2 (1 session; 16
 #    messages of acc2, deferred with the share's text beyond);
 #  - redis-server restarted (empty) while mail flows: nothing lost, nothing
-#    delivered twice, the day's count of acc2 comes back from the relays and
-#    its limit holds again over both relays, a1's sessions again at most 2;
+#    delivered twice; each relay keeps its share for a settling window after
+#    it reconnects (log, smarthostctl status), so that acc2's message
+#    deferred beyond relay 2's share, retried all along, stays deferred
+#    while the totals are short; the day's count of acc2 comes back from the
+#    relays and its limit holds again over both relays, the windows end
+#    (log), a1's sessions again at most 2;
 #  - at the end, the limit lifted and the queues flushed: every message of
 #    the test is at the provider exactly once and both queues are empty.
 . "$SMARTHOST_TOP/tests/relay/e2e-lib.sh"
@@ -496,10 +500,12 @@ t_ok "Redis down: mail flows within each relay's share 1/2 (peak $peak sessions,
 
 # 6. Redis restarts (empty) while mail flows.  The relays reconnect one
 # after the other (each with its own backoff): until both have written
-# their counts again, Redis's total of the day is short, so acc2's
-# deferred message waits on hold meanwhile.
+# their counts again, Redis's total of the day is short, so each relay
+# keeps its share as a bound for a settling window after its
+# reconnection (30 s backoff + 3 s lease + 5 s): acc2's deferred message,
+# retried by Postfix 2 all along, stays deferred (relay 2 is at its
+# share 16).
 t_assert_eq 1 "$(pf_queue_count "$D/pf2")" "messages in Postfix 2's queue (dd's deferred one)"
-postsuper -c "$D/pf2/etc" -h ALL 2>/dev/null || t_fail "postsuper -h failed"
 ev_mark
 submit up a1@test.example 1 40 1 2
 release
@@ -511,6 +517,19 @@ t_note "Redis started with $n of 40 messages at the provider"
 for r in 1 2; do
 	t_wait_for "grep -q 'limits-store redis://127.0.0.1:$RPORT: reachable again' '$D/relay$r.log'" 35 ||
 	    t_fail "relay $r did not reconnect"
+done
+# Each relay logs its window, and its status shows it while it lasts
+# (asked at least 3 s before its end).
+for r in 1 2; do
+	end=$(sed -n "s/.*limits-store redis:\/\/127\.0\.0\.1:$RPORT: reachable again: limits are shared again, with the local share 1\/2 in force as well until \([0-9:]*\), while the other relays write their counts again\$/\1/p" "$D/relay$r.log" | tail -1)
+	[ -n "$end" ] || t_fail "relay $r does not log its settling window"
+	status "$r" >"$D/st-settle$r"
+	left_s=$(($(date -d "$end" +%s) - $(date +%s)))
+	t_note "relay $r: local share in force until $end ($left_s s left)"
+	[ "$left_s" -le $((30 + LEASE_MS / 1000 + 5)) ] || t_fail "relay $r's window ends at $end"
+	[ "$left_s" -lt 3 ] ||
+	    t_assert_grep "^limits-store redis://127\.0\.0\.1:6390: reachable again since [0-9]{2}:[0-9]{2}:[0-9]{2}, local share 1/2 in force until $end\$" \
+		"$D/st-settle$r" "relay $r's status while it settles"
 done
 wait_provider up 40 60
 t_wait_for "[ \$(pf_queue_count '$D/pf2') = 1 ]" 20 || t_fail "Postfix 2 still has the messages of up"
@@ -528,7 +547,6 @@ t_assert_grep "^  all relays  $total messages, $total recipients today; [012] se
 # deferred with the shared limit (no share in the text any more).
 held=$(awk '$3 == 0 { print $1 }' "$D/dd-1")
 ndef=$(pf_status_of dd | awk -v id="$held" '$1 == id { print $4 }')
-postsuper -c "$D/pf2/etc" -H ALL 2>/dev/null || t_fail "postsuper -H failed"
 pf_flush "$D/pf2"
 submit dd a2@test.example $((left + 2)) 1 1
 release
@@ -542,6 +560,16 @@ t_assert_eq 2 "$(grep -cE '^dd-[0-9]+ [12] 0 [1-9][0-9]* 0 \(host 127\.0\.0\.1\[
     "deferrals of acc2 with the shared limit's text over both relays"
 t_assert_eq "$before" "$(($(at_provider day) + $(at_provider cool)))" "earlier messages at the provider"
 t_assert_eq "$left" "$(at_provider dd)" "messages of acc2 at the provider since Redis went down"
+# The windows end (logged once), and the relays share the limits alone.
+for r in 1 2; do
+	t_wait_for "grep -q 'limits-store redis://127.0.0.1:$RPORT: settled: the relays have had time to write their counts again; limits are shared without the local share again' '$D/relay$r.log'" 45 ||
+	    t_fail "relay $r does not log the end of its settling window"
+	t_assert_eq 1 "$(grep -c 'limits-store redis://127.0.0.1:6390: settled:' "$D/relay$r.log")" \
+	    "relay $r's log lines of the window's end"
+	status "$r" >"$D/st-settled$r"
+	t_assert_grep '^limits-store redis://127\.0\.0\.1:6390: reachable, limits shared by its relays' \
+	    "$D/st-settled$r" "relay $r's status after the window"
+done
 ev_mark
 submit after a1@test.example 1 10 1 2
 release

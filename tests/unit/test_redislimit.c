@@ -6,8 +6,10 @@
  * after Redis lost them, session leases (the bound, a relay waiting, a
  * lease given back, the lease of a process that stopped renewing it
  * running out, a lease taken while Redis was away counted once it is
- * back), cool-offs set and cleared from either side, and an unreachable
- * Redis answering -1 at once.
+ * back), cool-offs set and cleared from either side, an unreachable
+ * Redis answering -1 at once, and relay/limit.c's daily limit over two
+ * relays when Redis restarts empty (the relay back first stays within
+ * its share until the other has written its counts again).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -29,6 +31,7 @@
 
 #include "conf_norm.h"
 #include "redislimit.h"
+#include "../../relay/limit.c"	/* not in the library */
 
 extern char **environ;
 
@@ -390,6 +393,148 @@ test_lease_outage(void **state)
 	outage_pid = 0;
 }
 
+/* Not within two minutes of local midnight: the test moves the clock
+ * on by 40 s and must stay in one day. */
+static void
+away_from_midnight(void)
+{
+	time_t now = time(NULL);
+	struct timespec ts = { 0, 0 };
+
+	if (reset_at(now) - now < 120) {
+		ts.tv_sec = reset_at(now) - now + 1;
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* redislimit_ping(r) until Redis answers (at most 5 s; a reconnection
+ * waits for the 1 s backoff): 1 reachable, 0 not. */
+static int
+reconnect(struct redislimit *r)
+{
+	struct timespec ts = { 0, 50000000 };
+
+	for (int i = 0; i < 100; i++) {
+		if (redislimit_ping(r) == 0)
+			return 1;
+		nanosleep(&ts, NULL);
+	}
+	return 0;
+}
+
+/* Two relays' limits (relay/limit.c), daily limit 20, share 1/2; b has
+ * counted 10 when Redis restarts empty.  a reconnects first: Redis then
+ * holds a's part of the day alone, so a stays within its share (10)
+ * until b, idle, has noticed the restart and written its counts again
+ * (its periodic limit_save()): the total over both never passes 20.  Then the
+ * shared limit refuses both with its own text; 5 given back by b are
+ * still refused to a (over its share) while the store settles, and taken
+ * by a once the window (30 s backoff + 3 s lease + 5 s) is over. */
+static void
+test_limits_restart(void **state)
+{
+	unsigned port = free_port(), ma, mb, ra_, msgs, rcpts, na = 0;
+	char u[64], why[512], settles[256];
+	struct redislimit *ra, *rb;
+	struct limits *la, *lb;
+	time_t later;
+	int i;
+
+	away_from_midnight();
+	snprintf(u, sizeof(u), "redis://127.0.0.1:%u", port);
+	snprintf(settles, sizeof(settles), "daily limit of 20 messages for "
+	    "account acc reached (this relay's share 1/2: 10, while "
+	    "limits-store %s settles after an outage, until ", u);
+	assert_int_equal(redis_start(port, &outage_pid), 0);
+	ra = relay("a", u, 3);
+	rb = relay("b", u, 3);
+	la = limit_open(NULL, time(NULL), why, sizeof(why));
+	lb = limit_open(NULL, time(NULL), why, sizeof(why));
+	limit_set_store(la, ra, 1, 2);
+	limit_set_store(lb, rb, 1, 2);
+	for (i = 0; i < 10; i++) {
+		assert_int_equal(limit_reserve(lb, "acc", 20, time(NULL), why,
+		    sizeof(why)), 0);
+		assert_int_equal(limit_count(lb, "acc", 1, time(NULL)), 0);
+	}
+	kill(outage_pid, SIGTERM);
+	waitpid(outage_pid, NULL, 0);
+	outage_pid = 0;
+	assert_int_equal(redis_start(port, &outage_pid), 0);
+	assert_true(reconnect(ra));
+	/* a takes what it can */
+	for (i = 0; i < 25 && limit_reserve(la, "acc", 20, time(NULL), why,
+	    sizeof(why)) == 0; i++) {
+		assert_int_equal(limit_count(la, "acc", 1, time(NULL)), 0);
+		na++;
+	}
+	limit_get(la, "acc", time(NULL), &ma, &ra_);
+	limit_get(lb, "acc", time(NULL), &mb, &ra_);
+	if (ma + mb > 20)
+		fail_msg("relay a, back first, took %u messages besides b's "
+		    "%u: %u over both, limit 20 (last refusal: %s)", ma, mb,
+		    ma + mb, why);
+	assert_int_equal(na, 10);
+	if (strstr(why, settles) == NULL)
+		fail_msg("refusal: %s", why);
+	assert_int_equal(limits_rcpt_ok(la, "acc", 20, 0, time(NULL), why,
+	    sizeof(why)), 0);
+	if (strstr(why, "daily limit of 20 recipients for account acc "
+	    "reached (this relay's share 1/2: 10, while limits-store ") ==
+	    NULL || strstr(why, " settles after an outage") == NULL)
+		fail_msg("recipients' refusal: %s", why);
+	/* b, idle (no call of its own), notices the restart at its renewal
+	 * thread's ping, reconnects, and its periodic limit_save() (every
+	 * second in the relay) writes its counts again: within 2 lease/3
+	 * and a backoff (5 s here) */
+	msgs = 0;
+	for (i = 0; i < 50 && msgs != 20; i++) {
+		assert_int_equal(limit_save(lb, time(NULL), 0, why,
+		    sizeof(why)), 0);
+		assert_int_equal(redislimit_get(ra, "acc", day_of(time(NULL)),
+		    &msgs, &rcpts), 0);
+		if (msgs != 20)
+			nanosleep(&(struct timespec){ 0, 100000000 }, NULL);
+	}
+	assert_int_equal(msgs, 20);
+	assert_int_equal(rcpts, 20);
+	assert_int_equal(limit_reserve(la, "acc", 20, time(NULL), why,
+	    sizeof(why)), -1);
+	if (strstr(why, "daily limit of 20 messages for account acc reached; "
+	    "resets at ") == NULL)
+		fail_msg("a's refusal at the total: %s", why);
+	assert_int_equal(limit_reserve(lb, "acc", 20, time(NULL), why,
+	    sizeof(why)), -1);
+	if (strstr(why, "reached; resets at ") == NULL)
+		fail_msg("b's refusal at the total: %s", why);
+	/* b gives 5 back: a, at its share, waits for the window's end */
+	for (i = 0; i < 5; i++)
+		limit_uncount(lb, "acc", 1, time(NULL));
+	assert_int_equal(limit_reserve(la, "acc", 20, time(NULL), why,
+	    sizeof(why)), -1);
+	if (strstr(why, settles) == NULL)
+		fail_msg("refusal with 15 over both: %s", why);
+	later = time(NULL) + 30 + 3 + 5 + 2;
+	for (na = 0, i = 0; i < 10 && limit_reserve(la, "acc", 20, later, why,
+	    sizeof(why)) == 0; i++) {
+		assert_int_equal(limit_count(la, "acc", 1, later), 0);
+		na++;
+	}
+	assert_int_equal(na, 5);
+	if (strstr(why, "reached; resets at ") == NULL)
+		fail_msg("a's refusal after the window: %s", why);
+	assert_int_equal(redislimit_get(rb, "acc", day_of(later), &msgs,
+	    &rcpts), 0);
+	assert_int_equal(msgs, 20);
+	limit_free(la);
+	limit_free(lb);
+	redislimit_free(ra);
+	redislimit_free(rb);
+	kill(outage_pid, SIGTERM);
+	waitpid(outage_pid, NULL, 0);
+	outage_pid = 0;
+}
+
 /* Last: the server then wants a password (the secrets file's "redis"
  * line in the relay). */
 static void
@@ -427,6 +572,7 @@ main(void)
 		cmocka_unit_test(test_cooloff),
 		cmocka_unit_test(test_unreachable),
 		cmocka_unit_test(test_lease_outage),
+		cmocka_unit_test(test_limits_restart),
 		cmocka_unit_test(test_password),
 	};
 
