@@ -40,94 +40,27 @@ static unsigned	redis_port;
 static char	url[64], dead_url[64];
 static char	dir[] = "/tmp/test_redislimit.XXXXXX";
 
-static unsigned
-free_port(void)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET };
-	socklen_t len = sizeof(sin);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	unsigned port;
-
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd == -1 || bind(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0 ||
-	    getsockname(fd, (struct sockaddr *)&sin, &len) != 0) {
-		fprintf(stderr, "no free port\n");
-		exit(1);
-	}
-	port = ntohs(sin.sin_port);
-	close(fd);
-	return port;
-}
-
-static int
-connects(unsigned port)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET };
-	int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
-
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	sin.sin_port = htons((uint16_t)port);
-	ok = connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0;
-	close(fd);
-	return ok;
-}
-
-/* A redis-server on port (in dir, no persistence), listening: 0, or -1
- * said on stderr. */
-static int
-redis_start(unsigned port, pid_t *pid)
-{
-	char ps[16];
-	char *argv[] = { "redis-server", "--port", ps, "--bind", "127.0.0.1",
-	    "--save", "", "--appendonly", "no", "--dir", dir, NULL };
-	struct timespec ts = { 0, 50000000 };
-	posix_spawn_file_actions_t fa;
-	int rc;
-
-	snprintf(ps, sizeof(ps), "%u", port);
-	posix_spawn_file_actions_init(&fa);	/* its log: not ours */
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	rc = posix_spawnp(pid, "redis-server", &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	if (rc != 0) {
-		fprintf(stderr, "cannot run redis-server (package "
-		    "redis-server; run contrib/install-deps)\n");
-		return -1;
-	}
-	for (int i = 0; i < 100 && !connects(port); i++)
-		nanosleep(&ts, NULL);
-	if (!connects(port)) {
-		fprintf(stderr, "redis-server does not listen on %u\n", port);
-		return -1;
-	}
-	return 0;
-}
+#include "redis_server.h"
 
 static int
 setup(void **state)
 {
-	unsigned port = free_port();
+	unsigned port = redis_free_port();
 
-	if (mkdtemp(dir) == NULL || redis_start(port, &redis_pid) != 0)
+	if (mkdtemp(dir) == NULL || redis_start(dir, port, &redis_pid) != 0)
 		return -1;
 	redis_port = port;
 	snprintf(url, sizeof(url), "redis://127.0.0.1:%u", port);
 	snprintf(dead_url, sizeof(dead_url), "redis://127.0.0.1:%u",
-	    free_port());
+	    redis_free_port());
 	return 0;
 }
 
 static int
 teardown(void **state)
 {
-	if (redis_pid > 0) {
-		kill(redis_pid, SIGTERM);
-		waitpid(redis_pid, NULL, 0);
-	}
-	if (outage_pid > 0) {		/* that test failed */
-		kill(outage_pid, SIGTERM);
-		waitpid(outage_pid, NULL, 0);
-	}
+	redis_stop(&redis_pid);
+	redis_stop(&outage_pid);		/* that test failed */
 	rmdir(dir);
 	return 0;
 }
@@ -365,7 +298,7 @@ test_unreachable(void **state)
 static void
 test_lease_outage(void **state)
 {
-	unsigned port = free_port();
+	unsigned port = redis_free_port();
 	char u[64], id[128] = "", other[128];
 	struct redislimit *a, *b;
 	struct timespec ts = { 0, 50000000 };
@@ -375,7 +308,7 @@ test_lease_outage(void **state)
 	a = relay("a", u, 30);
 	assert_int_equal(redislimit_lease_get(a, "w", 1, id, sizeof(id)), -1);
 	assert_true(id[0] != '\0');
-	assert_int_equal(redis_start(port, &outage_pid), 0);
+	assert_int_equal(redis_start(dir, port, &outage_pid), 0);
 	/* a call reconnects (after the 1 s backoff) */
 	for (i = 0; i < 100 && redislimit_ping(a) != 0; i++)
 		nanosleep(&ts, NULL);
@@ -388,9 +321,7 @@ test_lease_outage(void **state)
 	    sizeof(other)), 1);
 	redislimit_free(a);
 	redislimit_free(b);
-	kill(outage_pid, SIGTERM);
-	waitpid(outage_pid, NULL, 0);
-	outage_pid = 0;
+	redis_stop(&outage_pid);
 }
 
 /* Not within two minutes of local midnight: the test moves the clock
@@ -433,7 +364,7 @@ reconnect(struct redislimit *r)
 static void
 test_limits_restart(void **state)
 {
-	unsigned port = free_port(), ma, mb, ra_, msgs, rcpts, na = 0;
+	unsigned port = redis_free_port(), ma, mb, ra_, msgs, rcpts, na = 0;
 	char u[64], why[512], settles[256];
 	struct redislimit *ra, *rb;
 	struct limits *la, *lb;
@@ -445,7 +376,7 @@ test_limits_restart(void **state)
 	snprintf(settles, sizeof(settles), "daily limit of 20 messages for "
 	    "account acc reached (this relay's share 1/2: 10, while "
 	    "limits-store %s settles after an outage, until ", u);
-	assert_int_equal(redis_start(port, &outage_pid), 0);
+	assert_int_equal(redis_start(dir, port, &outage_pid), 0);
 	ra = relay("a", u, 3);
 	rb = relay("b", u, 3);
 	la = limit_open(NULL, time(NULL), why, sizeof(why));
@@ -457,10 +388,8 @@ test_limits_restart(void **state)
 		    sizeof(why)), 0);
 		assert_int_equal(limit_count(lb, "acc", 1, time(NULL)), 0);
 	}
-	kill(outage_pid, SIGTERM);
-	waitpid(outage_pid, NULL, 0);
-	outage_pid = 0;
-	assert_int_equal(redis_start(port, &outage_pid), 0);
+	redis_stop(&outage_pid);
+	assert_int_equal(redis_start(dir, port, &outage_pid), 0);
 	assert_true(reconnect(ra));
 	/* a takes what it can */
 	for (i = 0; i < 25 && limit_reserve(la, "acc", 20, time(NULL), why,
@@ -530,9 +459,7 @@ test_limits_restart(void **state)
 	limit_free(lb);
 	redislimit_free(ra);
 	redislimit_free(rb);
-	kill(outage_pid, SIGTERM);
-	waitpid(outage_pid, NULL, 0);
-	outage_pid = 0;
+	redis_stop(&outage_pid);
 }
 
 /* Last: the server then wants a password (the secrets file's "redis"

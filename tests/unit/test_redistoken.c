@@ -37,82 +37,26 @@ static unsigned	redis_port;
 static char	url[64], dead_url[64];
 static char	dir[] = "/tmp/test_redistoken.XXXXXX";
 
-static unsigned
-free_port(void)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET };
-	socklen_t len = sizeof(sin);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	unsigned port;
-
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd == -1 || bind(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0 ||
-	    getsockname(fd, (struct sockaddr *)&sin, &len) != 0) {
-		fprintf(stderr, "no free port\n");
-		exit(1);
-	}
-	port = ntohs(sin.sin_port);
-	close(fd);
-	return port;
-}
-
-static int
-connects(unsigned port)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET };
-	int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
-
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	sin.sin_port = htons((uint16_t)port);
-	ok = connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0;
-	close(fd);
-	return ok;
-}
+#include "redis_server.h"
 
 static int
 setup(void **state)
 {
-	unsigned port = free_port();
-	char ps[16];
-	char *argv[] = { "redis-server", "--port", ps, "--bind", "127.0.0.1",
-	    "--save", "", "--appendonly", "no", "--dir", dir, NULL };
-	struct timespec ts = { 0, 50000000 };
+	unsigned port = redis_free_port();
 
-	if (mkdtemp(dir) == NULL)
+	if (mkdtemp(dir) == NULL || redis_start(dir, port, &redis_pid) != 0)
 		return -1;
-	snprintf(ps, sizeof(ps), "%u", port);
-	posix_spawn_file_actions_t fa;
-	int rc;
-
-	posix_spawn_file_actions_init(&fa);	/* its log: not ours */
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	rc = posix_spawnp(&redis_pid, "redis-server", &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	if (rc != 0) {
-		fprintf(stderr, "cannot run redis-server (package "
-		    "redis-server; run contrib/install-deps)\n");
-		return -1;
-	}
-	for (int i = 0; i < 100 && !connects(port); i++)
-		nanosleep(&ts, NULL);
-	if (!connects(port)) {
-		fprintf(stderr, "redis-server does not listen on %u\n", port);
-		return -1;
-	}
 	redis_port = port;
 	snprintf(url, sizeof(url), "redis://127.0.0.1:%u", port);
 	snprintf(dead_url, sizeof(dead_url), "redis://127.0.0.1:%u",
-	    free_port());
+	    redis_free_port());
 	return 0;
 }
 
 static int
 teardown(void **state)
 {
-	if (redis_pid > 0) {
-		kill(redis_pid, SIGTERM);
-		waitpid(redis_pid, NULL, 0);
-	}
+	redis_stop(&redis_pid);
 	rmdir(dir);
 	return 0;
 }
