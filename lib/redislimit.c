@@ -128,8 +128,8 @@ struct redislimit {
 	int		 stop;
 };
 
-static void
-key_of(char *buf, size_t size, const char *kind, const char *account)
+void
+redislimit_key(char *buf, size_t size, const char *kind, const char *account)
 {
 	size_t n;
 
@@ -681,7 +681,7 @@ day_key(char *buf, size_t size, const char *account, long day)
 {
 	char k[KEY_MAX];
 
-	key_of(k, sizeof(k), "day", account);
+	redislimit_key(k, sizeof(k), "day", account);
 	snprintf(buf, size, "%s:%ld", k, day);
 }
 
@@ -764,7 +764,7 @@ redislimit_cool_set(struct redislimit *r, const char *account,
 	const char *argv[] = { "SET", key, reason && *reason ? reason :
 	    "an earlier failure", "EX", secs };
 
-	key_of(key, sizeof(key), "cool", account);
+	redislimit_key(key, sizeof(key), "cool", account);
 	snprintf(secs, sizeof(secs), "%u", seconds ? seconds : 1);
 	return call_done(r, 5, argv);
 }
@@ -779,7 +779,7 @@ redislimit_cool_get(struct redislimit *r, const char *account,
 	long long ms;
 	int rc;
 
-	key_of(key, sizeof(key), "cool", account);
+	redislimit_key(key, sizeof(key), "cool", account);
 	if ((rep = eval(r, COOL_GET, 1, 1, argv)) == NULL)
 		return -1;
 	ms = int_at(rep, 0);
@@ -799,7 +799,7 @@ redislimit_cool_clear(struct redislimit *r, const char *account)
 	char key[KEY_MAX];
 	const char *argv[] = { "DEL", key };
 
-	key_of(key, sizeof(key), "cool", account);
+	redislimit_key(key, sizeof(key), "cool", account);
 	return call_done(r, 2, argv);
 }
 
@@ -813,8 +813,8 @@ redislimit_lease_get(struct redislimit *r, const char *account,
 	redisReply *rep;
 	int rc;
 
-	key_of(key, sizeof(key), "sessions", account);
-	key_of(want, sizeof(want), "want", account);
+	redislimit_key(key, sizeof(key), "sessions", account);
+	redislimit_key(want, sizeof(want), "want", account);
 	snprintf(mx, sizeof(mx), "%u", max);
 	snprintf(ms, sizeof(ms), "%u", r->lease_ms);
 	snprintf(lid, sizeof(lid), "%s#%lu", r->relay,
@@ -847,7 +847,7 @@ redislimit_lease_put(struct redislimit *r, const char *account,
 	const char *argv[] = { "ZREM", key, id };
 	struct lease **pp, *l;
 
-	key_of(key, sizeof(key), "sessions", account);
+	redislimit_key(key, sizeof(key), "sessions", account);
 	pthread_mutex_lock(&r->mu);
 	for (pp = &r->leases; (l = *pp) != NULL; pp = &l->next)
 		if (strcmp(l->id, id) == 0) {
@@ -868,7 +868,7 @@ redislimit_lease_count(struct redislimit *r, const char *account,
 	const char *argv[] = { key };
 	redisReply *rep;
 
-	key_of(key, sizeof(key), "sessions", account);
+	redislimit_key(key, sizeof(key), "sessions", account);
 	if ((rep = eval(r, LEASE_COUNT, 1, 1, argv)) == NULL)
 		return -1;
 	*n = rep->type == REDIS_REPLY_INTEGER ? (unsigned)rep->integer : 0;
@@ -884,7 +884,7 @@ redislimit_lease_wanted(struct redislimit *r, const char *account)
 	redisReply *rep;
 	int wanted;
 
-	key_of(key, sizeof(key), "want", account);
+	redislimit_key(key, sizeof(key), "want", account);
 	if ((rep = call(r, 0, 2, argv)) == NULL)	/* no reconnection */
 		return -1;
 	wanted = rep->type == REDIS_REPLY_STRING &&

@@ -137,5 +137,8 @@ int	redislimit_lease_count(struct redislimit *, const char *account,
  * redisReply (freeReplyObject() it), or NULL: unreachable, or an error
  * reply (then marked unreachable, as any call). */
 void	*redislimit_call(struct redislimit *, int argc, const char **argv);
+/* The key "smarthost:KIND:account" (account lowercased), cut to size. */
+void	redislimit_key(char *buf, size_t size, const char *kind,
+	    const char *account);
 
 #endif

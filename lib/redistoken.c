@@ -2,7 +2,6 @@
  * redistoken — OAuth2 token sets shared through Redis (see redistoken.h).
  */
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,17 +21,6 @@ static const char UNLOCK[] =
 "  return redis.call('DEL', KEYS[1])\n"
 "end\n"
 "return 0\n";
-
-static void
-key_of(char *buf, size_t size, const char *kind, const char *account)
-{
-	size_t n;
-
-	n = (size_t)snprintf(buf, size, "smarthost:%s:", kind);
-	for (; *account && n + 1 < size; account++)
-		buf[n++] = (char)tolower((unsigned char)*account);
-	buf[n < size ? n : size - 1] = '\0';
-}
 
 static int
 loopback(const char *host)
@@ -93,7 +81,7 @@ redistoken_get(struct redislimit *r, const char *password,
 
 	*unreadable = 0;
 	memset(tok, 0, sizeof(*tok));
-	key_of(key, sizeof(key), "oauth", account);
+	redislimit_key(key, sizeof(key), "oauth", account);
 	if ((rep = redislimit_call(r, 2, argv)) == NULL)
 		return -1;
 	if (rep->type == REDIS_REPLY_STRING) {
@@ -114,7 +102,7 @@ redistoken_put(struct redislimit *r, const char *password,
 	const char *argv[] = { "SET", key, NULL, "EX", keep };
 	redisReply *rep;
 
-	key_of(key, sizeof(key), "oauth", account);
+	redislimit_key(key, sizeof(key), "oauth", account);
 	snprintf(keep, sizeof(keep), "%d", REDISTOKEN_KEEP);
 	if ((sealed = oauth_seal(tok, password, account, key)) == NULL)
 		return -1;
@@ -136,7 +124,7 @@ redistoken_lock(struct redislimit *r, const char *account,
 	redisReply *rep;
 	int rc;
 
-	key_of(key, sizeof(key), "oauth-lock", account);
+	redislimit_key(key, sizeof(key), "oauth-lock", account);
 	snprintf(px, sizeof(px), "%u", ms);
 	if ((rep = redislimit_call(r, 6, argv)) == NULL)
 		return -1;
@@ -154,7 +142,7 @@ redistoken_unlock(struct redislimit *r, const char *account,
 	redisReply *rep;
 	int rc;
 
-	key_of(key, sizeof(key), "oauth-lock", account);
+	redislimit_key(key, sizeof(key), "oauth-lock", account);
 	if ((rep = redislimit_call(r, 5, argv)) == NULL)
 		return -1;
 	rc = rep->type == REDIS_REPLY_INTEGER && rep->integer == 1;
