@@ -19,6 +19,9 @@
 #	e2e_wait_delivered p1 ID 1 15	# ID seen N times within S seconds
 #	e2e_assert_no_secrets		# no log holds any code
 #	e2e_redis_tls CERT IP PORT PASSWORD	# redis-server, TLS only
+#	e2e_relay_n N STORE 'GLOBAL LINES' 'RELAY LINES' "$(e2e_account ...)" \
+#	    'ACCOUNT CODE'...	# $D/rN.conf: relay N of several sharing STORE
+#	e2e_relay_n_start N LOG	# start relay N (t_spawn name relayN)
 #
 # Peers store messages in $D/mail-NAME (msg-*.eml, msg-*.json) and events
 # in $D/events-NAME; restarting a peer with e2e_peer NAME again keeps the
@@ -99,6 +102,44 @@ e2e_account() {
 	    "$1" "$2" "$3" "$4"
 	shift 4
 	[ $# -eq 0 ] || printf '%s\n' "$@"
+}
+
+# e2e_relay_n N STORE GLOBAL RELAY ACCOUNTS [SECRETS-LINE...]: $D/rN.conf
+# for relay N of several that share limits-store STORE (limits-share 1/2;
+# for rediss:// the test CA in limits-ca-file), listening on
+# 127.0.0.1:1002(4+N), control socket $D/controlN.sock, state $D/stateN,
+# secrets $D/secretsN (the lines given, codes and passwords kept in
+# E_SECRETS); GLOBAL and RELAY are more lines of those sections, ACCOUNTS
+# the [account] blocks.
+e2e_relay_n() {
+	local n=$1 store=$2 global=$3 relay=$4 accounts=$5 s ca=
+	shift 5
+	case $store in rediss://*) ca="limits-ca-file = $D/pki/ca.crt" ;; esac
+	mkdir -p "$D/state$n"
+	: >"$D/secrets$n"
+	chmod 600 "$D/secrets$n"
+	for s in "$@"; do
+		printf '%s\n' "$s" >>"$D/secrets$n"
+		E_SECRETS+=("${s#* }")
+	done
+	printf '%s\n' '[global]' "relay-map = $D/relay.map" \
+	    "secrets = $D/secrets$n" "state-dir = $D/state$n" 'user = root' \
+	    "limits-store = $store" 'limits-share = 1/2' >"$D/r$n.conf"
+	for s in "$ca" "$global"; do
+		[ -z "$s" ] || printf '%s\n' "$s" >>"$D/r$n.conf"
+	done
+	printf '%s\n' '[relay]' "listen = 127.0.0.1:$((10024 + n))" \
+	    "ca-file = $D/pki/ca.crt" "control-socket = $D/control$n.sock" \
+	    >>"$D/r$n.conf"
+	[ -z "$relay" ] || printf '%s\n' "$relay" >>"$D/r$n.conf"
+	printf '%s\n' "$accounts" >>"$D/r$n.conf"
+}
+
+# e2e_relay_n_start N LOG: relay N of e2e_relay_n, logging to LOG.
+e2e_relay_n_start() {
+	t_spawn "relay$1" "$2" "$B/smarthost-relay" -f -c "$D/r$1.conf"
+	t_wait_port 127.0.0.1 $((10024 + $1)) 5 ||
+	    { cat "$2" >&2; t_fail "relay $1 does not listen"; }
 }
 
 e2e_relay_start() {

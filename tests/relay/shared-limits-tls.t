@@ -43,43 +43,16 @@ rcli() {
 
 # relay_conf N: $D/r$N.conf, listening on 1002$((N+4))
 relay_conf() {
-	local n=$1
-	mkdir -p "$D/state$n"
-	printf '%s\n' 'acc1 code-1' 'acc2 code-2' "redis $RPASS" >"$D/secrets$n"
-	chmod 600 "$D/secrets$n"
-	cat >"$D/r$n.conf" <<EOC
-[global]
-relay-map = $D/relay.map
-secrets = $D/secrets$n
-state-dir = $D/state$n
-user = root
-limits-store = $URL
-limits-ca-file = $D/pki/ca.crt
-limits-share = 1/2
-[relay]
-listen = 127.0.0.1:$((10024 + n))
-ca-file = $D/pki/ca.crt
-control-socket = $D/control$n.sock
-[account acc1]
-host = smtp.test
-port = 4651
-tls = implicit
-login = a1@test.example
-max-connections = 2
-[account acc2]
-host = smtp.test
-port = 4651
-tls = implicit
-login = a2@test.example
-max-connections = 2
-daily-messages = 5
-EOC
+	e2e_relay_n "$1" "$URL" '' '' \
+	    "$(e2e_account acc1 4651 implicit a1@test.example \
+	        'max-connections = 2'
+	    e2e_account acc2 4651 implicit a2@test.example \
+	        'max-connections = 2' 'daily-messages = 5')" \
+	    'acc1 code-1' 'acc2 code-2' "redis $RPASS"
 }
 
 relay_start() {
-	t_spawn "relay$1" "$D/relay$1.log" "$B/smarthost-relay" -f -c "$D/r$1.conf"
-	t_wait_port 127.0.0.1 $((10024 + $1)) 5 ||
-	    { cat "$D/relay$1.log" >&2; t_fail "relay $1 does not listen"; }
+	e2e_relay_n_start "$1" "$D/relay$1.log"
 }
 
 status() {	# status N

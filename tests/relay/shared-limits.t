@@ -55,55 +55,20 @@ redis_start() {
 
 # relay_conf N SECRETS...: $D/r$N.conf, listening on 1002$((N+4))
 relay_conf() {
-	local n=$1 s
+	local n=$1
 	shift
-	mkdir -p "$D/state$n"
-	: >"$D/secrets$n"
-	chmod 600 "$D/secrets$n"
-	for s in "$@"; do
-		printf '%s\n' "$s" >>"$D/secrets$n"
-		E_SECRETS+=("${s#* }")
-	done
-	cat >"$D/r$n.conf" <<EOC
-[global]
-relay-map = $D/relay.map
-secrets = $D/secrets$n
-state-dir = $D/state$n
-user = root
-limits-store = redis://127.0.0.1:$RPORT
-limits-share = 1/2
-limits-lease = $((LEASE_MS / 1000))s
-[relay]
-listen = 127.0.0.1:$((10024 + n))
-ca-file = $D/pki/ca.crt
-control-socket = $D/control$n.sock
-auth-cooloff = 10m
-[account acc1]
-host = smtp.test
-port = 4651
-tls = implicit
-login = a1@test.example
-max-connections = 2
-[account acc2]
-host = smtp.test
-port = 4651
-tls = implicit
-login = a2@test.example
-max-connections = 2
-daily-messages = 30
-[account acc3]
-host = smtp.test
-port = 4651
-tls = implicit
-login = a3@test.example
-max-connections = 2
-EOC
+	e2e_relay_n "$n" "redis://127.0.0.1:$RPORT" \
+	    "limits-lease = $((LEASE_MS / 1000))s" 'auth-cooloff = 10m' \
+	    "$(e2e_account acc1 4651 implicit a1@test.example \
+	        'max-connections = 2'
+	    e2e_account acc2 4651 implicit a2@test.example \
+	        'max-connections = 2' 'daily-messages = 30'
+	    e2e_account acc3 4651 implicit a3@test.example \
+	        'max-connections = 2')" "$@"
 }
 
 relay_start() {
-	t_spawn "relay$1" "$D/relay$1.log" "$B/smarthost-relay" -f -c "$D/r$1.conf"
-	t_wait_port 127.0.0.1 $((10024 + $1)) 5 ||
-	    { cat "$D/relay$1.log" >&2; t_fail "relay $1 does not listen"; }
+	e2e_relay_n_start "$1" "$D/relay$1.log"
 }
 
 status() {	# status N [--json]

@@ -66,48 +66,20 @@ printf '%s\n' 'ms@test.example ms' >"$D/relay.map"
 
 # relay_conf N STORE [SECRETS-LINE]: $D/r$N.conf, listening on 1002$((N+4))
 relay_conf() {
-	local n=$1 store=$2 ca=
-	mkdir -p "$D/state$n"
-	case $store in rediss://*) ca="limits-ca-file = $D/pki/ca.crt" ;; esac
-	: >"$D/secrets$n"
-	chmod 600 "$D/secrets$n"
-	[ -z "${3:-}" ] || printf '%s\n' "$3" >"$D/secrets$n"
-	cat >"$D/r$n.conf" <<EOC
-[global]
-relay-map = $D/relay.map
-secrets = $D/secrets$n
-state-dir = $D/state$n
-user = root
-limits-store = $store
-$ca
-limits-share = 1/2
-limits-lease = 3s
-[relay]
-listen = 127.0.0.1:$((10024 + n))
-ca-file = $D/pki/ca.crt
-control-socket = $D/control$n.sock
-auth-cooloff = 1s
-[account ms]
-host = smtp.test
-port = 4651
-tls = implicit
-login = ms@test.example
-auth = xoauth2
-oauth-provider = microsoft
-oauth-client-id = test-client
-oauth-token-url = $URL/token
-oauth-device-url = $URL/devicecode
-max-connections = 10
-EOC
+	local n=$1 store=$2
+	shift 2
+	e2e_relay_n "$n" "$store" 'limits-lease = 3s' 'auth-cooloff = 1s' \
+	    "$(e2e_account ms 4651 implicit ms@test.example 'auth = xoauth2' \
+	        'oauth-provider = microsoft' 'oauth-client-id = test-client' \
+	        "oauth-token-url = $URL/token" \
+	        "oauth-device-url = $URL/devicecode" 'max-connections = 10')" "$@"
 }
 
 NSTART=0
 relay_start() {		# relay_start N: its log is $D/relay$N-$NSTART.log
 	NSTART=$((NSTART + 1))
 	eval "LOG$1=\$D/relay$1-$NSTART.log"
-	t_spawn "relay$1" "$D/relay$1-$NSTART.log" "$B/smarthost-relay" -f -c "$D/r$1.conf"
-	t_wait_port 127.0.0.1 $((10024 + $1)) 5 ||
-	    { cat "$D/relay$1-$NSTART.log" >&2; t_fail "relay $1 does not listen"; }
+	e2e_relay_n_start "$1" "$D/relay$1-$NSTART.log"
 }
 
 status() {	# status N
