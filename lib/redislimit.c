@@ -1,30 +1,20 @@
 /*
- * redislimit — limits shared through Redis (see redislimit.h).
+ * redislimit — limits shared through Redis (see redislimit.h); the
+ * connection itself is in redislimit_conn.c.
  */
-#include <sys/socket.h>
-#include <sys/types.h>
 #include <ctype.h>
-#include <errno.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <hiredis/hiredis.h>
 
 #include "conf_norm.h"
 #include "log.h"
-#include "net.h"
-#include "redislimit.h"
-#include "tls.h"
+#include "redislimit_int.h"
 #include "util.h"
-
-#define BACKOFF_MIN_MS	1000
-#define BACKOFF_MAX_MS	(REDISLIMIT_BACKOFF_MAX * 1000)
-#define KEY_MAX		600
 
 /* Adds this relay's message count of the day if the total stays within
  * the limit (KEYS[1] the day's hash; ARGV: field, new value, limit,
@@ -97,37 +87,6 @@ static const char COOL_GET[] =
 "if not v then return {-2, ''} end\n"
 "return {redis.call('PTTL', KEYS[1]), v}\n";
 
-struct lease {
-	struct lease	*next;
-	char		 key[KEY_MAX];
-	char		 id[128];
-};
-
-struct redislimit {
-	pthread_mutex_t	 mu;
-	int		 fd;		/* -1: not connected */
-	struct tls_conn	*tls;		/* rediss:// */
-	redisReader	*rd;
-	struct tls_ctx	*tls_ctx;	/* rediss:// */
-	char		*url, *relay, *password, *share;
-	char		 host[256];
-	unsigned	 port, db;
-	unsigned	 lease_ms, timeout_ms;
-	int		 up;
-	time_t		 down_since;
-	char		 err[256];
-	long long	 next_try, backoff;	/* ms */
-	unsigned long	 epoch, nleases, nleases_made;
-	/* the settling window (atomic): the reconnection after an outage,
-	 * the window's end (0: none), its end not logged yet */
-	time_t		 back_since, settle_until;
-	int		 settle_open;
-	struct lease	*leases;	/* held by this process */
-	pthread_t	 renewer;
-	pthread_cond_t	 wake;
-	int		 stop;
-};
-
 void
 redislimit_key(char *buf, size_t size, const char *kind, const char *account)
 {
@@ -137,180 +96,6 @@ redislimit_key(char *buf, size_t size, const char *kind, const char *account)
 	for (; *account && n + 1 < size; account++)
 		buf[n++] = (char)tolower((unsigned char)*account);
 	buf[n < size ? n : size - 1] = '\0';
-}
-
-/* Drops the connection, if any (mu held). */
-static void
-conn_close(struct redislimit *r)
-{
-	if (r->tls != NULL)
-		tls_close(r->tls);
-	if (r->fd != -1)
-		close(r->fd);
-	if (r->rd != NULL)
-		redisReaderFree(r->rd);
-	r->tls = NULL;
-	r->fd = -1;
-	r->rd = NULL;
-}
-
-/* Redis is unreachable (mu held): drop the connection, say so once. */
-static void
-went_down(struct redislimit *r, const char *reason)
-{
-	char why[256];
-
-	xstrlcpy(why, reason, sizeof(why));
-	conn_close(r);
-	r->next_try = mono_ms() + r->backoff;
-	r->backoff = r->backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
-	    r->backoff * 2;
-	if (!r->up)
-		return;
-	__atomic_store_n(&r->up, 0, __ATOMIC_RELAXED);
-	/* a window not over: the next reconnection opens a new one */
-	__atomic_store_n(&r->settle_until, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&r->settle_open, 0, __ATOMIC_RELAXED);
-	r->down_since = time(NULL);
-	xstrlcpy(r->err, why, sizeof(r->err));
-	log_warnx("limits-store %s: unreachable (%s): local share %s in "
-	    "force until it is back", r->url, why, r->share);
-}
-
-/* Milliseconds left until deadline, at least 1 (the call then says that
- * it timed out). */
-static int
-left_ms(long long deadline)
-{
-	long long left = deadline - mono_ms();
-
-	return left < 1 ? 1 : (int)left;
-}
-
-/* All of buf to Redis before deadline: 0, or -1 with err. */
-static int
-send_all(struct redislimit *r, const char *buf, size_t len,
-    long long deadline, char *err, size_t errsize)
-{
-	ssize_t n;
-
-	if (r->tls != NULL)
-		return tls_write(r->tls, buf, len, left_ms(deadline), err,
-		    errsize);
-	while (len > 0) {
-		n = send(r->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n > 0) {
-			buf += n;
-			len -= (size_t)n;
-		} else if (n == -1 && errno != EAGAIN && errno != EINTR) {
-			snprintf(err, errsize, "write failed: %s",
-			    strerror(errno));
-			return -1;
-		} else if (n == -1 && errno == EAGAIN &&
-		    net_wait(r->fd, POLLOUT, deadline) <= 0) {
-			snprintf(err, errsize, "write timed out");
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/* Some bytes from Redis before deadline: their number, or -1 with err
- * (a closed connection too). */
-static ssize_t
-recv_some(struct redislimit *r, char *buf, size_t size, long long deadline,
-    char *err, size_t errsize)
-{
-	ssize_t n;
-
-	if (r->tls != NULL)
-		n = tls_read(r->tls, buf, size, left_ms(deadline), err,
-		    errsize);
-	else {
-		while ((n = recv(r->fd, buf, size, MSG_DONTWAIT)) == -1 &&
-		    (errno == EAGAIN || errno == EINTR))
-			if (errno == EAGAIN &&
-			    net_wait(r->fd, POLLIN, deadline) <= 0) {
-				snprintf(err, errsize, "read timed out");
-				return -1;
-			}
-		if (n == -1)
-			snprintf(err, errsize, "read failed: %s",
-			    strerror(errno));
-	}
-	if (n == 0)
-		snprintf(err, errsize, "connection closed by Redis");
-	return n > 0 ? n : -1;
-}
-
-/* The reply to the command in cmd/len, read before deadline; NULL with
- * err. */
-static redisReply *
-exchange(struct redislimit *r, const char *cmd, size_t len,
-    long long deadline, char *err, size_t errsize)
-{
-	char buf[4096];
-	void *rep = NULL;
-	ssize_t n;
-
-	if (send_all(r, cmd, len, deadline, err, errsize) != 0)
-		return NULL;
-	while (redisReaderGetReply(r->rd, &rep) == REDIS_OK && rep == NULL) {
-		if ((n = recv_some(r, buf, sizeof(buf), deadline, err,
-		    errsize)) == -1)
-			return NULL;
-		if (redisReaderFeed(r->rd, buf, (size_t)n) != REDIS_OK)
-			break;
-	}
-	if (rep == NULL)
-		snprintf(err, errsize, "bad reply: %s", r->rd->errstr);
-	return rep;
-}
-
-/* One command on the connection (mu held): its reply, or NULL with
- * Redis marked unreachable (an error reply too).  The encoded command
- * is wiped: it may hold the password. */
-static redisReply *
-command(struct redislimit *r, int argc, const char **argv)
-{
-	redisReply *rep;
-	char *cmd, why[256];
-	int len;
-
-	if ((len = redisFormatCommandArgv(&cmd, argc, argv, NULL)) < 0) {
-		went_down(r, "out of memory");
-		return NULL;
-	}
-	rep = exchange(r, cmd, (size_t)len, mono_ms() + r->timeout_ms, why,
-	    sizeof(why));
-	explicit_bzero(cmd, (size_t)len);
-	redisFreeCommand(cmd);
-	if (rep != NULL && rep->type == REDIS_REPLY_ERROR) {
-		snprintf(why, sizeof(why), "%.*s", (int)rep->len, rep->str);
-		freeReplyObject(rep);
-		rep = NULL;
-	}
-	if (rep == NULL)
-		went_down(r, why);
-	return rep;
-}
-
-/* A TCP connection, with TLS for rediss://: 0, or -1 with err (the log
- * line names the URL). */
-static int
-conn_open(struct redislimit *r, char *err, size_t errsize)
-{
-	if ((r->fd = net_connect(r->host, r->port, (int)r->timeout_ms, err,
-	    errsize)) == -1)
-		return -1;
-	if (r->tls_ctx != NULL && (r->tls = tls_connect(r->tls_ctx, r->fd,
-	    r->host, NULL, (int)r->timeout_ms, err, errsize)) == NULL)
-		return -1;
-	if ((r->rd = redisReaderCreate()) == NULL) {
-		snprintf(err, errsize, "out of memory");
-		return -1;
-	}
-	return 0;
 }
 
 static int	leases_script(struct redislimit *, int);
@@ -359,18 +144,18 @@ connect_now(struct redislimit *r)
 		return 0;
 	if (mono_ms() < r->next_try)
 		return -1;
-	if (conn_open(r, err, sizeof(err)) != 0) {
-		went_down(r, err);
+	if (rl_conn_open(r, err, sizeof(err)) != 0) {
+		rl_went_down(r, err);
 		return -1;
 	}
 	if (r->password != NULL) {
-		if ((rep = command(r, 2, auth)) == NULL)
+		if ((rep = rl_command(r, 2, auth)) == NULL)
 			return -1;
 		freeReplyObject(rep);
 	}
 	if (r->db != 0) {
 		snprintf(db, sizeof(db), "%u", r->db);
-		if ((rep = command(r, 2, sel)) == NULL)
+		if ((rep = rl_command(r, 2, sel)) == NULL)
 			return -1;
 		freeReplyObject(rep);
 	}
@@ -393,7 +178,7 @@ call(struct redislimit *r, int fresh, int argc, const char **argv)
 
 	pthread_mutex_lock(&r->mu);
 	if (fresh ? connect_now(r) == 0 : r->fd != -1)
-		rep = command(r, argc, argv);
+		rep = rl_command(r, argc, argv);
 	pthread_mutex_unlock(&r->mu);
 	return rep;
 }
@@ -463,7 +248,7 @@ leases_script(struct redislimit *r, int readd)
 	v[3 + r->nleases] = ms;
 	v[4 + r->nleases] = readd ? "1" : "0";
 	n = 5 + 2 * r->nleases;
-	if ((rep = command(r, (int)n, v)) != NULL) {
+	if ((rep = rl_command(r, (int)n, v)) != NULL) {
 		freeReplyObject(rep);
 		rc = 0;
 	}
@@ -479,7 +264,7 @@ ping_locked(struct redislimit *r)
 	const char *argv[] = { "PING" };
 	redisReply *rep;
 
-	if ((rep = command(r, 1, argv)) != NULL)
+	if ((rep = rl_command(r, 1, argv)) != NULL)
 		freeReplyObject(rep);
 }
 
@@ -604,7 +389,7 @@ redislimit_free(struct redislimit *r)
 		r->leases = l->next;
 		free(l);
 	}
-	conn_close(r);
+	rl_conn_close(r);
 	tls_ctx_free(r->tls_ctx);
 	free_password(r->password);
 	free(r->url);
@@ -622,7 +407,7 @@ redislimit_set_password(struct redislimit *r, const char *password)
 	if (!same_password(r->password, password)) {
 		free_password(r->password);
 		r->password = password ? xstrdup(password) : NULL;
-		conn_close(r);	/* log in anew */
+		rl_conn_close(r);	/* log in anew */
 	}
 	pthread_mutex_unlock(&r->mu);
 }
@@ -914,7 +699,7 @@ redislimit_call(struct redislimit *r, int argc, const char **argv)
 
 	pthread_mutex_lock(&r->mu);
 	if (connect_now(r) == 0)
-		rep = command(r, argc, argv);
+		rep = rl_command(r, argc, argv);
 	pthread_mutex_unlock(&r->mu);
 	return rep;
 }
