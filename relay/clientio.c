@@ -8,10 +8,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "clientio.h"
+#include "util.h"
 
 void
 cio_init(struct cio *c, int fd, unsigned timeout)
@@ -25,15 +25,6 @@ cio_init(struct cio *c, int fd, unsigned timeout)
 	flags = fcntl(fd, F_GETFL);
 	if (flags != -1)
 		(void)fcntl(fd, F_SETFL, flags | O_NONBLOCK);
-}
-
-long long
-cio_now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
 void
@@ -61,7 +52,7 @@ wait_fd(struct cio *c, short events)
 	long long left = (long long)c->timeout * 1000, now;
 	int n, slice;
 
-	if (c->deadline != 0 && (now = cio_now_ms()) + left > c->deadline)
+	if (c->deadline != 0 && (now = mono_ms()) + left > c->deadline)
 		left = c->deadline > now ? c->deadline - now : 0;
 	if (c->nowait || left <= 0) {
 		if (!c->nowait)

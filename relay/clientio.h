@@ -46,10 +46,9 @@ void	cio_init(struct cio *, int fd, unsigned timeout);
 /* Queue one reply line; CRLF is added.  -1 once the peer is gone. */
 int	cio_reply(struct cio *, const char *fmt, ...) SH_PRINTF(2, 3);
 int	cio_flush(struct cio *);
-/* No reading or writing waits past at (cio_now_ms() clock; 0: no
+/* No reading or writing waits past at (mono_ms() clock, util.h; 0: no
  * deadline, only the timeout). */
 void	cio_deadline(struct cio *, long long at);
-long long cio_now_ms(void);
 /* After a timeout: queue a last reply line and try once, without
  * waiting, to write what is queued; the connection stays dead. */
 void	cio_last_reply(struct cio *, const char *fmt, ...) SH_PRINTF(2, 3);

@@ -12,6 +12,7 @@
 
 #include "log.h"
 #include "session.h"
+#include "util.h"
 
 #define MAX_ERRORS	20	/* bad commands before 421 */
 
@@ -239,7 +240,7 @@ session_timedout(struct session *s)
 	const char *what = "client";
 	unsigned secs = s->timeout;
 
-	if (s->io.deadline != 0 && cio_now_ms() >= s->io.deadline) {
+	if (s->io.deadline != 0 && mono_ms() >= s->io.deadline) {
 		what = s->io.deadline < end ? "transaction" : "session";
 		secs = s->io.deadline < end ? s->txn_timeout :
 		    s->session_timeout;
@@ -303,7 +304,7 @@ server_run(struct relay *rl, int fd, const char *client)
 	    cfg->conf->transaction_timeout : 1800;
 	s->session_timeout = cfg->conf->session_timeout ?
 	    cfg->conf->session_timeout : 3600;
-	s->t0 = cio_now_ms();
+	s->t0 = mono_ms();
 	config_unref(cfg);
 	cio_init(&s->io, fd, s->timeout);
 	s->io.stop = &rl->stopping;

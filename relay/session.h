@@ -46,7 +46,7 @@ struct session {
 	unsigned	 errors;
 	unsigned	 timeout;	/* client-timeout: each read, write */
 	unsigned	 txn_timeout, session_timeout;
-	long long	 t0;		/* session start (cio_now_ms) */
+	long long	 t0;		/* session start (mono_ms) */
 	char		 qid[64];	/* XFORWARD IDENT */
 	struct txn	 t;
 };
